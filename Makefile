@@ -1,0 +1,36 @@
+# Two set-up commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# tensorflow-cpu has Linux and Windows wheels only; elsewhere the regular build runs on the CPU.
+TF_EXTRA := $(if $(filter Linux,$(shell uname -s)),tensorflow-cpu,tensorflow)
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("nncheck needs Python 3.10+") if sys.version_info < (3, 10) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[$(TF_EXTRA),dev]"
+	touch $(STAMP)
+
+# nncheck exits 1 when it finds errors; for the demo that is the expected outcome.
+demo: $(STAMP)
+	$(BIN)/nncheck fixtures/demo/train.py || [ $$? -eq 1 ]
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python bench/static_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

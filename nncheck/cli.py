@@ -1,0 +1,196 @@
+"""The command line: ``nncheck [check] PATHS``, ``nncheck rules``, ``nncheck explain RULE``.
+
+Exit codes follow ruff: 0 nothing at or above --fail-on, 1 findings at or above it, 2 nncheck
+could not do its job (bad arguments or configuration, unreadable input, E0xx findings).
+``--exit-zero`` turns 1 into 0 but never hides a 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from nncheck import __version__
+
+if TYPE_CHECKING:
+    from nncheck.engine import RunResult
+    from nncheck.findings import Severity
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
+SUBCOMMANDS = ("check", "rules", "explain")
+
+
+class _DefaultToCheck(click.Group):
+    """``nncheck train.py`` means ``nncheck check train.py``, as users of linters expect."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in {"--help", "-h", "--version"}:
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"nncheck: error: {message}", err=True)
+    sys.exit(EXIT_FAILURE)
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nncheck")
+def main() -> None:
+    """Find what will waste a neural-network training run, before it runs.
+
+    \b
+    nncheck train.py            check a training script
+    nncheck --static src/       read the source only (no TensorFlow import; pre-commit)
+    nncheck rules               list every rule
+    nncheck explain T102        a rule's documentation
+    """
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--static", is_flag=True, help="Read the source only: no TensorFlow import.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--select", multiple=True, help="Rules to run: codes, prefixes (T1) or names.")
+@click.option("--ignore", multiple=True, help="Rules to skip: codes, prefixes or names.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 [default: error].",
+)
+@click.option(
+    "--exit-zero", is_flag=True, help="Exit 0 even with findings (2 still means failure)."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A pyproject.toml to read [tool.nncheck] from (default: the nearest one).",
+)
+@click.option("--color/--no-color", default=None, help="Colour the report [default: on a tty].")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the rules skipped, and why.")
+def check(
+    paths: tuple[Path, ...],
+    static: bool,
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+    exit_zero: bool,
+    config_path: Path | None,
+    color: bool | None,
+    verbose: bool,
+) -> None:
+    """Check training scripts (files, or directories searched for *.py)."""
+    from nncheck.config import ConfigError, load_settings
+    from nncheck.engine import TargetError, check_targets, collect_targets, select_rules
+    from nncheck.registry import UnknownRuleError
+
+    if not paths:
+        _fail("no path given; try `nncheck train.py` or `nncheck --static src/`")
+    try:
+        settings = load_settings(paths[0], config_path)
+        if select:
+            settings.override("select", _split(select), "--select")
+        if ignore:
+            settings.override("ignore", settings.ignore + _split(ignore), "--ignore")
+        if fail_on:
+            settings.override("fail_on", fail_on, "--fail-on")
+        rules = select_rules(settings.select, settings.ignore)
+        targets = collect_targets(list(paths), static=static)
+    except (ConfigError, UnknownRuleError, TargetError) as error:
+        _fail(str(error))
+    result = check_targets(targets, rules)
+    _report(result, output_format, "static" if static else "full", verbose, color)
+    sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
+
+
+def _report(
+    result: RunResult, output_format: str, mode: str, verbose: bool, color: bool | None
+) -> None:
+    from nncheck.reports import ReportContext
+
+    if output_format == "json":
+        from nncheck.reports import json_report
+
+        sys.stdout.write(json_report.render(result, ReportContext(mode, verbose)))
+        return
+    from nncheck.reports import text
+
+    if color is None:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text.write(result, ReportContext(mode, verbose, color), sys.stdout)
+
+
+def _exit_code(result: RunResult, threshold: Severity | None, exit_zero: bool) -> int:
+    if result.failed:
+        return EXIT_FAILURE
+    if exit_zero or threshold is None:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_CLEAN
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, severity, family, tip and the facts it needs."""
+    from nncheck.registry import all_rules
+
+    rules = all_rules()
+    if output_format == "json":
+        import json
+
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": r.severity.label,
+                "family": r.family,
+                "tip": r.tip,
+                "needs": list(r.needs) if r.runnable else ["(nncheck's own run)"],
+                "summary": r.summary,
+            }
+            for r in rules
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    header = f"{'code':<5} {'name':<38} {'severity':<8} {'family':<24} {'tip':>3}  needs"
+    click.echo(header)
+    for r in rules:
+        needs = ", ".join(r.needs) if r.runnable else "-"
+        tip = str(r.tip) if r.tip else "-"
+        click.echo(
+            f"{r.code:<5} {r.name:<38} {r.severity.label:<8} {r.family:<24} {tip:>3}  {needs}"
+        )
+
+
+@main.command("explain")
+@click.argument("rule_name")
+def explain(rule_name: str) -> None:
+    """Print a rule's documentation (by code or name)."""
+    from nncheck.registry import UnknownRuleError, get_rule
+
+    try:
+        rule = get_rule(rule_name)
+    except UnknownRuleError as error:
+        _fail(str(error))
+    tip = f" (tip {rule.tip})" if rule.tip else ""
+    click.echo(f"{rule.code} {rule.name} [{rule.severity.label}]{tip}: {rule.summary}\n")
+    click.echo(f"Family: {rule.family}. Needs: {', '.join(rule.needs) or 'nothing'}.\n")
+    click.echo(rule.doc)

@@ -1,0 +1,123 @@
+"""Settings: command-line options over ``[tool.nncheck]`` in the nearest pyproject.toml.
+
+Keys are kebab-case, as in ruff:
+
+    [tool.nncheck]
+    select = ["T", "M3"]          # codes, prefixes or names; default: every rule
+    ignore = ["T109"]
+    fail-on = "warning"           # error (default) | warning | info | never
+
+An unknown key or a value of the wrong type is an error (exit 2), never silently ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nncheck.findings import Severity
+
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which file and key."""
+
+
+@dataclass
+class Settings:
+    """The effective settings of one run, and where each value came from."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fail_on: str = "error"
+    config_path: Path | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fail_threshold(self) -> Severity | None:
+        """The lowest severity that fails the run; None for ``never``."""
+        return None if self.fail_on == "never" else Severity.parse(self.fail_on)
+
+    def override(self, key: str, value: Any, origin: str) -> None:
+        setattr(self, key, value)
+        self.origins[key] = origin
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.nncheck] table."""
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in [directory, *directory.parents]:
+        candidate = candidate_dir / "pyproject.toml"
+        if candidate.is_file() and _mentions_nncheck(candidate):
+            return candidate
+    return None
+
+
+def _mentions_nncheck(path: Path) -> bool:
+    try:
+        return "tool.nncheck" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def load_settings(start: Path, explicit: Path | None = None) -> Settings:
+    """Settings from ``explicit`` or the nearest pyproject.toml above ``start``."""
+    path = explicit or find_pyproject(start.resolve())
+    settings = Settings()
+    if path is None:
+        return settings
+    table = _read_table(path, required=explicit is not None)
+    settings.config_path = path
+    origin = f"{path}"
+    for key, value in table.items():
+        if key == "select":
+            settings.override("select", _string_list(path, key, value), origin)
+        elif key == "ignore":
+            settings.override("ignore", _string_list(path, key, value), origin)
+        elif key == "fail-on":
+            settings.override("fail_on", _choice(path, key, value, FAIL_ON_CHOICES), origin)
+        else:
+            known = ", ".join(["select", "ignore", "fail-on"])
+            raise ConfigError(f"{path}: unknown key [tool.nncheck] {key!r} (known: {known})")
+    return settings
+
+
+def _read_table(path: Path, required: bool) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    table = document.get("tool", {}).get("nncheck")
+    if table is None:
+        if required:
+            raise ConfigError(f"{path}: has no [tool.nncheck] table")
+        return {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nncheck] must be a table")
+    return table
+
+
+def _string_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: [tool.nncheck] {key} must be a list of strings: {value!r}")
+    return tuple(value)
+
+
+def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise ConfigError(
+            f"{path}: [tool.nncheck] {key} must be one of {', '.join(choices)}: {value!r}"
+        )
+    return value.lower()

@@ -1,0 +1,181 @@
+"""The engine: find the targets, run the selected rules over their facts, collect findings.
+
+For each target a :class:`FactStore` builds facts on demand. A rule whose facts cannot be had is
+skipped with the reason; a fact provider that fails reports its E0xx finding once; a rule that
+raises becomes an E005 finding and the other rules still run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
+from nncheck.findings import Finding, Severity, Violation
+from nncheck.registry import Rule, all_rules, get_rule, resolve_selectors
+from nncheck.suppression import is_suppressed
+
+# Directories never searched when a folder is given (as ruff and pre-commit users expect).
+EXCLUDED_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "__pycache__",
+    "__pypackages__",
+    "node_modules",
+    "site-packages",
+    "build",
+    "dist",
+}
+
+
+class TargetError(ValueError):
+    """A path given on the command line cannot be checked (missing, not Python, empty)."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A rule that did not run on a target, and why."""
+
+    code: str
+    path: str
+    reason: str
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    files: int = 0
+    suppressed: int = 0
+
+    @property
+    def failed(self) -> bool:
+        """nncheck could not do all of its job (an E0xx finding): exit code 2."""
+        return any(f.code.startswith("E") for f in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def select_rules(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Rule]:
+    """The runnable rules after --select / --ignore (codes, names or prefixes)."""
+    chosen = resolve_selectors(select) if select is not None else {r.code for r in all_rules()}
+    chosen -= resolve_selectors(ignore)
+    return [r for r in all_rules() if r.code in chosen and r.runnable]
+
+
+def collect_targets(paths: Sequence[Path], static: bool) -> list[Target]:
+    """Expand files and directories (recursing into *.py) into targets, in a stable order."""
+    targets: list[Target] = []
+    for path in paths:
+        if not path.exists():
+            raise TargetError(f"{path}: no such file or directory")
+        if path.is_dir():
+            files = sorted(_python_files(path))
+            if not files:
+                raise TargetError(f"{path}: no Python files found in this directory")
+            targets.extend(Target(f, _display(f), static) for f in files)
+        elif path.suffix in {".py", ".pyw"} or _has_python_shebang(path):
+            targets.append(Target(path, _display(path), static))
+        else:
+            raise TargetError(f"{path}: not a Python file (nncheck checks training scripts, *.py)")
+    return targets
+
+
+def _python_files(root: Path) -> Iterable[Path]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if d not in EXCLUDED_DIRS and not d.startswith(".")]
+        for name in files:
+            if name.endswith(".py"):
+                yield Path(directory, name)
+
+
+def _has_python_shebang(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
+
+
+def _display(path: Path) -> str:
+    """The path as users and CI systems want it: relative to the working directory if inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def check_targets(targets: Sequence[Target], rules: Sequence[Rule]) -> RunResult:
+    result = RunResult(files=len(targets))
+    for target in targets:
+        _check_target(target, rules, result)
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _check_target(target: Target, rules: Sequence[Rule], result: RunResult) -> None:
+    store = FactStore(target)
+    failures: set[str] = set()
+    findings: list[Finding] = []
+    for rule in rules:
+        try:
+            facts = {kind: store.get(kind) for kind in rule.needs}
+        except FactUnavailable as unavailable:
+            result.skips.append(Skip(rule.code, target.display_path, unavailable.reason))
+            continue
+        except RunFailure as failure:
+            if failure.code not in failures:
+                failures.add(failure.code)
+                findings.append(_stamp(get_rule(failure.code), failure.violation, target))
+            result.skips.append(Skip(rule.code, target.display_path, str(failure)))
+            continue
+        try:
+            findings.extend(_stamp(rule, v, target) for v in rule.func(**facts))  # type: ignore[misc]
+        except Exception as error:  # a rule's bug must not hide the other rules' findings
+            crash = Violation(
+                f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: "
+                f"{error}; please report this with the script that triggers it"
+            )
+            findings.append(_stamp(get_rule("E005"), crash, target))
+    comments = _comments(store)
+    for finding in findings:
+        if not finding.code.startswith("E") and is_suppressed(finding, comments):
+            result.suppressed += 1
+        else:
+            result.findings.append(finding)
+
+
+def _comments(store: FactStore) -> dict[int, str]:
+    try:
+        return store.get("source").comments
+    except (FactUnavailable, RunFailure):
+        return {}
+
+
+def _stamp(rule: Rule, violation: Violation, target: Target) -> Finding:
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=violation.message,
+        path=target.display_path,
+        line=violation.line,
+        col=violation.col,
+        end_line=violation.end_line,
+        fix=violation.fix,
+        layer=violation.layer,
+        tip=rule.tip,
+        data=violation.data,
+    )

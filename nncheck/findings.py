@@ -1,0 +1,90 @@
+"""What a rule reports: severities, locations and findings.
+
+A rule yields :class:`Violation` objects (what is wrong, where, how to fix it); the engine turns
+each into a :class:`Finding` by adding the rule's identity and severity and the file it came
+from. Reporters only ever see findings.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is. Ordered so that ``severity >= fail_on`` decides the exit code."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"Expected a severity ({choices}). Received: {text!r}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One problem found by a rule, before the engine stamps it with the rule's identity.
+
+    ``line`` and ``col`` are 1-based; ``col`` 0 means "the whole line". ``fix`` is the concrete
+    change that makes the finding go away (code where possible). ``data`` carries the measured
+    numbers for machine-readable reports.
+    """
+
+    message: str
+    line: int = 0
+    col: int = 0
+    end_line: int | None = None
+    fix: str | None = None
+    layer: str | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation with the rule's code, name and severity and the file it is about."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    line: int = 0
+    col: int = 0
+    end_line: int | None = None
+    fix: str | None = None
+    layer: str | None = None
+    tip: int | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+    def to_dict(self) -> dict[str, object]:
+        """The finding in the documented JSON schema (docs/json-schema.md)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.label,
+            "message": self.message,
+            "fix": self.fix,
+            "location": {
+                "path": self.path,
+                "line": self.line,
+                "column": self.col,
+                "end_line": self.end_line,
+                "layer": self.layer,
+            },
+            "tip": self.tip,
+            "data": self.data,
+        }

@@ -1,0 +1,151 @@
+"""The rule registry: one decorator fills one dict, and selectors resolve against it.
+
+A rule is a small function over facts. It declares the facts it needs by its parameter names
+(``def check(source: SourceFacts)``), so the engine knows what to build and can say why a rule
+was skipped when a fact is unavailable. Its docstring is its user documentation.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from nncheck.findings import Severity, Violation
+
+RuleFunction = Callable[..., Iterable[Violation]]
+
+FAMILIES = {
+    "D": "data",
+    "M": "model",
+    "T": "training configuration",
+    "P": "input pipeline",
+    "X": "active probe",
+    "A": "advice",
+    "E": "nncheck's own run",
+}
+
+_CODE = re.compile(r"^[A-Z]\d{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule and its metadata."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    tip: int | None
+    needs: tuple[str, ...]
+    func: RuleFunction | None
+    doc_text: str = ""
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[0]]
+
+    @property
+    def doc(self) -> str:
+        """The rule's documentation: its function's docstring, dedented."""
+        source = self.func.__doc__ if self.func else self.doc_text
+        return inspect.cleandoc(source or self.summary)
+
+    @property
+    def runnable(self) -> bool:
+        """False for the E0xx codes, which the engine reports about its own run."""
+        return self.func is not None
+
+
+class UnknownRuleError(ValueError):
+    """A selector names no rule (a typo in --select, --ignore or the config)."""
+
+
+_RULES: dict[str, Rule] = {}
+_BY_NAME: dict[str, str] = {}
+
+
+def register(rule: Rule) -> Rule:
+    if not _CODE.match(rule.code):
+        raise ValueError(f"Expected a rule code like 'T102'. Received: code={rule.code!r}")
+    if not _NAME.match(rule.name):
+        raise ValueError(f"Expected a kebab-case rule name. Received: name={rule.name!r}")
+    if rule.code in _RULES or rule.name in _BY_NAME:
+        raise ValueError(f"Rule {rule.code} / {rule.name} is registered twice")
+    _RULES[rule.code] = rule
+    _BY_NAME[rule.name] = rule.code
+    return rule
+
+
+def rule(
+    code: str, name: str, severity: Severity, summary: str, tip: int | None = None
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register the decorated function as rule ``code`` / ``name``.
+
+    The function's parameter names are the facts it needs; it yields violations.
+    """
+
+    def decorate(func: RuleFunction) -> RuleFunction:
+        needs = tuple(inspect.signature(func).parameters)
+        register(Rule(code, name, severity, summary, tip, needs, func))
+        return func
+
+    return decorate
+
+
+def describe(code: str, name: str, severity: Severity, summary: str, doc: str) -> Rule:
+    """Register a code that the engine reports itself (E0xx): metadata and docs, no function."""
+    return register(Rule(code, name, severity, summary, None, (), None, doc))
+
+
+def all_rules() -> list[Rule]:
+    """Every registered rule (the built-in pack is loaded on first use), ordered by code."""
+    _load_builtin_rules()
+    return [_RULES[code] for code in sorted(_RULES)]
+
+
+def get_rule(code_or_name: str) -> Rule:
+    """The rule with this code (``T102``) or name (``missing-early-stopping``)."""
+    _load_builtin_rules()
+    key = code_or_name.strip()
+    code = _BY_NAME.get(key.lower(), key.upper())
+    if code not in _RULES:
+        raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
+    return _RULES[code]
+
+
+def resolve_selectors(selectors: Iterable[str]) -> set[str]:
+    """Expand codes, names and code prefixes (``T``, ``T1``, ``T102``) to a set of codes."""
+    _load_builtin_rules()
+    codes: set[str] = set()
+    for raw in selectors:
+        selector = raw.strip()
+        if not selector:
+            continue
+        if selector.upper() == "ALL":
+            codes.update(_RULES)
+            continue
+        if selector.lower() in _BY_NAME:
+            codes.add(_BY_NAME[selector.lower()])
+            continue
+        prefix = selector.upper()
+        matched = {code for code in _RULES if code.startswith(prefix)}
+        if not matched or not re.fullmatch(r"[A-Z]\d{0,3}", prefix):
+            raise UnknownRuleError(
+                f"Unknown rule selector {raw!r}: expected a code (T102), a prefix (T1) "
+                "or a name (missing-early-stopping); `nncheck rules` lists them"
+            )
+        codes.update(matched)
+    return codes
+
+
+_loaded = False
+
+
+def _load_builtin_rules() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import nncheck.rules  # noqa: F401  (importing the pack registers its rules)

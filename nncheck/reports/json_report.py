@@ -1,0 +1,34 @@
+"""The JSON report: a stable, documented schema (docs/json-schema.md) for tools and CI."""
+
+from __future__ import annotations
+
+import json
+
+from nncheck import __version__
+from nncheck.engine import RunResult
+from nncheck.findings import Severity
+from nncheck.reports import ReportContext
+
+SCHEMA_VERSION = 1
+
+
+def render(result: RunResult, context: ReportContext) -> str:
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "nncheck", "version": __version__},
+        "mode": context.mode,
+        "summary": {
+            "files": result.files,
+            "findings": len(result.findings),
+            "errors": result.count(Severity.ERROR),
+            "warnings": result.count(Severity.WARNING),
+            "infos": result.count(Severity.INFO),
+            "suppressed": result.suppressed,
+            "failed": result.failed,
+        },
+        "findings": [finding.to_dict() for finding in result.findings],
+        "skipped": [
+            {"code": skip.code, "path": skip.path, "reason": skip.reason} for skip in result.skips
+        ],
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"

@@ -1,0 +1,114 @@
+"""The terminal report: findings grouped by file, each with its fix, then a summary line.
+
+The report is built as lines of (text, style) segments, so the same layout prints plain
+(pipes, CI logs, pre-commit) or coloured through rich on a terminal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from typing import TextIO
+
+from nncheck.engine import RunResult
+from nncheck.findings import Finding, Severity
+from nncheck.reports import ReportContext
+
+Segment = tuple[str, str]
+Line = list[Segment]
+
+SEVERITY_STYLES = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+}
+
+
+def lines(result: RunResult, context: ReportContext) -> list[Line]:
+    out: list[Line] = []
+    for path, group in groupby(result.findings, key=lambda f: f.path):
+        out.append([(path, "bold underline")])
+        for finding in group:
+            out.extend(_finding_lines(finding))
+        out.append([])
+    if context.verbose and result.skips:
+        out.extend(_skip_lines(result))
+    out.append(_summary(result))
+    return out
+
+
+def _finding_lines(finding: Finding) -> list[Line]:
+    where = f"{finding.path}:{finding.line}:{finding.col}"
+    head: Line = [
+        (where, "bold"),
+        (" ", ""),
+        (finding.code, SEVERITY_STYLES[finding.severity]),
+        (" ", ""),
+        (f"[{finding.severity.label}]", SEVERITY_STYLES[finding.severity]),
+        (" ", ""),
+        (finding.message, ""),
+    ]
+    if finding.layer:
+        head.append((f" (layer {finding.layer})", "dim"))
+    result = [head]
+    if finding.fix:
+        fix_lines = finding.fix.splitlines()
+        result.append([("    fix: ", "green"), (fix_lines[0], "")])
+        result.extend([("         " + extra, "")] for extra in fix_lines[1:])
+    return result
+
+
+def _skip_lines(result: RunResult) -> list[Line]:
+    by_reason = Counter((skip.reason, skip.code) for skip in result.skips)
+    reasons: dict[str, list[str]] = {}
+    for reason, code in sorted(by_reason):
+        reasons.setdefault(reason, []).append(code)
+    out: list[Line] = [[("Skipped rules:", "bold")]]
+    for reason, codes in reasons.items():
+        out.append([("  " + ", ".join(codes), "dim"), (f": {reason}", "")])
+    out.append([])
+    return out
+
+
+def _summary(result: RunResult) -> Line:
+    files = f"{result.files} file" + ("" if result.files == 1 else "s")
+    suppressed = f" ({result.suppressed} suppressed)" if result.suppressed else ""
+    if not result.findings:
+        return [(f"No findings in {files}{suppressed}.", "bold green")]
+    counts = [
+        (result.count(severity), severity)
+        for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    ]
+    parts: list[Segment] = []
+    for count, severity in counts:
+        if count:
+            if parts:
+                parts.append((", ", ""))
+            noun = severity.label + ("s" if count != 1 and severity != Severity.INFO else "")
+            parts.append((f"{count} {noun}", SEVERITY_STYLES[severity]))
+    total = len(result.findings)
+    head = f"Found {total} finding{'s' if total != 1 else ''} in {files}: "
+    return [(head, "bold"), *parts, (f"{suppressed}.", "")]
+
+
+def write(result: RunResult, context: ReportContext, stream: TextIO) -> None:
+    """Print the report to ``stream``, coloured through rich when ``context.color``."""
+    rendered = lines(result, context)
+    if not context.color:
+        stream.write(_plain(rendered))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+    for line in rendered:
+        console.print(Text.assemble(*line))
+
+
+def render(result: RunResult, context: ReportContext) -> str:
+    """The plain report as a string (for --output files and tests)."""
+    return _plain(lines(result, context))
+
+
+def _plain(rendered: list[Line]) -> str:
+    return "".join("".join(text for text, _ in line) + "\n" for line in rendered)

@@ -1,0 +1,8 @@
+"""nncheck's built-in rule pack, one module per family. Importing it registers every rule.
+
+Rules judge framework-neutral facts and never import a framework (DESIGN.md section 3).
+"""
+
+from nncheck.rules import model, pipeline, run_errors, training
+
+__all__ = ["model", "pipeline", "run_errors", "training"]

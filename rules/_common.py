@@ -1,0 +1,34 @@
+"""Small helpers shared by the rule modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nncheck.facts.evaluate import CallSite
+from nncheck.findings import Violation
+
+
+def at(call: CallSite, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation located at ``call`` (its first line and column; its last line for ranges)."""
+    return Violation(message, call.line, call.col, call.end_line, fix, data=data)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def aligned_choices(value: int, multiple: int) -> tuple[int, int]:
+    """The nearest multiples of ``multiple`` below and above ``value`` (below is >= multiple)."""
+    lower = max(multiple, value // multiple * multiple)
+    upper = (value // multiple + 1) * multiple
+    return lower, upper
+
+
+def fmt_number(value: float) -> str:
+    """Numbers as people write them in code: 0.001 -> 1e-3, 0.5 -> 0.5."""
+    if isinstance(value, int):
+        return str(value)
+    if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+        mantissa, exponent = f"{value:.0e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:g}"

@@ -1,0 +1,525 @@
+"""T1xx: the training configuration: seeds, callbacks, learning rate, batch size."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
+from nncheck.facts.source import FitSite, SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+from nncheck.rules._common import aligned_choices, at, fmt_number, is_number
+
+EARLY_STOPPING = "keras.callbacks.EarlyStopping"
+CHECKPOINTS = {
+    "keras.callbacks.ModelCheckpoint",
+    "keras.callbacks.BackupAndRestore",
+    "tensorflow.train.CheckpointManager",
+    "tensorflow.train.Checkpoint",
+}
+MONITORING_CALLBACKS = {
+    EARLY_STOPPING: "EarlyStopping",
+    "keras.callbacks.ModelCheckpoint": "ModelCheckpoint",
+    "keras.callbacks.ReduceLROnPlateau": "ReduceLROnPlateau",
+}
+MIN_EPOCHS_FOR_EARLY_STOPPING = 10
+MIN_EPOCHS_FOR_CHECKPOINT = 20
+PATIENCE_RANGE = (5, 20)
+ALIGNMENT = 8
+MIN_ALIGNED_SIZE = 16
+
+
+def _callbacks_known(source: SourceFacts, fit: FitSite) -> list[CallSite] | None:
+    """The fit's callbacks when every one is a known construction; None when any is unseen."""
+    callbacks = source.callbacks_of(fit)
+    if callbacks is None or any(not isinstance(c, CallSite) for c in callbacks):
+        return None
+    return callbacks
+
+
+def _has_validation(fit: FitSite) -> bool | None:
+    data, split = fit.arg("validation_data"), fit.arg("validation_split")
+    if data is UNKNOWN or split is UNKNOWN:
+        return None
+    return data is not None or (is_number(split) and split > 0)
+
+
+@rule("T109", "missing-random-seed", Severity.WARNING, "Training runs without seeding", tip=3)
+def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks that a script which trains seeds every random number generator involved:
+    `keras.utils.set_random_seed(seed)` (Python, NumPy and the backend at once), or
+    `tf.random.set_seed` together with `np.random.seed` and `random.seed`. A call to the
+    project's own helper whose name contains "seed" is trusted.
+
+    ## Why is this bad?
+    Weight initialisation, shuffling, dropout and augmentation all draw random numbers.
+    Without seeds two runs of the same code differ, so the effect of a change cannot be told
+    from run-to-run noise. Keras 3 draws its initializer seeds from Python's `random`
+    module: `tf.random.set_seed` alone does not make the initial weights repeatable
+    (verified on Keras 3.15).
+
+    ## Example
+    ```python
+    model = build_model()
+    model.fit(x, y, epochs=50)
+    ```
+
+    ## Use instead
+    ```python
+    keras.utils.set_random_seed(42)
+    model = build_model()
+    model.fit(x, y, epochs=50)
+    ```
+    For bit-exact GPU runs also call `tf.config.experimental.enable_op_determinism()`.
+
+    ## References
+    - Tip 3 of the training tips (shared/DESIGN.md)
+    - https://keras.io/api/utils/python_utils/#setrandomseed-function
+    """
+    if not source.training_calls:
+        return
+    seeded = source.seeded
+    if seeded & {"all", "unknown"}:
+        return
+    missing = [
+        label
+        for key, label in (
+            ("tensorflow", "TensorFlow"),
+            ("numpy", "NumPy"),
+            ("python", "Python's random (Keras 3 draws its initializer seeds from it)"),
+        )
+        if key not in seeded
+    ]
+    if not missing:
+        return
+    first = source.training_calls[0]
+    if len(missing) == 3:
+        message = (
+            f"training at line {first.line} runs with no random seed: initial weights, "
+            "shuffling and dropout differ on every run, so a change cannot be told from noise"
+        )
+    else:
+        message = f"training at line {first.line} seeds only part of the RNGs; not seeded: " + (
+            ", ".join(missing)
+        )
+    fix = "keras.utils.set_random_seed(42)  # at the top: seeds Python, NumPy and the backend"
+    yield at(first, message, fix, missing=missing)
+
+
+@rule(
+    "T102",
+    "missing-early-stopping",
+    Severity.WARNING,
+    "fit() runs many epochs with no EarlyStopping callback",
+    tip=16,
+)
+def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags a Keras `fit()` of at least 10 epochs (or an epoch count that is not a literal) whose
+    callbacks are all visible in the script and include no `EarlyStopping`. Scripts that stop
+    training themselves (`model.stop_training = True` in a callback) are left alone.
+
+    ## Why is this bad?
+    Without early stopping a long run keeps going after the validation loss stopped
+    improving: it spends GPU time on overfitting and ends with worse weights than the best
+    epoch's.
+
+    ## Example
+    ```python
+    model.fit(x, y, validation_split=0.2, epochs=200)
+    ```
+
+    ## Use instead
+    ```python
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10,
+                                         restore_best_weights=True)
+    model.fit(x, y, validation_split=0.2, epochs=200, callbacks=[stop])
+    ```
+
+    ## Options
+    Fits of fewer than 10 epochs are exempt: early stopping has little to save there.
+
+    ## References
+    - Tip 16 of the training tips; https://keras.io/api/callbacks/early_stopping/
+    """
+    if source.calls_to(EARLY_STOPPING) or "stop_training" in source.text:
+        return
+    for fit in source.fits:
+        epochs = fit.arg("epochs")
+        if is_number(epochs) and epochs < MIN_EPOCHS_FOR_EARLY_STOPPING:
+            continue
+        if _callbacks_known(source, fit) is None:
+            continue
+        validation = _has_validation(fit)
+        fix = (
+            "callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience=10, "
+            "restore_best_weights=True)]"
+        )
+        if validation is False:
+            fix += ", validation_split=0.2  # early stopping needs validation data"
+        shown = fmt_number(epochs) if is_number(epochs) else "an unknown number of"
+        message = (
+            f"fit() trains for {shown} epochs with no EarlyStopping: the run goes on after "
+            "the validation loss stops improving"
+        )
+        yield at(fit.call, message, fix, epochs=epochs if is_number(epochs) else None)
+
+
+@rule(
+    "T103",
+    "early-stopping-patience-out-of-range",
+    Severity.WARNING,
+    "EarlyStopping patience outside 5-20 epochs",
+    tip=16,
+)
+def early_stopping_patience(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks the `patience` of every `EarlyStopping` callback against 5-20 epochs. Keras'
+    default patience is 0.
+
+    ## Why is this bad?
+    With a patience of 0-4, one noisy epoch without improvement ends the run long before the
+    model converged. With a patience above 20, training goes on for that many wasted epochs
+    after the best one.
+
+    ## Example
+    ```python
+    keras.callbacks.EarlyStopping(monitor="val_loss")  # patience=0
+    ```
+
+    ## Use instead
+    ```python
+    keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+    ```
+
+    ## Options
+    The range 5-20 follows the training tips; configurable thresholds come with the
+    configuration issue.
+    """
+    low, high = PATIENCE_RANGE
+    for call in source.calls_to(EARLY_STOPPING):
+        patience = source.call_arg(call, "patience")
+        if patience is MISSING:
+            patience = 0
+        if not is_number(patience) or low <= patience <= high:
+            continue
+        if patience < low:
+            why = (
+                "stops the run after the first epoch without improvement"
+                if patience == 0
+                else f"stops after {fmt_number(patience)} epochs without improvement,"
+                " before noisy training had a chance to improve"
+            )
+        else:
+            why = f"keeps training {fmt_number(patience)} epochs past the best one"
+        message = f"EarlyStopping patience={fmt_number(patience)} {why} (sane range: {low}-{high})"
+        yield at(call, message, "patience=10", patience=patience)
+
+
+def _metric_names(source: SourceFacts, fit: FitSite) -> set[str] | None:
+    """The names fit() logs for training data, or None when they cannot be known for sure."""
+    model, compile_call = fit.model, fit.compile
+    if model is None or compile_call is None or model.outputs is None or len(model.outputs) != 1:
+        return None
+    if compile_call.has_star_args or source.call_arg(compile_call, "weighted_metrics") not in (
+        MISSING,
+        None,
+    ):
+        return None
+    metrics = source.call_arg(compile_call, "metrics")
+    if metrics in (MISSING, None):
+        metrics = []
+    if not isinstance(metrics, list | tuple):
+        return None
+    names = {"loss"}
+    for metric in metrics:
+        name = _metric_name(metric)
+        if name is None:
+            return None
+        names.add(name)
+    return names
+
+
+def _metric_name(metric: Any) -> str | None:
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, Symbol):
+        return metric.short
+    if isinstance(metric, CallSite) and (metric.qualname or "").startswith("keras.metrics."):
+        given = metric.arg("name")
+        if isinstance(given, str):
+            return given
+        if given is MISSING:
+            return api.METRIC_CLASS_NAMES.get(metric.qualname.rpartition(".")[2])
+    return None
+
+
+@rule(
+    "T104",
+    "unknown-monitored-metric",
+    Severity.ERROR,
+    "A callback monitors a metric that training never logs",
+    tip=16,
+)
+def unknown_monitored_metric(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks the `monitor` of the `EarlyStopping`, `ModelCheckpoint` and `ReduceLROnPlateau`
+    callbacks passed to `fit()` against the names that training logs: `loss`, the compiled
+    metrics under the names Keras gives them (`"acc"` logs `acc`, `"accuracy"` logs
+    `accuracy`, `keras.metrics.AUC()` logs `auc`), and `val_` versions of each when `fit()`
+    gets validation data. Their default monitor is `val_loss`.
+
+    ## Why is this bad?
+    When the monitored name is never logged, Keras prints a warning and carries on: early
+    stopping never stops, the "best" checkpoint is never written, the learning rate never
+    drops. The classic cases are `val_acc` with `metrics=["accuracy"]` and any `val_*` metric
+    without `validation_data` or `validation_split`.
+
+    ## Example
+    ```python
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_acc", patience=10)
+    model.fit(x, y, epochs=100, validation_split=0.2, callbacks=[stop])
+    ```
+
+    ## Use instead
+    ```python
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=10)
+    ```
+    """
+    for fit in source.fits:
+        callbacks = source.callbacks_of(fit) or []
+        validation = _has_validation(fit)
+        names = _metric_names(source, fit)
+        for callback in callbacks:
+            if not isinstance(callback, CallSite) or callback.qualname not in MONITORING_CALLBACKS:
+                continue
+            kind = MONITORING_CALLBACKS[callback.qualname]
+            monitor = source.call_arg(callback, "monitor")
+            if monitor is MISSING:
+                monitor = "val_loss"
+            if not isinstance(monitor, str):
+                continue
+            if monitor.startswith("val_") and validation is False:
+                yield at(
+                    callback,
+                    f"{kind} monitors '{monitor}' but fit() at line {fit.call.line} gets no "
+                    "validation data, so the metric is never logged and the callback never acts",
+                    f"pass validation_data=(x_val, y_val) or validation_split=0.2 to fit(), or "
+                    f"monitor='{monitor[4:]}'",
+                    monitor=monitor,
+                )
+                continue
+            if names is None:
+                continue
+            logged = set(names)
+            if validation:
+                logged |= {f"val_{n}" for n in names}
+            logged.add("learning_rate")
+            if monitor in logged:
+                continue
+            shown = ", ".join(sorted(logged - {"learning_rate"}))
+            close = difflib.get_close_matches(monitor, sorted(logged), n=1, cutoff=0.5)
+            fix = f"monitor='{close[0]}'" if close else f"monitor one of: {shown}"
+            yield at(
+                callback,
+                f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
+                "Keras only warns, and the callback never acts",
+                fix,
+                monitor=monitor,
+                logged=sorted(logged),
+            )
+
+
+@rule(
+    "T105",
+    "missing-checkpoint",
+    Severity.WARNING,
+    "A long fit() saves no checkpoints",
+    tip=13,
+)
+def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags a `fit()` of at least 20 epochs (a literal count) when the script creates no
+    `ModelCheckpoint`, `BackupAndRestore`, `tf.train.Checkpoint` or `CheckpointManager` and
+    the fit's callbacks are all visible.
+
+    ## Why is this bad?
+    A run that dies after hours (a preempted instance, an out-of-memory error, a bug in the
+    last epoch) loses everything, and the best epoch's weights are gone even when it ends
+    well. `model.save()` after `fit()` protects against neither.
+
+    ## Example
+    ```python
+    model.fit(x, y, epochs=100, validation_split=0.2)
+    ```
+
+    ## Use instead
+    ```python
+    callbacks = [
+        keras.callbacks.ModelCheckpoint("checkpoints/best.keras", save_best_only=True),
+        keras.callbacks.BackupAndRestore("checkpoints/backup"),  # resume after a crash
+    ]
+    model.fit(x, y, epochs=100, validation_split=0.2, callbacks=callbacks)
+    ```
+
+    ## Options
+    Fits of fewer than 20 epochs are exempt.
+    """
+    if source.calls_to(*CHECKPOINTS):
+        return
+    for fit in source.fits:
+        epochs = fit.arg("epochs")
+        if not is_number(epochs) or epochs < MIN_EPOCHS_FOR_CHECKPOINT:
+            continue
+        if _callbacks_known(source, fit) is None:
+            continue
+        yield at(
+            fit.call,
+            f"fit() trains for {fmt_number(epochs)} epochs and saves no checkpoint: a crash "
+            "loses the whole run, and the best epoch's weights are never kept",
+            "callbacks=[keras.callbacks.ModelCheckpoint('checkpoints/best.keras', "
+            "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
+            epochs=epochs,
+        )
+
+
+def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:
+    """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
+    if is_number(value):
+        return value
+    if isinstance(value, CallSite) and (value.qualname or "").startswith(
+        "keras.optimizers.schedules."
+    ):
+        if value.qualname.endswith("PiecewiseConstantDecay"):
+            values = source.call_arg(value, "values")
+            return values[0] if isinstance(values, list | tuple) and values else UNKNOWN
+        return source.call_arg(value, "initial_learning_rate")
+    return UNKNOWN
+
+
+@rule(
+    "T101",
+    "learning-rate-out-of-range",
+    Severity.WARNING,
+    "Learning rate outside the optimizer family's sane range",
+    tip=7,
+)
+def learning_rate_out_of_range(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks a literal learning rate (or a schedule's initial rate) given to a Keras optimizer
+    against the range that works for its family:
+
+    | optimizers | range |
+    |---|---|
+    | Adam, AdamW, Adamax, Nadam, RMSprop | 1e-6 to 1e-2 |
+    | Lion | 1e-7 to 1e-3 |
+    | SGD | 1e-4 to 1.0 |
+    | Adagrad, Ftrl | 1e-4 to 1.0 |
+    | Adadelta | 1e-4 to 10 |
+
+    ## Why is this bad?
+    Too high a rate makes the loss diverge or oscillate; too low a rate spends the GPU budget
+    crawling. Either wastes the run, and neither shows until hours in.
+
+    ## Example
+    ```python
+    keras.optimizers.Adam(learning_rate=0.1)
+    ```
+
+    ## Use instead
+    ```python
+    keras.optimizers.Adam(learning_rate=1e-3)
+    ```
+    The learning-rate range probe (X107) measures where the loss diverges for your model.
+
+    ## References
+    The ranges bracket the published defaults (Kingma & Ba 2015, Adam 1e-3; Keras' defaults;
+    Zeiler 2012, Adadelta 1.0), fine-tuning practice down to 1e-6, Lion's paper (Chen et al.
+    2023: 3-10x below AdamW) and the linear scaling rule for SGD (Goyal et al. 2017: 0.1 per
+    256 samples, so very large batches may exceed 1.0).
+    """
+    for call in source.calls:
+        qualname = call.qualname or ""
+        if not qualname.startswith("keras.optimizers."):
+            continue
+        optimizer = qualname.rpartition(".")[2]
+        if optimizer not in api.LR_RANGES:
+            continue
+        family, low, high = api.LR_RANGES[optimizer]
+        rate = _initial_learning_rate(source, call.arg("learning_rate", 0))
+        if not is_number(rate) or low <= rate <= high:
+            continue
+        if rate > high:
+            how = f"{fmt_number(rate / high)}x above"
+        else:
+            how = f"{fmt_number(low / rate)}x below" if rate > 0 else "not above zero, below"
+        message = (
+            f"{optimizer} learning rate {fmt_number(rate)} is {how} the sane range for "
+            f"{family} optimizers ({fmt_number(low)} to {fmt_number(high)})"
+        )
+        default = 1e-2 if optimizer == "SGD" else (1e-4 if optimizer == "Lion" else 1e-3)
+        yield at(call, message, f"learning_rate={fmt_number(default)}", learning_rate=rate)
+
+
+@rule(
+    "T108",
+    "batch-size-not-aligned",
+    Severity.WARNING,
+    "Batch size not a multiple of 8 (Tensor Cores)",
+    tip=15,
+)
+def batch_size_not_aligned(source: SourceFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks literal batch sizes (`fit(batch_size=...)`, `Dataset.batch(...)`, the `batch_size`
+    of `keras.utils.*_dataset_from_directory`) for a multiple of 8. Sizes below 16 are exempt.
+
+    ## Why is this bad?
+    The batch size is one dimension of every matrix multiply in training. NVIDIA Tensor
+    Cores run float16/bfloat16 multiplies most efficiently when the dimensions are multiples
+    of 8 (TF32: 4); on cuBLAS >= 11 other sizes still use Tensor Cores, less efficiently.
+
+    ## Example
+    ```python
+    model.fit(x, y, batch_size=100)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, batch_size=96)  # or 104
+    ```
+
+    ## References
+    NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1.
+    """
+    sites: list[tuple[CallSite, Any]] = [(f.call, f.arg("batch_size")) for f in source.fits]
+    for call in source.method_calls("batch"):
+        if source.dataset_chain(call) is not None:
+            sites.append((call, source.call_arg(call, "batch_size")))
+    for call in source.calls:
+        if (call.qualname or "").endswith("_dataset_from_directory"):
+            sites.append((call, call.arg("batch_size")))
+    for call, size in sites:
+        if not isinstance(size, int) or isinstance(size, bool) or size < MIN_ALIGNED_SIZE:
+            continue
+        if size % ALIGNMENT == 0:
+            continue
+        lower, upper = aligned_choices(size, ALIGNMENT)
+        yield at(
+            call,
+            f"batch size {size} is not a multiple of {ALIGNMENT}: Tensor Cores run the "
+            "training matrix multiplies less efficiently",
+            f"batch_size={upper}  # or {lower}",
+            batch_size=size,
+        )
