@@ -35,18 +35,21 @@ def _loss(source: SourceFacts, compile_call: CallSite) -> tuple[str | None, Any]
     return None, UNKNOWN
 
 
-def _compiled_models(source: SourceFacts) -> Iterator[tuple[ModelSite, str, Any, Any, Any]]:
-    """(model, loss, from_logits, output activation, output units) for judgeable models."""
+def _compiled_models(
+    source: SourceFacts,
+) -> Iterator[tuple[ModelSite, str, Any, Any, Any, str]]:
+    """(model, loss, from_logits, activation, units, where) for models that can be judged."""
     for model in source.models:
         if model.compile is None:
             continue
         loss, from_logits = _loss(source, model.compile)
         if loss is None:
             continue
-        activation, units = source.output_activation(model)
+        activation, units, line = source.output_activation(model)
         if activation is UNKNOWN:
             continue
-        yield model, loss, from_logits, activation, units
+        where = f"the output layer (line {line})" if line else "the output layer"
+        yield model, loss, from_logits, activation, units, where
 
 
 @rule(
@@ -87,13 +90,13 @@ def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
     ## References
     Tip 19 of the training tips (sigmoid for multi-label).
     """
-    for model, loss, _, activation, units in _compiled_models(source):
+    for model, loss, _, activation, units, where in _compiled_models(source):
         kind = api.PROBABILITY_LOSSES.get(loss)
         call = model.compile
         if activation == "softmax" and units == 1:
             yield at(
                 call,
-                "the output is a softmax over a single unit, which always outputs 1.0: the "
+                f"{where} is a softmax over a single unit, which always outputs 1.0: the "
                 "model cannot learn",
                 "activation='sigmoid' on the 1-unit output (binary task), or one unit per "
                 "class with softmax",
@@ -104,8 +107,8 @@ def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
         elif activation == "softmax" and kind == "binary" and isinstance(units, int):
             yield at(
                 call,
-                f"softmax over {units} output units with {loss}: softmax makes the units "
-                "compete, binary cross-entropy scores each one independently",
+                f"{where} applies softmax over {units} units, but the loss is {loss}: softmax "
+                "makes the units compete, binary cross-entropy scores each one independently",
                 "multi-label: activation='sigmoid'; one label per sample: "
                 "loss='categorical_crossentropy'",
                 activation=activation,
@@ -115,8 +118,9 @@ def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
         elif activation == "sigmoid" and kind == "categorical":
             yield at(
                 call,
-                f"sigmoid output with {loss}: categorical cross-entropy expects a "
-                "probability distribution over classes, and sigmoid outputs do not sum to 1",
+                f"{where} applies sigmoid, but the loss is {loss}: categorical cross-entropy "
+                "expects a probability distribution over classes, and sigmoid outputs do not "
+                "sum to 1",
                 "one label per sample: activation='softmax'; multi-label: "
                 "loss='binary_crossentropy'",
                 activation=activation,
@@ -157,14 +161,14 @@ def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     ```
     """
-    for model, loss, from_logits, activation, _ in _compiled_models(source):
+    for model, loss, from_logits, activation, _, where in _compiled_models(source):
         if loss not in api.PROBABILITY_LOSSES or not isinstance(from_logits, bool):
             continue
         call = model.compile
         if from_logits and activation in {"softmax", "sigmoid"}:
             yield at(
                 call,
-                f"the output already applies {activation}, and {loss} with from_logits=True "
+                f"{where} already applies {activation}, and {loss} with from_logits=True "
                 f"applies it again: the loss sees {activation}({activation}(logits))",
                 f"from_logits=False, or remove activation='{activation}' from the output layer",
                 activation=activation,
@@ -174,7 +178,7 @@ def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
             loss_class = api.LOSS_CLASS_FOR[loss]
             yield at(
                 call,
-                f"the output layer has no activation, so it emits logits, but {loss} expects "
+                f"{where} has no activation, so it emits logits, but {loss} expects "
                 "probabilities (from_logits=False): Keras clips the logits to [1e-7, 1-1e-7] "
                 "and the gradients vanish",
                 f"loss=keras.losses.{loss_class}(from_logits=True)",
@@ -190,16 +194,19 @@ def _misaligned(source: SourceFacts, family: dict[str, str]) -> Iterator[Violati
         width = layer.width
         lower, upper = aligned_choices(width, ALIGNMENT)
         message = (
-            f"{layer.kind}({width}) has {width} {layer.width_param}, not a multiple of "
-            f"{ALIGNMENT}: Tensor Cores run float16/bfloat16 work most efficiently at "
-            "multiples of 8 (TF32 at 4), so this layer runs on slower paths"
+            f"{layer.kind} with {width} {layer.width_param}: not a multiple of {ALIGNMENT}, and "
+            "Tensor Cores run float16/bfloat16 work most efficiently at multiples of 8 "
+            "(TF32: 4)"
         )
-        yield at(
-            layer.call,
+        name = layer.call.arg("name")
+        yield Violation(
             message,
+            layer.call.line,
+            layer.call.col,
+            layer.call.end_line,
             f"{layer.width_param}={upper}  # or {lower}",
-            width=width,
-            multiple=ALIGNMENT,
+            layer=name if isinstance(name, str) else None,
+            data={"width": width, "multiple": ALIGNMENT},
         )
 
 

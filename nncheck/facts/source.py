@@ -14,7 +14,7 @@ import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nncheck.facts import FactStore, RunFailure
 from nncheck.facts import keras_api as api
@@ -62,6 +62,14 @@ class ModelSite:
     @property
     def compile(self) -> CallSite | None:
         return self.compiles[-1] if self.compiles else None
+
+
+class ModelOutput(NamedTuple):
+    """What reaches the loss: the output activation, the output width, the layer's line."""
+
+    activation: Any
+    units: Any
+    line: int
 
 
 @dataclass(eq=False)
@@ -217,27 +225,28 @@ class SourceFacts:
                 return model
         return None
 
-    def output_activation(self, model: ModelSite) -> tuple[Any, Any]:
-        """(activation, units) of a single-output model's output, or UNKNOWN for either.
+    def output_activation(self, model: ModelSite) -> ModelOutput:
+        """Activation, units and line of a single-output model's output (UNKNOWN where unsure).
 
         An Activation/Softmax layer at the end applies to the layer before it: the pair is the
         activation that reaches the loss and the width of the last layer that has one.
         """
         if model.outputs is None or len(model.outputs) != 1:
-            return UNKNOWN, UNKNOWN
+            return ModelOutput(UNKNOWN, UNKNOWN, 0)
         if model.construction.qualname == "keras.Sequential":
             chain = [self.layer_for(v) for v in reversed(model.layers)]
         else:
             chain = self._functional_chain(model.construction.arg("outputs", 1))
         activation: Any = UNKNOWN
+        line = 0
         for layer in chain:
             if layer is UNKNOWN:
-                return activation, UNKNOWN
+                return ModelOutput(activation, UNKNOWN, line)
             if activation is UNKNOWN or activation == "linear":
-                activation = layer.activation
+                activation, line = layer.activation, layer.call.line
             if layer.width_param:
-                return activation, layer.width
-        return activation, UNKNOWN
+                return ModelOutput(activation, layer.width, line)
+        return ModelOutput(activation, UNKNOWN, line)
 
     def _functional_chain(self, value: Any) -> list[Any]:
         chain: list[Any] = []
