@@ -22,39 +22,6 @@ describe(
     """,
 )
 describe(
-    "E002",
-    "script-failed",
-    Severity.ERROR,
-    "The training script raised an exception before its first training step",
-    """
-    ## What it does
-    In a full check, reports an exception that the script raised before it reached training,
-    with the user's file:line and the exception's message.
-    """,
-)
-describe(
-    "E003",
-    "script-timeout",
-    Severity.ERROR,
-    "The training script did not reach training within --timeout",
-    """
-    ## What it does
-    In a full check, reports a script that ran past `--timeout` seconds before its first
-    training step; its whole process tree is stopped.
-    """,
-)
-describe(
-    "E004",
-    "no-training-found",
-    Severity.ERROR,
-    "The script ended without calling a training entry point",
-    """
-    ## What it does
-    In a full check, reports a script that finished without calling `Model.fit`,
-    `train_on_batch` or an optimizer step, so there was no training setup to capture.
-    """,
-)
-describe(
     "E005",
     "rule-crashed",
     Severity.ERROR,
