@@ -157,8 +157,9 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
         if _callbacks_known(source, fit) is None:
             continue
         validation = _has_validation(fit)
+        patience = min(10, max(PATIENCE_RANGE[0], int(epochs) // 4)) if is_number(epochs) else 10
         fix = (
-            "callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience=10, "
+            f"callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
             "restore_best_weights=True)]"
         )
         if validation is False:
