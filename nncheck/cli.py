@@ -30,6 +30,10 @@ class _DefaultToCheck(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in {"--help", "-h", "--version"}:
             args = ["check", *args]
+        if "--" in args:  # everything after `--` belongs to the user's script
+            cut = args.index("--")
+            ctx.meta["script_args"] = tuple(args[cut + 1 :])
+            args = args[:cut]
         return super().parse_args(ctx, args)
 
 
@@ -83,6 +87,20 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="A pyproject.toml to read [tool.nncheck] from (default: the nearest one).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds the script may run before its first training step.",
+)
+@click.option(
+    "--max-samples",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Most samples read from the training data.",
+)
 @click.option("--color/--no-color", default=None, help="Colour the report [default: on a tty].")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the rules skipped, and why.")
 def check(
@@ -94,12 +112,18 @@ def check(
     fail_on: str | None,
     exit_zero: bool,
     config_path: Path | None,
+    timeout: float,
+    max_samples: int,
     color: bool | None,
     verbose: bool,
 ) -> None:
-    """Check training scripts (files, or directories searched for *.py)."""
+    """Check training scripts (files, or directories searched for *.py).
+
+    Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
+    """
     from nncheck.config import ConfigError, load_settings
     from nncheck.engine import TargetError, check_targets, collect_targets, select_rules
+    from nncheck.facts import CaptureOptions
     from nncheck.registry import UnknownRuleError
 
     if not paths:
@@ -113,7 +137,9 @@ def check(
         if fail_on:
             settings.override("fail_on", fail_on, "--fail-on")
         rules = select_rules(settings.select, settings.ignore)
-        targets = collect_targets(list(paths), static=static)
+        script_args = click.get_current_context().find_root().meta.get("script_args", ())
+        options = CaptureOptions(timeout, max_samples, script_args)
+        targets = collect_targets(list(paths), static=static, capture=options)
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
     result = check_targets(targets, rules)
@@ -163,7 +189,7 @@ def list_rules(output_format: str) -> None:
                 "severity": r.severity.label,
                 "family": r.family,
                 "tip": r.tip,
-                "needs": list(r.needs) if r.runnable else ["(nncheck's own run)"],
+                "needs": [list(needs) for needs, _ in r.implementations],
                 "summary": r.summary,
             }
             for r in rules
@@ -173,7 +199,7 @@ def list_rules(output_format: str) -> None:
     header = f"{'code':<5} {'name':<38} {'severity':<8} {'family':<24} {'tip':>3}  needs"
     click.echo(header)
     for r in rules:
-        needs = ", ".join(r.needs) if r.runnable else "-"
+        needs = r.all_needs
         tip = str(r.tip) if r.tip else "-"
         click.echo(
             f"{r.code:<5} {r.name:<38} {r.severity.label:<8} {r.family:<24} {tip:>3}  {needs}"
@@ -192,5 +218,6 @@ def explain(rule_name: str) -> None:
         _fail(str(error))
     tip = f" (tip {rule.tip})" if rule.tip else ""
     click.echo(f"{rule.code} {rule.name} [{rule.severity.label}]{tip}: {rule.summary}\n")
-    click.echo(f"Family: {rule.family}. Needs: {', '.join(rule.needs) or 'nothing'}.\n")
+    needs = rule.all_needs if rule.runnable else "nothing (nncheck reports it about its own run)"
+    click.echo(f"Family: {rule.family}. Needs: {needs}.\n")
     click.echo(rule.doc)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
+from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure, Target
 from nncheck.findings import Finding, Severity, Violation
 from nncheck.registry import Rule, all_rules, get_rule, resolve_selectors
 from nncheck.suppression import is_suppressed
@@ -74,8 +74,16 @@ def select_rules(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Ru
     return [r for r in all_rules() if r.code in chosen and r.runnable]
 
 
-def collect_targets(paths: Sequence[Path], static: bool) -> list[Target]:
-    """Expand files and directories (recursing into *.py) into targets, in a stable order."""
+def collect_targets(
+    paths: Sequence[Path], static: bool, capture: CaptureOptions | None = None
+) -> list[Target]:
+    """Expand files and directories (recursing into *.py) into targets, in a stable order.
+
+    In a full check only the files named on the command line are run; files found by
+    searching a directory get the source rules only (running every script in a tree would
+    be a surprise, and a slow one).
+    """
+    run_options = None if static else (capture or CaptureOptions())
     targets: list[Target] = []
     for path in paths:
         if not path.exists():
@@ -86,7 +94,7 @@ def collect_targets(paths: Sequence[Path], static: bool) -> list[Target]:
                 raise TargetError(f"{path}: no Python files found in this directory")
             targets.extend(Target(f, _display(f), static) for f in files)
         elif path.suffix in {".py", ".pyw"} or _has_python_shebang(path):
-            targets.append(Target(path, _display(path), static))
+            targets.append(Target(path, _display(path), static, run_options))
         else:
             raise TargetError(f"{path}: not a Python file (nncheck checks training scripts, *.py)")
     return targets
@@ -127,34 +135,60 @@ def check_targets(targets: Sequence[Target], rules: Sequence[Rule]) -> RunResult
 
 def _check_target(target: Target, rules: Sequence[Rule], result: RunResult) -> None:
     store = FactStore(target)
-    failures: set[str] = set()
+    failures: dict[str, RunFailure] = {}
     findings: list[Finding] = []
-    for rule in rules:
+    if target.capture is not None:  # a full check always runs the script: E002-E004 surface
         try:
-            facts = {kind: store.get(kind) for kind in rule.needs}
-        except FactUnavailable as unavailable:
-            result.skips.append(Skip(rule.code, target.display_path, unavailable.reason))
-            continue
+            store.get("capture")
         except RunFailure as failure:
-            if failure.code not in failures:
-                failures.add(failure.code)
-                findings.append(_stamp(get_rule(failure.code), failure.violation, target))
-            result.skips.append(Skip(rule.code, target.display_path, str(failure)))
+            failures[failure.code] = failure
+        except FactUnavailable:
+            pass
+    for rule in rules:
+        chosen = _facts_for(rule, store, failures, target, result)
+        if chosen is None:
             continue
+        func, facts = chosen
         try:
-            findings.extend(_stamp(rule, v, target) for v in rule.func(**facts))  # type: ignore[misc]
+            findings.extend(_stamp(rule, v, target) for v in func(**facts))
         except Exception as error:  # a rule's bug must not hide the other rules' findings
             crash = Violation(
                 f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: "
                 f"{error}; please report this with the script that triggers it"
             )
             findings.append(_stamp(get_rule("E005"), crash, target))
+    findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
     comments = _comments(store)
     for finding in findings:
         if not finding.code.startswith("E") and is_suppressed(finding, comments):
             result.suppressed += 1
         else:
             result.findings.append(finding)
+
+
+def _facts_for(
+    rule: Rule,
+    store: FactStore,
+    failures: dict[str, RunFailure],
+    target: Target,
+    result: RunResult,
+) -> tuple[object, dict[str, object]] | None:
+    """The first implementation of ``rule`` whose facts can be had, with those facts.
+
+    A fact provider's failure (E0xx) is recorded once per target; the rule then falls back
+    to its next implementation, or is skipped with the reason.
+    """
+    reason = ""
+    for needs, func in rule.implementations:
+        try:
+            return func, {kind: store.get(kind) for kind in needs}
+        except FactUnavailable as unavailable:
+            reason = reason or unavailable.reason
+        except RunFailure as failure:
+            failures.setdefault(failure.code, failure)
+            reason = reason or str(failure)
+    result.skips.append(Skip(rule.code, target.display_path, reason))
+    return None
 
 
 def _comments(store: FactStore) -> dict[int, str]:

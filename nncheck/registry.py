@@ -7,6 +7,7 @@ was skipped when a fact is unavailable. Its docstring is its user documentation.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from collections.abc import Callable, Iterable
@@ -42,6 +43,8 @@ class Rule:
     needs: tuple[str, ...]
     func: RuleFunction | None
     doc_text: str = ""
+    live_needs: tuple[str, ...] = ()
+    live_func: RuleFunction | None = None
 
     @property
     def family(self) -> str:
@@ -52,6 +55,21 @@ class Rule:
         """The rule's documentation: its function's docstring, dedented."""
         source = self.func.__doc__ if self.func else self.doc_text
         return inspect.cleandoc(source or self.summary)
+
+    @property
+    def implementations(self) -> list[tuple[tuple[str, ...], RuleFunction]]:
+        """(needs, function) pairs, preferred first: the live judgement supersedes the static
+        one when its facts exist, so a user never sees the same problem twice."""
+        found = []
+        if self.live_func is not None:
+            found.append((self.live_needs, self.live_func))
+        if self.func is not None:
+            found.append((self.needs, self.func))
+        return found
+
+    @property
+    def all_needs(self) -> str:
+        return " | ".join(", ".join(needs) for needs, _ in self.implementations) or "-"
 
     @property
     def runnable(self) -> bool:
@@ -90,6 +108,18 @@ def rule(
     def decorate(func: RuleFunction) -> RuleFunction:
         needs = tuple(inspect.signature(func).parameters)
         register(Rule(code, name, severity, summary, tip, needs, func))
+        return func
+
+    return decorate
+
+
+def live(code: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Give rule ``code`` a second implementation over live facts, preferred when available."""
+
+    def decorate(func: RuleFunction) -> RuleFunction:
+        current = _RULES[code]
+        needs = tuple(inspect.signature(func).parameters)
+        _RULES[code] = dataclasses.replace(current, live_needs=needs, live_func=func)
         return func
 
     return decorate

@@ -22,16 +22,65 @@ describe(
     """,
 )
 describe(
-    "E005",
-    "rule-crashed",
+    "E002",
+    "script-failed",
     Severity.ERROR,
-    "A rule raised an exception; the other rules still ran",
+    "The training script failed before its first training step",
     """
     ## What it does
-    Reports a rule that raised an exception on this target. The other rules' findings are
-    still reported, and nncheck exits with code 2 because its check was incomplete.
+    In a full check, reports an exception that the script raised before it reached training
+    (or a non-zero `sys.exit`, or a crash of its process), with the user's file:line and the
+    exception's message. The source rules still report what they find.
 
     ## Use instead
-    Report it with the script that triggers it; `--ignore CODE` skips the rule meanwhile.
+    Run the script as `python train.py ARGS` to see the full traceback; pass the script's own
+    arguments to nncheck after `--`: `nncheck train.py -- --data data.csv`.
+    """,
+)
+describe(
+    "E003",
+    "script-timeout",
+    Severity.ERROR,
+    "The training script did not reach training within --timeout",
+    """
+    ## What it does
+    In a full check, reports a script that ran longer than `--timeout` seconds (default 300)
+    before its first training step. nncheck stops the script and every process it started,
+    and removes its temporary files.
+
+    ## Use instead
+    Raise `--timeout` for scripts with slow data loading, or point the script at a smaller
+    data set for the check.
+    """,
+)
+describe(
+    "E004",
+    "no-training-found",
+    Severity.ERROR,
+    "The script ended without calling a Keras training entry point",
+    """
+    ## What it does
+    In a full check, reports a script that finished without calling `Model.fit`,
+    `Model.train_on_batch` or an optimizer step (`apply_gradients` / `apply`), so there was
+    no training setup to capture; also a script that uses PyTorch rather than Keras.
+
+    ## Use instead
+    Check the script's own arguments (pass them after `--`), or name the script that trains.
+    """,
+)
+describe(
+    "E005",
+    "internal-error",
+    Severity.ERROR,
+    "nncheck itself failed (a rule or the capture raised); the rest still ran",
+    """
+    ## What it does
+    Reports a rule, or nncheck's capture of the training setup, that raised an exception on
+    this target. The other rules' findings are still reported, and nncheck exits with code 2
+    because its check was incomplete.
+
+    ## Use instead
+    Report it with the script that triggers it; `--ignore CODE` skips a crashing rule
+    meanwhile.
     """,
 )

@@ -20,6 +20,10 @@ from nncheck.findings import Violation
 # kind -> "module:function". Later capabilities add their kinds here.
 PROVIDERS: dict[str, str] = {
     "source": "nncheck.facts.source:provide",
+    "capture": "nncheck.facts.capture:provide",
+    "model": "nncheck.facts.capture:provide_model",
+    "train": "nncheck.facts.capture:provide_train",
+    "data": "nncheck.facts.capture:provide_data",
 }
 
 STATIC_KINDS = frozenset({"source"})
@@ -42,6 +46,15 @@ class RunFailure(Exception):
         self.violation = violation
 
 
+@dataclass(frozen=True)
+class CaptureOptions:
+    """How to run a script: its time limit, the data sample size and its own arguments."""
+
+    timeout: float = 300.0
+    max_samples: int = 10_000
+    script_args: tuple[str, ...] = ()
+
+
 @dataclass
 class Target:
     """One thing to check: a training script (later also saved models and data files)."""
@@ -49,6 +62,7 @@ class Target:
     path: Path
     display_path: str
     static: bool = True
+    capture: CaptureOptions | None = None  # None: never run (static, or found in a directory)
 
 
 @dataclass

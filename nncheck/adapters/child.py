@@ -1,0 +1,75 @@
+"""The child process: run the user's script as ``__main__`` with training intercepted.
+
+    python -m nncheck.adapters.child SCRIPT OUT MAX_SAMPLES [ARGS...]
+
+Writes a pickled :class:`~nncheck.facts.live.CaptureResult` to OUT: the facts captured at the
+first training step, the exception that ended the script before training, or the fact that it
+ended without training. The parent (``nncheck.facts.capture``) owns timeouts and clean-up.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import runpy
+import sys
+import traceback
+from pathlib import Path
+
+from nncheck.facts.live import CaptureResult, Site
+
+
+def _user_frame(error: BaseException, root: Path) -> Site | None:
+    """The deepest traceback frame in the user's files: where their code raised."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename)
+        if "site-packages" in frame.filename or frame.filename.startswith("<"):
+            continue
+        if path.resolve().is_relative_to(root) and not path.resolve().is_relative_to(
+            Path(__file__).resolve().parents[1]
+        ):
+            found = Site(str(path), frame.lineno or 0)
+    return found
+
+
+def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
+    from nncheck.adapters import keras3
+
+    recorder = keras3.Recorder(script, max_samples)
+    keras3.install(recorder)
+    sys.argv = [str(script), *args]
+    sys.path.insert(0, str(script.parent))
+    os.chdir(script.parent)
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except keras3.CaptureStop:
+        pass
+    except SystemExit as exit_:
+        if exit_.code not in (None, 0):
+            return CaptureResult(
+                status="error", error=f"the script exited with status {exit_.code}"
+            )
+    except BaseException as error:  # the user's script failed: report where and why
+        message = f"{type(error).__name__}: {error}".strip()
+        return CaptureResult(
+            status="error", error=message, error_site=_user_frame(error, script.parent)
+        )
+    return recorder.result or CaptureResult(status="no_training")
+
+
+def main() -> None:
+    script, out, max_samples, *args = sys.argv[1:]
+    try:
+        result = run(Path(script).resolve(), int(max_samples), args)
+    except BaseException as error:  # nncheck's own bug: say so, with the traceback
+        detail = "".join(traceback.format_exception(error)[-3:]).strip()
+        result = CaptureResult(status="internal_error", error=detail)
+    with open(out, "wb") as handle:
+        pickle.dump(result, handle)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: TensorFlow's can take seconds
+
+
+if __name__ == "__main__":
+    main()

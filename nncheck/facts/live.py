@@ -1,0 +1,179 @@
+"""Live facts: what the script really built and fed, as plain framework-neutral data.
+
+An adapter (one per framework; ``nncheck.adapters.keras3`` first) fills these in the child
+process that ran the script, and the parent reads them back. Nothing here imports a
+framework, so rules are tested on hand-built instances in milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Site:
+    """Where something was constructed or called in the user's code."""
+
+    path: str
+    line: int
+
+
+@dataclass
+class LayerFacts:
+    """One layer of the model, in the model's order."""
+
+    name: str
+    kind: str  # the class name: "Dense", "Conv2D", "Rescaling", ...
+    width: int | None = None  # units / filters / embedding dimension
+    width_param: str | None = None  # "units", "filters", "output_dim"
+    activation: str | None = None  # "relu", "softmax", "linear", ...
+    use_bias: bool | None = None
+    compute_dtype: str = "float32"
+    input_channels: int | None = None  # last input axis (channels_last) of a convolution
+    data_format: str | None = None
+    site: Site | None = None  # None: built inside a library (e.g. keras.applications)
+    trainable: bool = True
+    weighted: bool = False  # has trainable weights of its own (Dense, Conv, Embedding, ...)
+
+
+@dataclass
+class OutputFacts:
+    """One model output: what reaches the loss."""
+
+    layer: str  # the layer that has the width (Dense / Conv)
+    units: int | None
+    activation: str  # the activation that reaches the loss (a trailing Activation counts)
+    bias: list[float] | None  # the output layer's bias values, None without a bias
+    compute_dtype: str = "float32"
+    site: Site | None = None
+
+
+@dataclass
+class LossFacts:
+    name: str  # canonical snake_case: "binary_crossentropy", "mean_squared_error", ...
+    from_logits: bool = False
+    class_balancing: bool = False  # focal losses with apply_class_balancing / alpha
+
+
+@dataclass
+class ModelFacts:
+    """The compiled model at the first training step."""
+
+    name: str
+    class_name: str
+    layers: list[LayerFacts] = field(default_factory=list)
+    outputs: list[OutputFacts] = field(default_factory=list)
+    losses: list[LossFacts] = field(default_factory=list)  # one per output, or one for all
+    metric_names: list[str] | None = None  # names fit() logs, None when not certain
+    optimizer: str | None = None
+    learning_rate: float | None = None  # the initial rate (a schedule's rate at step 0)
+    schedule: str | None = None
+    global_policy: str = "float32"
+    params: int = 0
+    preprocessing_at_input: list[str] = field(default_factory=list)  # Rescaling, Normalization…
+    compiled: bool = True
+
+
+@dataclass
+class CallbackFacts:
+    kind: str  # the class name
+    monitor: str | None = None
+    patience: int | None = None
+    save_weights_only: bool | None = None
+    site: Site | None = None
+
+
+@dataclass
+class TrainFacts:
+    """How training is configured: the fit() arguments or the custom loop."""
+
+    entry: str  # "fit", "train_on_batch", "custom_loop"
+    site: Site | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    steps_per_epoch: int | None = None
+    validation: str | None = None  # "data", "split" or None
+    callbacks: list[CallbackFacts] = field(default_factory=list)
+    class_weight: dict[int, float] | None = None
+    sample_weight: bool = False
+    shuffle: bool | None = None
+    strategy: str | None = None  # the tf.distribute strategy in use, None for the default
+    gpus: int = 0
+
+
+@dataclass
+class FeatureStats:
+    """Statistics of one input feature (a tabular column) on the sample."""
+
+    index: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    integer: bool  # every value is a whole number
+    distinct: int  # distinct values, capped at 1,000
+
+
+@dataclass
+class InputStats:
+    """One model input on the sample: shape, dtype, value range, per-feature statistics."""
+
+    name: str
+    shape: list[int]  # per-sample shape
+    dtype: str
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    nan: int = 0
+    inf: int = 0
+    integer_valued: bool = False
+    features: list[FeatureStats] = field(default_factory=list)  # for rank-1 samples
+
+
+@dataclass
+class TargetStats:
+    """The labels (or regression targets) of one output on the sample."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+    kind: str  # "binary", "sparse", "one_hot", "multi_hot", "continuous", "unknown"
+    classes: dict[str, int] = field(default_factory=dict)  # label -> count (classification)
+    counted_on: int = 0  # how many labels the counts come from
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    nan: int = 0
+    inf: int = 0
+
+
+@dataclass
+class DataFacts:
+    """A bounded sample of the training (and validation) data."""
+
+    source: str  # "arrays", "dataset", "generator", "py_dataset", "unknown"
+    samples: int  # samples in the sample
+    inputs: list[InputStats] = field(default_factory=list)
+    targets: list[TargetStats] = field(default_factory=list)
+    truncated: bool = False  # the sample is smaller than the data
+    input_hashes: list[int] = field(default_factory=list)
+    target_hashes: list[int] = field(default_factory=list)
+    validation_input_hashes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CaptureResult:
+    """What the child process reports back: the facts, or why there are none."""
+
+    status: str  # "captured", "error", "no_training"
+    model: ModelFacts | None = None
+    train: TrainFacts | None = None
+    data: DataFacts | None = None
+    error: str | None = None  # "ValueError: ..." for status "error"
+    error_site: Site | None = None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
