@@ -204,7 +204,7 @@ def _stamp(rule: Rule, violation: Violation, target: Target) -> Finding:
         name=rule.name,
         severity=rule.severity,
         message=violation.message,
-        path=target.display_path,
+        path=_display(Path(violation.path)) if violation.path else target.display_path,
         line=violation.line,
         col=violation.col,
         end_line=violation.end_line,

@@ -35,9 +35,9 @@ class Severity(enum.IntEnum):
 class Violation:
     """One problem found by a rule, before the engine stamps it with the rule's identity.
 
-    ``line`` and ``col`` are 1-based; ``col`` 0 means "the whole line". ``fix`` is the concrete
-    change that makes the finding go away (code where possible). ``data`` carries the measured
-    numbers for machine-readable reports.
+    ``line`` and ``col`` are 1-based; 0 means "the whole line" or "the whole file". ``fix``
+    is the concrete change that makes the finding go away (code where possible). ``data``
+    carries the measured numbers for machine-readable reports.
     """
 
     message: str
@@ -47,6 +47,7 @@ class Violation:
     fix: str | None = None
     layer: str | None = None
     data: dict[str, object] = field(default_factory=dict)
+    path: str | None = None  # another file than the target (a layer built in a user module)
 
 
 @dataclass(frozen=True)

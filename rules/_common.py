@@ -5,12 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from nncheck.facts.evaluate import CallSite
+from nncheck.facts.live import ModelFacts, Site
 from nncheck.findings import Violation
+
+CLASSIFICATION_LOSSES = {
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "hinge",
+    "squared_hinge",
+}
 
 
 def at(call: CallSite, message: str, fix: str | None = None, **data: Any) -> Violation:
     """A violation located at ``call`` (its first line and column; its last line for ranges)."""
     return Violation(message, call.line, call.col, call.end_line, fix, data=data)
+
+
+def at_site(site: Site | None, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation at a captured site (which may be in another of the user's files)."""
+    if site is None:
+        return Violation(message, fix=fix, data=data)
+    return Violation(message, site.line, 0, None, fix, data=data, path=site.path)
+
+
+def is_classification(model: ModelFacts) -> bool:
+    """Every loss of the model is a classification loss (cross-entropy, hinge)."""
+    return bool(model.losses) and all(loss.name in CLASSIFICATION_LOSSES for loss in model.losses)
 
 
 def is_number(value: Any) -> bool:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
+from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, TrainFacts
 from nncheck.facts.source import LayerSite, ModelSite, SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import rule
-from nncheck.rules._common import aligned_choices, at
+from nncheck.registry import live, rule
+from nncheck.rules._common import aligned_choices, at, at_site, is_classification
 
 ALIGNMENT = 8
 MIN_ALIGNED_WIDTH = 16
@@ -326,3 +328,380 @@ rnn_units_not_aligned.__doc__ = (
 """
     + _ALIGNMENT_DOC
 )
+
+
+# -- live judgements: the captured model, its data and its dtype policy ------------------------
+
+
+def _single_output(model: ModelFacts) -> tuple[OutputFacts, str] | None:
+    """The one output and its loss name, for single-output models with one loss."""
+    if len(model.outputs) != 1 or len(model.losses) != 1:
+        return None
+    return model.outputs[0], model.losses[0].name
+
+
+def _where(output: OutputFacts) -> str:
+    line = f" (line {output.site.line})" if output.site else ""
+    return f"the output layer '{output.layer}'{line}"
+
+
+@live("M102")
+def activation_loss_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
+    single = _single_output(model)
+    if single is None:
+        return
+    output, loss = single
+    kind = api.PROBABILITY_LOSSES.get(loss)
+    where = _where(output)
+    if output.activation == "softmax" and output.units == 1:
+        yield at_site(
+            output.site or train.site,
+            f"{where} is a softmax over a single unit, which always outputs 1.0: the model "
+            "cannot learn",
+            "activation='sigmoid' on the 1-unit output (binary task), or one unit per class",
+            activation="softmax",
+            units=1,
+            loss=loss,
+        )
+    elif output.activation == "softmax" and kind == "binary" and (output.units or 0) > 1:
+        yield at_site(
+            output.site or train.site,
+            f"{where} applies softmax over {output.units} units, but the loss is {loss}: "
+            "softmax makes the units compete, binary cross-entropy scores each independently",
+            "multi-label: activation='sigmoid'; one label per sample: "
+            "loss='categorical_crossentropy'",
+            activation="softmax",
+            units=output.units,
+            loss=loss,
+        )
+    elif output.activation == "sigmoid" and kind == "categorical":
+        yield at_site(
+            output.site or train.site,
+            f"{where} applies sigmoid, but the loss is {loss}: categorical cross-entropy "
+            "expects a probability distribution over classes, and sigmoid outputs do not sum "
+            "to 1",
+            "one label per sample: activation='softmax'; multi-label: loss='binary_crossentropy'",
+            activation="sigmoid",
+            loss=loss,
+        )
+
+
+@live("M103")
+def from_logits_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
+    single = _single_output(model)
+    if single is None:
+        return
+    output, loss = single
+    if loss not in api.PROBABILITY_LOSSES:
+        return
+    from_logits = model.losses[0].from_logits
+    where = _where(output)
+    if from_logits and output.activation in {"softmax", "sigmoid"}:
+        yield at_site(
+            output.site or train.site,
+            f"{where} already applies {output.activation}, and {loss} with from_logits=True "
+            f"applies it again",
+            f"from_logits=False, or remove activation='{output.activation}' from the output",
+            activation=output.activation,
+            loss=loss,
+        )
+    elif not from_logits and output.activation == "linear":
+        yield at_site(
+            output.site or train.site,
+            f"{where} has no activation, so it emits logits, but {loss} expects probabilities "
+            "(from_logits=False): Keras clips the logits to [1e-7, 1-1e-7] and the gradients "
+            "vanish",
+            f"loss=keras.losses.{api.LOSS_CLASS_FOR[loss]}(from_logits=True)",
+            activation="linear",
+            loss=loss,
+        )
+
+
+def _target(data: DataFacts) -> TargetStats | None:
+    return data.targets[0] if len(data.targets) == 1 else None
+
+
+@rule(
+    "M101",
+    "softmax-on-multi-label",
+    Severity.ERROR,
+    "Multi-hot labels with softmax or categorical cross-entropy",
+    tip=19,
+)
+def softmax_on_multi_label(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Detects multi-hot labels (rows of 0/1 with more than one 1) trained with a softmax
+    output or a categorical cross-entropy loss.
+
+    ## Why is this bad?
+    Softmax makes the classes compete for one unit of probability: with two true labels the
+    best it can do is 0.5 each, and categorical cross-entropy rewards that. Independent labels
+    need one sigmoid per label and binary cross-entropy.
+
+    ## Example
+    ```python
+    y = mlb.fit_transform(tags)  # several tags per sample
+    outputs = layers.Dense(n_tags, activation="softmax")(x)
+    model.compile(loss="categorical_crossentropy")
+    ```
+
+    ## Use instead
+    ```python
+    outputs = layers.Dense(n_tags, activation="sigmoid")(x)
+    model.compile(loss="binary_crossentropy")
+    ```
+
+    ## References
+    Tip 19 of the training tips (sigmoid for multi-label).
+    """
+    target = _target(data)
+    single = _single_output(model)
+    if target is None or single is None or target.kind != "multi_hot":
+        return
+    output, loss = single
+    kind = api.PROBABILITY_LOSSES.get(loss)
+    if output.activation != "softmax" and kind != "categorical":
+        return
+    if output.activation == "softmax" and kind == "binary":
+        return  # softmax with binary cross-entropy: M102 names that mismatch and its fix
+    yield at_site(
+        output.site or train.site,
+        f"the labels are multi-hot ({len(target.classes)} labels, several per sample), but "
+        f"{_where(output)} uses {output.activation} with {loss}: the labels compete instead of "
+        "being scored independently",
+        "activation='sigmoid' on the output and loss='binary_crossentropy'",
+        activation=output.activation,
+        loss=loss,
+    )
+
+
+@rule(
+    "M104",
+    "label-format-loss-mismatch",
+    Severity.ERROR,
+    "Sparse vs one-hot labels do not match the loss",
+    tip=19,
+)
+def label_format_loss_mismatch(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks the label format against the loss: integer class ids need
+    `sparse_categorical_crossentropy`, one-hot rows need `categorical_crossentropy`.
+
+    ## Why is this bad?
+    Keras stops at the first step with a rank error (on a good day) after the whole data
+    pipeline and the model were set up; nncheck says which loss fits before that.
+
+    ## Example
+    ```python
+    y = np.array([0, 3, 1, ...])
+    model.compile(loss="categorical_crossentropy")
+    ```
+
+    ## Use instead
+    ```python
+    model.compile(loss="sparse_categorical_crossentropy")
+    ```
+    """
+    target = _target(data)
+    single = _single_output(model)
+    if target is None or single is None:
+        return
+    loss = single[1]
+    if loss == "categorical_crossentropy" and target.kind == "sparse":
+        better = "sparse_categorical_crossentropy"
+        labels = "integer class ids"
+    elif loss == "sparse_categorical_crossentropy" and target.kind == "one_hot":
+        better = "categorical_crossentropy"
+        labels = "one-hot rows"
+    else:
+        return
+    yield at_site(
+        train.site,
+        f"the labels are {labels}, but the loss is {loss}: Keras fails at the first step",
+        f"loss='{better}'",
+        loss=loss,
+        labels=target.kind,
+    )
+
+
+BIAS_GAIN = 0.3
+
+
+def _sigmoid_loss(bias: float, p: float) -> float:
+    log_sig = -math.log1p(math.exp(-bias)) if bias > -30 else bias
+    log_one_minus = -math.log1p(math.exp(bias)) if bias < 30 else -bias
+    return -(p * log_sig + (1 - p) * log_one_minus)
+
+
+def _softmax_loss(bias: list[float], prior: list[float]) -> float:
+    top = max(bias)
+    log_norm = top + math.log(sum(math.exp(b - top) for b in bias))
+    return -sum(p * (b - log_norm) for p, b in zip(prior, bias, strict=True))
+
+
+@rule(
+    "M201",
+    "output-bias-ignores-prior",
+    Severity.WARNING,
+    "The output bias is far from the class prior",
+    tip=6,
+)
+def output_bias_ignores_prior(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    For a classifier with a sigmoid or softmax output, compares the loss the output bias
+    gives at initialisation (treating the logits as the bias) with the loss of the bias that
+    matches the class prior: log(p / (1 - p)) for sigmoid, log(p_k) for softmax. It fires
+    when the prior's bias would lower that initial loss by 30% or more, so a mild prior such
+    as 30% positives (12% lower) stays quiet. Rebalanced training (class_weight,
+    sample_weight) is left alone: its effective prior is balanced.
+
+    ## Why is this bad?
+    With a zero bias the model starts by predicting 50% for a class that occurs 2% of the
+    time. The first epochs are spent learning the prior instead of the features, the loss
+    curve shows a "hockey stick", and with a short schedule the rare class is never learned.
+
+    ## Example
+    ```python
+    layers.Dense(1, activation="sigmoid")  # 5% positives
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(1, activation="sigmoid",
+                 bias_initializer=keras.initializers.Constant(-2.944))  # log(0.05 / 0.95)
+    ```
+
+    ## References
+    Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2019).
+    """
+    target = _target(data)
+    single = _single_output(model)
+    if target is None or single is None or train.class_weight or train.sample_weight:
+        return
+    output = single[0]
+    if output.bias is None or not target.classes or not is_classification(model):
+        return
+    if model.losses[0].class_balancing:
+        return
+    total = sum(target.classes.values())
+    if output.activation == "sigmoid" and output.units == 1 and target.kind == "binary":
+        p = target.classes.get("1", 0) / total
+        if not 0 < p < 1:
+            return
+        bias = output.bias[0]
+        best = math.log(p / (1 - p))
+        current, ideal = _sigmoid_loss(bias, p), _sigmoid_loss(best, p)
+        init = f"keras.initializers.Constant({best:.3f})"
+        prior_text = f"{p:.1%} of labels are positive"
+    elif output.activation == "softmax" and output.units and output.units > 1:
+        if target.kind not in {"sparse", "one_hot", "binary"} or len(output.bias) != output.units:
+            return
+        k = output.units
+        counts = [target.classes.get(str(i), 0) for i in range(k)]
+        prior = [(c + 1) / (total + k) for c in counts]  # smoothed: a class missing from the sample
+        logs = [math.log(p) for p in prior]
+        centre = sum(logs) / k
+        best_bias = [round(v - centre, 3) for v in logs]
+        current, ideal = _softmax_loss(output.bias, prior), _softmax_loss(best_bias, prior)
+        init = f"keras.initializers.Constant({best_bias})"
+        rare = min(prior)
+        prior_text = f"class frequencies range from {rare:.1%} to {max(prior):.1%}"
+    else:
+        return
+    if current <= 0 or (current - ideal) / current < BIAS_GAIN:
+        return
+    yield at_site(
+        output.site or train.site,
+        f"{_where(output)} starts with a bias that ignores the class prior ({prior_text}): the "
+        f"expected initial loss is {current:.3f}, and the prior's bias would start it at "
+        f"{ideal:.3f} ({(current - ideal) / current:.0%} lower)",
+        f"bias_initializer={init}",
+        initial_loss=round(current, 4),
+        prior_loss=round(ideal, 4),
+    )
+
+
+def _live_misaligned(model: ModelFacts, kinds: set[str]) -> Iterator[Violation]:
+    outputs = {o.layer for o in model.outputs}
+    for layer in model.layers:
+        if layer.kind not in kinds or layer.site is None or layer.width is None:
+            continue  # layers built inside a library (keras.applications) are not the user's
+        if layer.name in outputs or layer.width < MIN_ALIGNED_WIDTH:
+            continue
+        multiple = 8 if layer.compute_dtype in {"float16", "bfloat16"} else 4
+        if layer.width % multiple == 0:
+            continue
+        lower, upper = aligned_choices(layer.width, multiple)
+        precision = (
+            f"{layer.compute_dtype}, so Tensor Cores want multiples of 8"
+            if multiple == 8
+            else "float32 (TF32 on Ampere and newer), so Tensor Cores want multiples of 4"
+        )
+        yield Violation(
+            f"{layer.kind} '{layer.name}' has {layer.width_param}={layer.width}: it computes in "
+            f"{precision}, and {layer.width} is not one",
+            layer.site.line,
+            0,
+            None,
+            f"{layer.width_param}={upper}  # or {lower}",
+            layer=layer.name,
+            data={"width": layer.width, "multiple": multiple, "dtype": layer.compute_dtype},
+            path=layer.site.path,
+        )
+
+
+@live("M301")
+def dense_width_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
+    yield from _live_misaligned(model, {"Dense", "EinsumDense"})
+
+
+@live("M302")
+def conv_filters_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
+    yield from _live_misaligned(model, {k.rpartition(".")[2] for k in api.CONV_LAYERS})
+
+
+@live("M303")
+def rnn_units_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
+    yield from _live_misaligned(model, {"LSTM", "GRU", "SimpleRNN"})
+
+
+@rule(
+    "M304",
+    "embedding-dim-not-aligned",
+    Severity.WARNING,
+    "Embedding dimension not a multiple of the Tensor-Core size",
+    tip=15,
+)
+def embedding_dim_not_aligned(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Checks that an `Embedding` layer's `output_dim` (built in your code) is a multiple of 8
+    when it computes in float16/bfloat16, or of 4 in float32.
+
+    ## Why is this bad?
+    The embedding dimension is the inner dimension of every layer that consumes the
+    embeddings; a misaligned one makes all of them run Tensor Cores less efficiently.
+
+    ## Example
+    ```python
+    layers.Embedding(20_000, 50)
+    ```
+
+    ## Use instead
+    ```python
+    layers.Embedding(20_000, 48)  # or 56
+    ```
+
+    ## References
+    NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1.
+    """
+    yield from _live_misaligned(model, {"Embedding"})

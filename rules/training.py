@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
+from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import FitSite, SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import rule
-from nncheck.rules._common import aligned_choices, at, fmt_number, is_number
+from nncheck.registry import live, rule
+from nncheck.rules._common import aligned_choices, at, at_site, fmt_number, is_number
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINTS = {
@@ -24,6 +25,21 @@ MONITORING_CALLBACKS = {
     EARLY_STOPPING: "EarlyStopping",
     "keras.callbacks.ModelCheckpoint": "ModelCheckpoint",
     "keras.callbacks.ReduceLROnPlateau": "ReduceLROnPlateau",
+}
+# Keras' own callbacks: anything else may stop training or save the model by itself.
+KNOWN_CALLBACKS = {
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "BackupAndRestore",
+    "ReduceLROnPlateau",
+    "LearningRateScheduler",
+    "TensorBoard",
+    "CSVLogger",
+    "ProgbarLogger",
+    "History",
+    "TerminateOnNaN",
+    "RemoteMonitor",
+    "SwapEMAWeights",
 }
 MIN_EPOCHS_FOR_EARLY_STOPPING = 10
 MIN_EPOCHS_FOR_CHECKPOINT = 20
@@ -172,6 +188,31 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
         yield at(fit.call, message, fix, epochs=epochs if is_number(epochs) else None)
 
 
+@live("T102")
+def missing_early_stopping_live(train: TrainFacts) -> Iterator[Violation]:
+    if train.entry != "fit" or not is_number(train.epochs):
+        return
+    if train.epochs < MIN_EPOCHS_FOR_EARLY_STOPPING:
+        return
+    kinds = [c.kind for c in train.callbacks]
+    if any("EarlyStopping" in k for k in kinds) or any(k not in KNOWN_CALLBACKS for k in kinds):
+        return  # a custom callback may stop training itself
+    patience = min(10, max(PATIENCE_RANGE[0], int(train.epochs) // 4))
+    fix = (
+        f"callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
+        "restore_best_weights=True)]"
+    )
+    if train.validation is None:
+        fix += ", validation_split=0.2  # early stopping needs validation data"
+    yield at_site(
+        train.site,
+        f"fit() trains for {train.epochs} epochs with no EarlyStopping: the run goes on after "
+        "the validation loss stops improving",
+        fix,
+        epochs=train.epochs,
+    )
+
+
 @rule(
     "T103",
     "early-stopping-patience-out-of-range",
@@ -204,24 +245,38 @@ def early_stopping_patience(source: SourceFacts) -> Iterator[Violation]:
     The range 5-20 follows the training tips; configurable thresholds come with the
     configuration issue.
     """
-    low, high = PATIENCE_RANGE
     for call in source.calls_to(EARLY_STOPPING):
         patience = source.call_arg(call, "patience")
-        if patience is MISSING:
-            patience = 0
-        if not is_number(patience) or low <= patience <= high:
-            continue
-        if patience < low:
-            why = (
-                "stops the run after the first epoch without improvement"
-                if patience == 0
-                else f"stops after {fmt_number(patience)} epochs without improvement,"
-                " before noisy training had a chance to improve"
-            )
-        else:
-            why = f"keeps training {fmt_number(patience)} epochs past the best one"
-        message = f"EarlyStopping patience={fmt_number(patience)} {why} (sane range: {low}-{high})"
-        yield at(call, message, "patience=10", patience=patience)
+        problem = _patience_problem(0 if patience is MISSING else patience)
+        if problem:
+            yield at(call, problem, "patience=10", patience=patience)
+
+
+@live("T103")
+def early_stopping_patience_live(train: TrainFacts) -> Iterator[Violation]:
+    for callback in train.callbacks:
+        if "EarlyStopping" in callback.kind:
+            problem = _patience_problem(callback.patience)
+            if problem:
+                yield at_site(
+                    callback.site or train.site, problem, "patience=10", patience=callback.patience
+                )
+
+
+def _patience_problem(patience: Any) -> str | None:
+    low, high = PATIENCE_RANGE
+    if not is_number(patience) or low <= patience <= high:
+        return None
+    if patience < low:
+        why = (
+            "stops the run after the first epoch without improvement"
+            if patience == 0
+            else f"stops after {fmt_number(patience)} epochs without improvement,"
+            " before noisy training had a chance to improve"
+        )
+    else:
+        why = f"keeps training {fmt_number(patience)} epochs past the best one"
+    return f"EarlyStopping patience={fmt_number(patience)} {why} (sane range: {low}-{high})"
 
 
 def _metric_names(source: SourceFacts, fit: FitSite) -> set[str] | None:
@@ -303,41 +358,65 @@ def unknown_monitored_metric(source: SourceFacts) -> Iterator[Violation]:
         for callback in callbacks:
             if not isinstance(callback, CallSite) or callback.qualname not in MONITORING_CALLBACKS:
                 continue
-            kind = MONITORING_CALLBACKS[callback.qualname]
             monitor = source.call_arg(callback, "monitor")
-            if monitor is MISSING:
-                monitor = "val_loss"
-            if not isinstance(monitor, str):
-                continue
-            if monitor.startswith("val_") and validation is False:
-                yield at(
-                    callback,
-                    f"{kind} monitors '{monitor}' but fit() at line {fit.call.line} gets no "
-                    "validation data, so the metric is never logged and the callback never acts",
-                    f"pass validation_data=(x_val, y_val) or validation_split=0.2 to fit(), or "
-                    f"monitor='{monitor[4:]}'",
-                    monitor=monitor,
-                )
-                continue
-            if names is None:
-                continue
-            logged = set(names)
-            if validation:
-                logged |= {f"val_{n}" for n in names}
-            logged.add("learning_rate")
-            if monitor in logged:
-                continue
-            shown = ", ".join(sorted(logged - {"learning_rate"}))
-            close = difflib.get_close_matches(monitor, sorted(logged), n=1, cutoff=0.5)
-            fix = f"monitor='{close[0]}'" if close else f"monitor one of: {shown}"
-            yield at(
-                callback,
-                f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
-                "Keras only warns, and the callback never acts",
-                fix,
-                monitor=monitor,
-                logged=sorted(logged),
+            problem = _monitor_problem(
+                MONITORING_CALLBACKS[callback.qualname],
+                "val_loss" if monitor is MISSING else monitor,
+                names,
+                validation,
+                fit.call.line,
             )
+            if problem:
+                message, fix, data = problem
+                yield at(callback, message, fix, **data)
+
+
+@live("T104")
+def unknown_monitored_metric_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
+    if train.entry != "fit":
+        return
+    validation = train.validation is not None
+    fit_line = train.site.line if train.site else 0
+    for callback in train.callbacks:
+        kind = next((k for k in MONITORING_CALLBACKS.values() if k in callback.kind), None)
+        if kind is None:
+            continue
+        problem = _monitor_problem(kind, callback.monitor, model.metric_names, validation, fit_line)
+        if problem:
+            message, fix, data = problem
+            yield at_site(callback.site or train.site, message, fix, **data)
+
+
+def _monitor_problem(
+    kind: str, monitor: Any, names: Iterable[str] | None, validation: bool | None, fit_line: int
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(message, fix, data) when ``monitor`` is never logged; None when fine or unknown."""
+    if not isinstance(monitor, str):
+        return None
+    if monitor.startswith("val_") and validation is False:
+        return (
+            f"{kind} monitors '{monitor}' but fit() at line {fit_line} gets no validation "
+            "data, so the metric is never logged and the callback never acts",
+            f"pass validation_data=(x_val, y_val) or validation_split=0.2 to fit(), or "
+            f"monitor='{monitor[4:]}'",
+            {"monitor": monitor},
+        )
+    if names is None:
+        return None
+    logged = set(names)
+    if validation:
+        logged |= {f"val_{n}" for n in names}
+    logged.add("learning_rate")
+    if monitor in logged:
+        return None
+    shown = ", ".join(sorted(logged - {"learning_rate"}))
+    close = difflib.get_close_matches(monitor, sorted(logged), n=1, cutoff=0.5)
+    return (
+        f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
+        "Keras only warns, and the callback never acts",
+        f"monitor='{close[0]}'" if close else f"monitor one of: {shown}",
+        {"monitor": monitor, "logged": sorted(logged)},
+    )
 
 
 @rule(
@@ -392,6 +471,27 @@ def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
             "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
             epochs=epochs,
         )
+
+
+@live("T105")
+def missing_checkpoint_live(train: TrainFacts, source: SourceFacts) -> Iterator[Violation]:
+    if train.entry != "fit" or not is_number(train.epochs):
+        return
+    if train.epochs < MIN_EPOCHS_FOR_CHECKPOINT or source.calls_to(*CHECKPOINTS):
+        return
+    kinds = [c.kind for c in train.callbacks]
+    if any(k in {"ModelCheckpoint", "BackupAndRestore"} for k in kinds):
+        return
+    if any(k not in KNOWN_CALLBACKS for k in kinds):
+        return  # a custom callback may save the model itself
+    yield at_site(
+        train.site,
+        f"fit() trains for {train.epochs} epochs and saves no checkpoint: a crash loses the "
+        "whole run, and the best epoch's weights are never kept",
+        "callbacks=[keras.callbacks.ModelCheckpoint('checkpoints/best.keras', "
+        "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
+        epochs=train.epochs,
+    )
 
 
 def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:
@@ -455,22 +555,45 @@ def learning_rate_out_of_range(source: SourceFacts) -> Iterator[Violation]:
         if not qualname.startswith("keras.optimizers."):
             continue
         optimizer = qualname.rpartition(".")[2]
-        if optimizer not in api.LR_RANGES:
-            continue
-        family, low, high = api.LR_RANGES[optimizer]
         rate = _initial_learning_rate(source, call.arg("learning_rate", 0))
-        if not is_number(rate) or low <= rate <= high:
-            continue
-        if rate > high:
-            how = f"{fmt_number(rate / high)}x above"
-        else:
-            how = f"{fmt_number(low / rate)}x below" if rate > 0 else "not above zero, below"
-        message = (
-            f"{optimizer} learning rate {fmt_number(rate)} is {how} the sane range for "
-            f"{family} optimizers ({fmt_number(low)} to {fmt_number(high)})"
-        )
-        default = 1e-2 if optimizer == "SGD" else (1e-4 if optimizer == "Lion" else 1e-3)
-        yield at(call, message, f"learning_rate={fmt_number(default)}", learning_rate=rate)
+        problem = _learning_rate_problem(optimizer, rate)
+        if problem:
+            yield at(call, problem[0], problem[1], learning_rate=rate)
+
+
+@live("T101")
+def learning_rate_out_of_range_live(
+    model: ModelFacts, train: TrainFacts, source: SourceFacts
+) -> Iterator[Violation]:
+    problem = _learning_rate_problem(model.optimizer or "", model.learning_rate)
+    if not problem:
+        return
+    built = [c for c in source.calls if (c.qualname or "").endswith(f".{model.optimizer}")]
+    message, fix = problem
+    if model.schedule:
+        message = f"{message} (the initial rate of its {model.schedule})"
+    if len(built) == 1:
+        yield at(built[0], message, fix, learning_rate=model.learning_rate)
+    else:
+        yield at_site(train.site, message, fix, learning_rate=model.learning_rate)
+
+
+def _learning_rate_problem(optimizer: str, rate: Any) -> tuple[str, str] | None:
+    if optimizer not in api.LR_RANGES or not is_number(rate):
+        return None
+    family, low, high = api.LR_RANGES[optimizer]
+    if low <= rate <= high:
+        return None
+    if rate > high:
+        how = f"{fmt_number(round(rate / high, 1))}x above"
+    else:
+        how = f"{fmt_number(round(low / rate, 1))}x below" if rate > 0 else "not above zero, below"
+    message = (
+        f"{optimizer} learning rate {fmt_number(rate)} is {how} the sane range for "
+        f"{family} optimizers ({fmt_number(low)} to {fmt_number(high)})"
+    )
+    default = 1e-2 if optimizer == "SGD" else (1e-4 if optimizer == "Lion" else 1e-3)
+    return message, f"learning_rate={fmt_number(default)}"
 
 
 @rule(
@@ -512,15 +635,33 @@ def batch_size_not_aligned(source: SourceFacts) -> Iterator[Violation]:
         if (call.qualname or "").endswith("_dataset_from_directory"):
             sites.append((call, call.arg("batch_size")))
     for call, size in sites:
-        if not isinstance(size, int) or isinstance(size, bool) or size < MIN_ALIGNED_SIZE:
-            continue
-        if size % ALIGNMENT == 0:
-            continue
-        lower, upper = aligned_choices(size, ALIGNMENT)
-        yield at(
-            call,
-            f"batch size {size} is not a multiple of {ALIGNMENT}: Tensor Cores run the "
-            "training matrix multiplies less efficiently",
-            f"batch_size={upper}  # or {lower}",
-            batch_size=size,
-        )
+        problem = _batch_size_problem(size)
+        if problem:
+            yield at(call, problem[0], problem[1], batch_size=size)
+
+
+@live("T108")
+def batch_size_not_aligned_live(train: TrainFacts, source: SourceFacts) -> Iterator[Violation]:
+    problem = _batch_size_problem(train.batch_size)
+    if problem:
+        yield at_site(train.site, problem[0], problem[1], batch_size=train.batch_size)
+    # Pipelines batch their data themselves: their literal sizes are judged from the source.
+    for call in source.method_calls("batch"):
+        if source.dataset_chain(call) is not None:
+            size = source.call_arg(call, "batch_size")
+            problem = _batch_size_problem(size)
+            if problem:
+                yield at(call, problem[0], problem[1], batch_size=size)
+
+
+def _batch_size_problem(size: Any) -> tuple[str, str] | None:
+    if not isinstance(size, int) or isinstance(size, bool) or size < MIN_ALIGNED_SIZE:
+        return None
+    if size % ALIGNMENT == 0:
+        return None
+    lower, upper = aligned_choices(size, ALIGNMENT)
+    return (
+        f"batch size {size} is not a multiple of {ALIGNMENT}: Tensor Cores run the training "
+        "matrix multiplies less efficiently",
+        f"batch_size={upper}  # or {lower}",
+    )

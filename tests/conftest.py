@@ -7,20 +7,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-_EXPECT = re.compile(r"#\s*nncheck-expect:(.*)")
 
 
-def expected_codes(path: Path) -> set[str] | None:
-    """The rule codes a fixture declares in its ``# nncheck-expect:`` header line."""
-    for line in path.read_text(encoding="utf-8").splitlines()[:5]:
-        match = _EXPECT.match(line.strip())
+def header(path: Path, key: str) -> str | None:
+    """The value of a ``# KEY: value`` line among a fixture's first lines."""
+    pattern = re.compile(rf"#\s*{re.escape(key)}:(.*)")
+    for line in path.read_text(encoding="utf-8").splitlines()[:6]:
+        match = pattern.match(line.strip())
         if match:
-            return set(match.group(1).split())
+            return match.group(1).strip()
     return None
 
 
-def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*.py") if expected_codes(p) is not None)
+def expected_codes(path: Path, mode: str = "static") -> set[str] | None:
+    """The rule codes a fixture declares: ``# nncheck-expect:`` for --static,
+    ``# nncheck-expect-full:`` for the full check."""
+    value = header(path, "nncheck-expect" if mode == "static" else "nncheck-expect-full")
+    return None if value is None else set(value.split())
+
+
+def fixture_files(mode: str = "static") -> list[Path]:
+    return sorted(p for p in FIXTURES.rglob("*.py") if expected_codes(p, mode) is not None)
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, expected_codes, fixture_files
+from conftest import FIXTURES, expected_codes, fixture_files, header
 
 from nncheck.engine import check_targets, collect_targets, select_rules
-from nncheck.facts import STATIC_KINDS
+from nncheck.facts import STATIC_KINDS, CaptureOptions
 from nncheck.registry import all_rules
 
 
@@ -41,3 +42,46 @@ def test_clean_fixtures_expect_nothing() -> None:
     clean = sorted((FIXTURES / "clean").glob("*.py"))
     assert len(clean) >= 8
     assert all(expected_codes(p) == set() for p in clean)
+
+
+def _capture_options(path: Path) -> CaptureOptions:
+    args = (header(path, "nncheck-args") or "").split()
+    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 120.0
+    return CaptureOptions(timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def full_results() -> dict[Path, set[str]]:
+    """Every full-mode fixture checked once, two at a time (each runs its script in a child)."""
+    rules = select_rules(None, ())
+
+    def run(path: Path) -> tuple[Path, set[str]]:
+        targets = collect_targets([path], static=False, capture=_capture_options(path))
+        return path, {f.code for f in check_targets(targets, rules).findings}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, fixture_files("full")))
+
+
+@pytest.mark.parametrize(
+    "path", fixture_files("full"), ids=lambda p: f"full:{p.relative_to(FIXTURES)}"
+)
+def test_full_check_yields_exactly_the_expected_codes(path: Path, full_results) -> None:
+    assert full_results[path] == expected_codes(path, "full")
+
+
+def test_every_live_rule_fires_on_a_full_fixture_and_not_on_its_fixed_twin() -> None:
+    live_rules = [
+        r for r in all_rules() if any(not set(n) <= STATIC_KINDS for n, _ in r.implementations)
+    ]
+    assert live_rules
+    for rule in live_rules:
+        firing = [p for p in fixture_files("full") if rule.code in expected_codes(p, "full")]
+        assert firing, f"{rule.code} has no full-mode fixture where it fires"
+        if rule.code.startswith("E"):
+            continue
+        twins = [p.with_name(p.stem + "_fixed.py") for p in firing]
+        existing = [t for t in twins if t.exists()]
+        assert existing, f"{rule.code} has no *_fixed.py look-alike in full mode"
+        for twin in existing:
+            assert rule.code not in expected_codes(twin, "full")

@@ -38,7 +38,9 @@ def lines(result: RunResult, context: ReportContext) -> list[Line]:
 
 
 def _finding_lines(finding: Finding) -> list[Line]:
-    where = f"{finding.path}:{finding.line}:{finding.col}"
+    where = finding.path
+    if finding.line:
+        where += f":{finding.line}" + (f":{finding.col}" if finding.col else "")
     head: Line = [
         (where, "bold"),
         (" ", ""),
@@ -48,8 +50,8 @@ def _finding_lines(finding: Finding) -> list[Line]:
         (" ", ""),
         (finding.message, ""),
     ]
-    if finding.layer:
-        head.append((f" (layer {finding.layer})", "dim"))
+    if finding.layer and f"'{finding.layer}'" not in finding.message:
+        head.append((f" (layer '{finding.layer}')", "dim"))
     result = [head]
     if finding.fix:
         fix_lines = finding.fix.splitlines()

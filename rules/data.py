@@ -1,0 +1,363 @@
+"""D1xx-D2xx: the data that reaches the model, judged on the captured sample."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import DataFacts, InputStats, ModelFacts, TargetStats, TrainFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+from nncheck.rules._common import at_site, fmt_number, is_classification
+
+MINORITY_FAIR_SHARE = 0.2
+UNSCALED_MAGNITUDE = 10.0
+CATEGORICAL_MAX_DISTINCT = 20
+IMAGE_CHANNELS = {1, 3, 4}
+OVERLAP_SHARE = 0.01
+RESAMPLING = {"rejection_resample", "sample_from_datasets", "choose_from_datasets", "fit_resample"}
+
+
+def _single_target(data: DataFacts) -> TargetStats | None:
+    return data.targets[0] if len(data.targets) == 1 else None
+
+
+def _is_resampled(source: SourceFacts) -> bool:
+    if any(name.partition(".")[0] == "imblearn" for name in source.imported_modules):
+        return True
+    return any(
+        (c.method or (c.qualname or "").rpartition(".")[2]) in RESAMPLING for c in source.calls
+    )
+
+
+def balanced_class_weight(classes: dict[str, int]) -> dict[int, float]:
+    """scikit-learn's "balanced" weights: n / (k * count), so every class weighs the same."""
+    total, k = sum(classes.values()), len(classes)
+    return {int(label): round(total / (k * count), 3) for label, count in classes.items() if count}
+
+
+@rule("D101", "class-imbalance", Severity.WARNING, "Imbalanced classes with no rebalancing", tip=4)
+def class_imbalance(
+    model: ModelFacts, data: DataFacts, train: TrainFacts, source: SourceFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Counts the labels of a classification task on the captured sample and flags a rarest
+    class that has less than 20% of its fair share (1/k of the samples for k classes: under
+    10% of the samples for a binary task, under 2% for ten classes) when training does
+    nothing about it: no `class_weight`, no `sample_weight`, no class-balancing focal loss
+    and no resampling (imbalanced-learn, `rejection_resample`, `sample_from_datasets`).
+
+    ## Why is this bad?
+    The gradient is dominated by the frequent classes: the model learns to predict them and
+    reaches a high accuracy that means little, while the rare class, often the one that
+    matters (fraud, churn, disease), is barely learned.
+
+    ## Example
+    ```python
+    model.fit(x, y, epochs=50)  # 4% positives
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, epochs=50, class_weight={0: 0.521, 1: 12.5})
+    ```
+    The fix gives the "balanced" weights computed from your labels; setting the output bias
+    to the prior (M201) helps too.
+
+    ## Options
+    The fair-share threshold (0.2) does not depend on the number of classes the way a fixed
+    ratio would: with many classes a 10:1 ratio between the largest and the smallest class
+    is normal, with two it is not.
+    """
+    target = _single_target(data)
+    if target is None or target.kind not in {"binary", "sparse", "one_hot"}:
+        return
+    if not is_classification(model) or len(target.classes) < 2:
+        return
+    if (
+        train.class_weight
+        or train.sample_weight
+        or any(loss.class_balancing for loss in model.losses)
+    ):
+        return
+    if _is_resampled(source):
+        return
+    total = sum(target.classes.values())
+    rare_label, rare = min(target.classes.items(), key=lambda item: item[1])
+    common_label, common = max(target.classes.items(), key=lambda item: item[1])
+    k = len(target.classes)
+    if total == 0 or rare / total * k >= MINORITY_FAIR_SHARE:
+        return
+    ratio = common / rare if rare else float("inf")
+    message = (
+        f"labels are imbalanced: class {rare_label} has {rare:,} of {total:,} samples "
+        f"({rare / total:.1%}), class {common_label} has {common:,} ({common / total:.1%}); "
+        f"{fmt_number(round(ratio, 1))}:1, and nothing rebalances them"
+    )
+    weights = balanced_class_weight(target.classes)
+    yield at_site(
+        train.site,
+        message,
+        f"model.fit(..., class_weight={weights})",
+        classes=target.classes,
+        class_weight=weights,
+    )
+
+
+@rule("D105", "non-finite-data", Severity.ERROR, "NaN or Inf values in the training data")
+def non_finite_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Counts NaN and Inf values in every input and target of the captured sample.
+
+    ## Why is this bad?
+    One NaN in a batch makes that batch's loss NaN, and its gradients turn every weight into
+    NaN: the run is lost from that step on, often hours in, when the first bad row comes up.
+
+    ## Example
+    ```python
+    x = df[features].to_numpy()  # a column with missing values
+    model.fit(x, y)
+    ```
+
+    ## Use instead
+    ```python
+    x = df[features].fillna(df[features].median()).to_numpy()
+    ```
+    or drop the rows, or add a missing-value indicator feature.
+    """
+    parts = [(s.name, s.nan, s.inf) for s in [*data.inputs, *data.targets] if s.nan or s.inf]
+    if not parts:
+        return
+    described = "; ".join(f"{name}: {nan:,} NaN, {inf:,} Inf" for name, nan, inf in parts)
+    scope = "sample" if data.truncated else "data"
+    yield at_site(
+        train.site,
+        f"the training {scope} ({data.samples:,} samples) holds non-finite values ({described}): "
+        "the first batch with one turns every weight into NaN",
+        "impute or drop them before fit(), e.g. np.nan_to_num / DataFrame.fillna",
+        non_finite={name: [nan, inf] for name, nan, inf in parts},
+    )
+
+
+@rule("D106", "labels-out-of-range", Severity.ERROR, "Labels the output layer cannot produce")
+def labels_out_of_range(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Compares the label values with the output: integer labels for a softmax output must lie
+    in 0..units-1, and labels for a sigmoid output in [0, 1].
+
+    ## Why is this bad?
+    On a GPU, sparse categorical cross-entropy does not check its labels: an out-of-range
+    label gives a NaN or meaningless loss instead of an error. Labels 1..k instead of 0..k-1
+    (the classic off-by-one) also leave class 0 unused. A sigmoid cannot output 2.
+
+    ## Example
+    ```python
+    y = df["rating"]  # 1..5
+    outputs = layers.Dense(5, activation="softmax")(x)
+    ```
+
+    ## Use instead
+    ```python
+    y = df["rating"] - 1  # 0..4
+    ```
+    """
+    target = _single_target(data)
+    if target is None or len(model.outputs) != 1 or target.min is None or target.max is None:
+        return
+    output = model.outputs[0]
+    low, high = target.min, target.max
+    if target.kind == "sparse" and output.activation == "softmax" and output.units:
+        if low < 0 or high > output.units - 1:
+            yield at_site(
+                train.site,
+                f"labels range from {fmt_number(low)} to {fmt_number(high)}, but the softmax "
+                f"output '{output.layer}' has {output.units} units (labels 0 to "
+                f"{output.units - 1})",
+                "relabel to 0..k-1 (e.g. y - y.min()), or give the output one unit per class",
+                label_range=[low, high],
+                units=output.units,
+            )
+    elif output.activation == "sigmoid" and target.kind != "continuous" and (low < 0 or high > 1):
+        yield at_site(
+            train.site,
+            f"labels range from {fmt_number(low)} to {fmt_number(high)}, but the sigmoid output "
+            f"'{output.layer}' only produces values in (0, 1)",
+            "map the labels to 0/1, or use softmax with one unit per class",
+            label_range=[low, high],
+        )
+
+
+@rule(
+    "D107",
+    "train-validation-overlap",
+    Severity.WARNING,
+    "Validation samples that also appear in the training data",
+)
+def train_validation_overlap(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Hashes every sampled training input and every sampled validation input and counts the
+    validation inputs that also occur in training, when `validation_data` is given.
+
+    ## Why is this bad?
+    A validation sample the model trains on measures memory, not generalisation: validation
+    loss looks better than it is, and early stopping and checkpoints pick the wrong epoch.
+    Duplicated rows before a random split are the usual cause.
+
+    ## Example
+    ```python
+    x_train, x_val = x[:9000], x[8000:]  # 1,000 rows in both
+    ```
+
+    ## Use instead
+    ```python
+    x = np.unique(x, axis=0)  # or drop duplicates, then split without overlap
+    ```
+
+    ## Options
+    Up to 1% of the validation sample may repeat training inputs (genuine duplicates).
+    """
+    if train.validation != "data" or not data.validation_input_hashes or not data.input_hashes:
+        return
+    training = set(data.input_hashes)
+    shared = sum(1 for h in data.validation_input_hashes if h in training)
+    total = len(data.validation_input_hashes)
+    if shared / total <= OVERLAP_SHARE:
+        return
+    yield at_site(
+        train.site,
+        f"{shared:,} of {total:,} sampled validation inputs ({shared / total:.1%}) also occur "
+        "in the training data: validation scores will be optimistic",
+        "deduplicate before splitting, and split so that no sample lands on both sides",
+        overlap=shared,
+        validation_samples=total,
+    )
+
+
+def _tabular_inputs(model: ModelFacts, data: DataFacts) -> Iterator[InputStats]:
+    if model.preprocessing_at_input:
+        return  # something transforms the inputs before the first weighted layer
+    has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
+    for stats in data.inputs:
+        if not stats.features or (has_embedding and stats.integer_valued):
+            continue
+        yield stats
+
+
+@rule(
+    "D201",
+    "unscaled-numeric-features",
+    Severity.WARNING,
+    "Numeric input features far outside [-1, 1]",
+    tip=21,
+)
+def unscaled_numeric_features(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Looks at each tabular input feature as it reaches the model and flags features with
+    values beyond +-10 and a standard deviation above 1, when no layer (Normalization,
+    Rescaling, a lookup or any other preprocessing) stands between the input and the first
+    weighted layer. Integer features with at most 20 distinct values are left to D203
+    (categorical codes); integer inputs that feed an Embedding are token ids, not features.
+
+    ## Why is this bad?
+    Weights are initialised for inputs of unit scale. A feature in the hundreds dominates the
+    first layer's activations and gradients, saturates activations, and forces a tiny
+    learning rate on every other feature: training is slow and unstable.
+
+    ## Example
+    ```python
+    x = df[["age", "income", "visits"]].to_numpy()  # income ~ 50,000
+    model.fit(x, y)
+    ```
+
+    ## Use instead
+    ```python
+    norm = keras.layers.Normalization()
+    norm.adapt(x_train)
+    model = keras.Sequential([keras.Input((3,)), norm, ...])
+    ```
+    or scale with scikit-learn's StandardScaler fitted on the training split.
+    """
+    for stats in _tabular_inputs(model, data):
+        offenders = [
+            f
+            for f in stats.features
+            if max(abs(f.min), abs(f.max)) > UNSCALED_MAGNITUDE
+            and f.std > 1
+            and not (f.integer and f.distinct <= CATEGORICAL_MAX_DISTINCT)
+        ]
+        if not offenders:
+            continue
+        shown = ", ".join(
+            f"feature {f.index} (mean {fmt_number(round(f.mean, 1))}, std "
+            f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
+            f"{fmt_number(round(f.max, 2))})"
+            for f in offenders[:3]
+        )
+        more = f" and {len(offenders) - 3} more" if len(offenders) > 3 else ""
+        yield at_site(
+            train.site,
+            f"{len(offenders)} of {len(stats.features)} features of input '{stats.name}' reach "
+            f"the model unscaled: {shown}{more}",
+            "norm = keras.layers.Normalization(); norm.adapt(x_train)  # first layer: norm",
+            features=[f.index for f in offenders],
+        )
+
+
+@rule(
+    "D202",
+    "unscaled-image-data",
+    Severity.WARNING,
+    "0-255 image data with no Rescaling or Normalization",
+    tip=21,
+)
+def unscaled_image_data(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags image inputs (samples of shape height x width x 1, 3 or 4 channels) whose pixel
+    values are whole numbers between 0 and 255 when the model applies no preprocessing
+    before its first weighted layer (no Rescaling, Normalization, Lambda or
+    `preprocess_input`). Data already divided by 255, and models that rescale inside, stay
+    quiet.
+
+    ## Why is this bad?
+    Raw pixel values make the first convolution's activations hundreds of times larger than
+    its initialisation expects: training is slow, unstable, or diverges.
+
+    ## Example
+    ```python
+    (x, y), _ = keras.datasets.cifar10.load_data()
+    model = keras.Sequential([keras.Input((32, 32, 3)), layers.Conv2D(32, 3), ...])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input((32, 32, 3)), layers.Rescaling(1 / 255),
+                              layers.Conv2D(32, 3), ...])
+    ```
+    """
+    if model.preprocessing_at_input:
+        return
+    for stats in data.inputs:
+        image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
+        if not image or stats.max is None or stats.min is None:
+            continue
+        if stats.integer_valued and stats.min >= 0 and 1 < stats.max <= 255:
+            yield at_site(
+                train.site,
+                f"input '{stats.name}' holds raw pixel values ({fmt_number(stats.min)} to "
+                f"{fmt_number(stats.max)}, shape {tuple(stats.shape)}) and the model does not "
+                "rescale them",
+                "layers.Rescaling(1.0 / 255) as the model's first layer",
+                pixel_range=[stats.min, stats.max],
+            )
