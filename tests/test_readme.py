@@ -23,6 +23,7 @@ def test_rule_table_lists_every_rule_with_its_name_and_severity() -> None:
         assert row in README, f"README rule table lacks: {row}"
 
 
-def test_example_output_is_the_demo_output() -> None:
-    snapshot = (ROOT / "tests" / "snapshots" / "demo_static.txt").read_text(encoding="utf-8")
-    assert snapshot in README
+def test_example_outputs_are_the_demo_outputs() -> None:
+    for name in ("demo_full.txt", "demo_static.txt"):
+        snapshot = (ROOT / "tests" / "snapshots" / name).read_text(encoding="utf-8")
+        assert snapshot in README, f"README's example differs from tests/snapshots/{name}"

@@ -1,0 +1,206 @@
+"""Live rules judged on hand-built facts: thresholds and look-alikes, in milliseconds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nncheck.facts.live import (
+    CallbackFacts,
+    DataFacts,
+    FeatureStats,
+    InputStats,
+    LayerFacts,
+    LossFacts,
+    ModelFacts,
+    OutputFacts,
+    Site,
+    TargetStats,
+    TrainFacts,
+)
+from nncheck.facts.source import SourceFacts
+from nncheck.rules import data as data_rules
+from nncheck.rules import model as model_rules
+from nncheck.rules import training as training_rules
+
+SITE = Site("train.py", 20)
+NO_SOURCE = SourceFacts.from_text("import keras\n")
+
+
+def binary_model(
+    bias: float = 0.0,
+    activation: str = "sigmoid",
+    loss: str = "binary_crossentropy",
+    units: int = 1,
+) -> ModelFacts:
+    return ModelFacts(
+        name="m",
+        class_name="Sequential",
+        layers=[LayerFacts("out", "Dense", units, "units", activation, site=Site("train.py", 9))],
+        outputs=[OutputFacts("out", units, activation, [bias] * units, site=Site("train.py", 9))],
+        losses=[LossFacts(loss)],
+        metric_names=["loss", "accuracy"],
+        optimizer="Adam",
+        learning_rate=1e-3,
+    )
+
+
+def labels(kind: str, classes: dict[str, int], low: float = 0, high: float = 1) -> DataFacts:
+    total = sum(classes.values())
+    target = TargetStats("y", [], "float32", kind, classes, total, low, high)
+    return DataFacts("arrays", total, [InputStats("x", [4], "float32")], [target])
+
+
+def fit(**kwargs) -> TrainFacts:
+    return TrainFacts(entry="fit", site=SITE, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("positives", "fires"), [(0.05, True), (0.099, True), (0.10, False), (0.3, False)]
+)
+def test_d101_binary_fires_below_a_fifth_of_the_fair_share(positives: float, fires: bool) -> None:
+    n = 10_000
+    data = labels("binary", {"0": n - int(n * positives), "1": int(n * positives)})
+    found = list(data_rules.class_imbalance(binary_model(), data, fit(), NO_SOURCE))
+    assert bool(found) is fires
+
+
+def test_d101_threshold_scales_with_the_number_of_classes() -> None:
+    # Ten classes, the rarest at 3%: 0.3 of its fair share (10%) -> no finding,
+    # although the largest-to-smallest ratio (4:1 here, 10:1 below) would trip a fixed ratio.
+    counts = {str(i): 1_000 for i in range(9)} | {"9": 300}
+    model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=10)
+    assert not list(
+        data_rules.class_imbalance(model, labels("sparse", counts, 0, 9), fit(), NO_SOURCE)
+    )
+    counts["9"] = 100  # 1% of the samples: 0.1 of its fair share
+    (finding,) = data_rules.class_imbalance(model, labels("sparse", counts, 0, 9), fit(), NO_SOURCE)
+    assert "class 9 has 100 of 9,100 samples" in finding.message
+    assert finding.data["class_weight"][9] == round(9_100 / (10 * 100), 3)
+
+
+def test_d101_is_quiet_when_training_rebalances() -> None:
+    data = labels("binary", {"0": 950, "1": 50})
+    assert not list(
+        data_rules.class_imbalance(binary_model(), data, fit(class_weight={0: 1, 1: 19}), NO_SOURCE)
+    )
+    assert not list(
+        data_rules.class_imbalance(binary_model(), data, fit(sample_weight=True), NO_SOURCE)
+    )
+    resampling = SourceFacts.from_text("import keras\nfrom imblearn.over_sampling import SMOTE\n")
+    assert not list(data_rules.class_imbalance(binary_model(), data, fit(), resampling))
+
+
+def test_d101_is_not_about_regression() -> None:
+    data = labels("binary", {"0": 950, "1": 50})
+    assert not list(
+        data_rules.class_imbalance(binary_model(loss="mean_squared_error"), data, fit(), NO_SOURCE)
+    )
+
+
+@pytest.mark.parametrize(
+    ("positives", "fires"), [(0.30, False), (0.2, False), (0.15, True), (0.02, True)]
+)
+def test_m201_fires_when_the_prior_bias_lowers_the_initial_loss_by_30_percent(
+    positives: float, fires: bool
+) -> None:
+    data = labels("binary", {"0": round(1000 * (1 - positives)), "1": round(1000 * positives)})
+    found = list(model_rules.output_bias_ignores_prior(binary_model(), data, fit()))
+    assert bool(found) is fires
+    if fires:
+        expected = math.log(positives / (1 - positives))
+        assert f"Constant({expected:.3f})" in found[0].fix
+
+
+def test_m201_is_quiet_once_the_bias_matches_the_prior() -> None:
+    data = labels("binary", {"0": 950, "1": 50})
+    model = binary_model(bias=math.log(0.05 / 0.95))
+    assert not list(model_rules.output_bias_ignores_prior(model, data, fit()))
+
+
+def test_m201_softmax_gives_one_bias_per_class() -> None:
+    model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=3)
+    data = labels("sparse", {"0": 900, "1": 90, "2": 10}, 0, 2)
+    (finding,) = model_rules.output_bias_ignores_prior(model, data, fit())
+    values = eval(finding.fix.split("Constant(")[1].rstrip(")"))
+    assert len(values) == 3 and values[0] > values[1] > values[2]
+
+
+def test_d201_exempts_categorical_codes_and_embedding_ids() -> None:
+    features = [
+        FeatureStats(0, 50_000, 20_000, 10_000, 150_000, False, 1000),  # income: unscaled
+        FeatureStats(1, 3, 2, 0, 7, True, 8),  # a categorical code: D203's business
+    ]
+    data = DataFacts("arrays", 100, [InputStats("x", [2], "float32", features=features)], [])
+    model = binary_model()
+    (finding,) = data_rules.unscaled_numeric_features(model, data, fit())
+    assert finding.data["features"] == [0]
+    model.preprocessing_at_input = ["Normalization"]
+    assert not list(data_rules.unscaled_numeric_features(model, data, fit()))
+
+
+def test_d202_only_for_raw_pixels_without_preprocessing() -> None:
+    raw = InputStats("x", [32, 32, 3], "uint8", 0, 255, integer_valued=True)
+    scaled = InputStats("x", [32, 32, 3], "float32", 0, 1.0, integer_valued=False)
+    model = binary_model()
+    assert list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [raw]), fit()))
+    assert not list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [scaled]), fit()))
+    model.preprocessing_at_input = ["Rescaling"]
+    assert not list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [raw]), fit()))
+
+
+def test_m301_live_uses_the_multiple_of_the_layer_dtype() -> None:
+    def dense(width: int, dtype: str) -> ModelFacts:
+        model = binary_model()
+        model.layers.insert(
+            0,
+            LayerFacts(
+                "h", "Dense", width, "units", "relu", compute_dtype=dtype, site=Site("train.py", 5)
+            ),
+        )
+        return model
+
+    assert not list(model_rules.dense_width_not_aligned_live(dense(100, "float32")))
+    (finding,) = model_rules.dense_width_not_aligned_live(dense(100, "float16"))
+    assert finding.data == {"width": 100, "multiple": 8, "dtype": "float16"}
+    assert list(model_rules.dense_width_not_aligned_live(dense(50, "float32")))
+    library_layer = dense(50, "float32")
+    library_layer.layers[0].site = None  # built inside keras.applications: not the user's
+    assert not list(model_rules.dense_width_not_aligned_live(library_layer))
+
+
+def test_t104_live_checks_monitors_against_logged_names() -> None:
+    model = binary_model()
+    callback = CallbackFacts(
+        "EarlyStopping", monitor="val_acc", patience=10, site=Site("train.py", 7)
+    )
+    (finding,) = training_rules.unknown_monitored_metric_live(
+        model, fit(validation="split", callbacks=[callback])
+    )
+    assert finding.fix == "monitor='val_accuracy'" and finding.line == 7
+    callback.monitor = "val_accuracy"
+    assert not list(
+        training_rules.unknown_monitored_metric_live(
+            model, fit(validation="split", callbacks=[callback])
+        )
+    )
+    assert list(training_rules.unknown_monitored_metric_live(model, fit(callbacks=[callback])))
+
+
+def test_t102_live_trusts_custom_callbacks() -> None:
+    custom = CallbackFacts("StopWhenGoodEnough")
+    assert list(training_rules.missing_early_stopping_live(fit(epochs=50)))
+    assert not list(training_rules.missing_early_stopping_live(fit(epochs=50, callbacks=[custom])))
+    assert not list(training_rules.missing_early_stopping_live(fit(epochs=5)))
+
+
+def test_d106_and_d105_messages_carry_the_numbers() -> None:
+    model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=5)
+    (finding,) = data_rules.labels_out_of_range(
+        model, labels("sparse", {"1": 5, "5": 5}, 1, 5), fit()
+    )
+    assert "from 1 to 5" in finding.message and "labels 0 to 4" in finding.message
+    data = DataFacts("arrays", 10, [InputStats("x", [4], "float32", nan=3)], [])
+    (finding,) = data_rules.non_finite_data(data, fit())
+    assert "3 NaN" in finding.message
