@@ -112,3 +112,19 @@ def test_command_line_full_check_is_quiet_on_stderr_and_reports_live_findings() 
     assert proc.returncode == 1
     assert proc.stderr == ""  # no TensorFlow start-up noise
     assert "D105 [error]" in proc.stdout
+
+
+def test_an_uncompiled_model_and_empty_data_are_clear_errors(tmp_path: Path) -> None:
+    head = "import keras\nimport numpy as np\nkeras.utils.set_random_seed(0)\n"
+    model = "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])\n"
+    uncompiled = tmp_path / "uncompiled.py"
+    uncompiled.write_text(head + model + "model.fit(np.zeros((8, 4)), np.zeros(8))\n")
+    empty = tmp_path / "empty.py"
+    empty.write_text(
+        head + model + "model.compile('adam', 'mse')\nmodel.fit(np.zeros((0, 4)), np.zeros(0))\n"
+    )
+    codes, findings = _codes(uncompiled)
+    assert codes == {"E002"} and "not compiled" in findings[0].message
+    assert findings[0].line == 5
+    codes, findings = _codes(empty)
+    assert codes == {"E002"} and "training data is empty" in findings[0].message

@@ -13,10 +13,11 @@ import os
 import pickle
 import runpy
 import sys
+import time
 import traceback
 from pathlib import Path
 
-from nncheck.facts.live import CaptureResult, Site
+from nncheck.facts.live import CaptureResult, Site, describe_internal_error
 
 
 def _user_frame(error: BaseException, root: Path) -> Site | None:
@@ -33,9 +34,20 @@ def _user_frame(error: BaseException, root: Path) -> Site | None:
     return found
 
 
+def _peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
 def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
+    started = time.perf_counter()
     from nncheck.adapters import keras3
 
+    import_s = time.perf_counter() - started
     recorder = keras3.Recorder(script, max_samples)
     keras3.install(recorder)
     sys.argv = [str(script), *args]
@@ -55,7 +67,10 @@ def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
         return CaptureResult(
             status="error", error=message, error_site=_user_frame(error, script.parent)
         )
-    return recorder.result or CaptureResult(status="no_training")
+    result = recorder.result or CaptureResult(status="no_training")
+    result.timings["import_s"] = import_s
+    result.timings["peak_rss_mb"] = _peak_rss_mb()
+    return result
 
 
 def main() -> None:
@@ -63,7 +78,7 @@ def main() -> None:
     try:
         result = run(Path(script).resolve(), int(max_samples), args)
     except BaseException as error:  # nncheck's own bug: say so, with the traceback
-        detail = "".join(traceback.format_exception(error)[-3:]).strip()
+        detail = describe_internal_error(error)
         result = CaptureResult(status="internal_error", error=detail)
     with open(out, "wb") as handle:
         pickle.dump(result, handle)

@@ -18,7 +18,6 @@ import inspect
 import itertools
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from nncheck.facts.live import (
     OutputFacts,
     Site,
     TrainFacts,
+    describe_internal_error,
 )
 
 MAX_BATCHES = 50
@@ -119,11 +119,19 @@ class Recorder:
         try:
             self._capture(model, entry, arguments)
         except Exception as error:
-            detail = "".join(traceback.format_exception(error)[-3:]).strip()
+            detail = describe_internal_error(error)
             self.result = CaptureResult(status="internal_error", error=detail)
 
     def _capture(self, model: Any, entry: str, arguments: dict[str, Any]) -> None:
         site = self.user_site()
+        if entry != "custom_loop" and model is not None and not getattr(model, "compiled", True):
+            self.result = CaptureResult(
+                status="unusable",
+                error=f"{entry}() is called on a model that is not compiled: Keras would stop "
+                "here; call model.compile(optimizer=..., loss=...) first",
+                error_site=site,
+            )
+            return
         result = CaptureResult(status="captured")
         result.timings["script_s"] = time.perf_counter() - self.started
         start = time.perf_counter()
@@ -134,6 +142,13 @@ class Recorder:
         result.model = model_facts(model, self) if model is not None else None
         result.train = train_facts(entry, site, arguments, self)
         result.data = data_facts(samples, arguments, self.max_samples)
+        if samples.source != "unknown" and result.data.samples == 0:
+            self.result = CaptureResult(
+                status="unusable",
+                error=f"{entry}() receives no training samples: the training data is empty",
+                error_site=site,
+            )
+            return
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
 

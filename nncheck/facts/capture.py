@@ -58,12 +58,15 @@ def _checked(result: CaptureResult, script: Path, options: CaptureOptions) -> Ca
                 "pass the script's own arguments after `--` if it needs them to train"
             ),
         )
-    if result.status == "error":
+    if result.status in {"error", "unusable"}:
         site = result.error_site
         line = site.line if site and Path(site.path).resolve() == script.resolve() else 0
         where = f" at {site.path}:{site.line}" if site and not line else ""
-        return_message = f"the script raised {result.error}{where} before training"
-        raise RunFailure("E002", Violation(return_message, line=line))
+        if result.status == "error":
+            message = f"the script raised {result.error}{where} before training"
+        else:
+            message = f"{result.error}{where}"
+        raise RunFailure("E002", Violation(message, line=line))
     raise RunFailure(
         "E005", Violation(f"nncheck's capture failed: {result.error}; please report this")
     )

@@ -147,6 +147,8 @@ def _label(value: object) -> str:
 def row_hashes(values: np.ndarray) -> list[int]:
     """A 64-bit hash per row, to find duplicates and train/validation overlap cheaply."""
     values = np.ascontiguousarray(values)
+    if values.size == 0:
+        return []
     rows = values.reshape(values.shape[0], -1) if values.ndim > 1 else values[:, None]
     return [
         int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little")

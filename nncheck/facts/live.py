@@ -168,12 +168,24 @@ class DataFacts:
 class CaptureResult:
     """What the child process reports back: the facts, or why there are none."""
 
-    status: str  # "captured", "error", "no_training"
+    status: str  # "captured", "error", "unusable", "no_training", "internal_error"
     model: ModelFacts | None = None
     train: TrainFacts | None = None
     data: DataFacts | None = None
-    error: str | None = None  # "ValueError: ..." for status "error"
+    error: str | None = None  # "ValueError: ..." for "error"; a sentence for "unusable"
     error_site: Site | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_internal_error(error: BaseException) -> str:
+    """One line for a bug in nncheck itself: the exception and the innermost frame."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = ""
+    if frame is not None:
+        code = frame.tb_frame.f_code
+        where = f" (in {code.co_filename.rsplit('/', 1)[-1]}:{frame.tb_lineno}, {code.co_name})"
+    return f"{type(error).__name__}: {error}{where}"
