@@ -93,9 +93,13 @@ def main() -> None:
         runs,
     )
     print(f"full check, median of {runs} runs")
-    print(f"baselines: python -c pass {floor:.2f} s; python -c 'import keras' {keras_import:.2f} s\n")
-    print(f"{'fixture':<34} {'wall s':>7} {'xKeras':>7} {'import':>7} {'script':>7} "
-          f"{'facts':>7} {'peak MiB':>9}")
+    print(
+        f"baselines: python -c pass {floor:.2f} s; python -c 'import keras' {keras_import:.2f} s\n"
+    )
+    print(
+        f"{'fixture':<34} {'wall s':>7} {'xKeras':>7} {'import':>7} {'script':>7} "
+        f"{'facts':>7} {'peak MiB':>9}"
+    )
     for path in sorted((ROOT / "fixtures" / "live").glob("clean_*.py")):
         wall = median_wall([NNCHECK, str(path)], runs)
         timing = child_timings(path, max(1, runs // 2))
@@ -104,9 +108,11 @@ def main() -> None:
             f"{timing['import_s'] / wall:6.0%} {timing.get('script_s', 0) / wall:7.0%} "
             f"{timing.get('facts_s', 0) / wall:7.0%} {timing['peak_rss_mb']:9.0f}"
         )
-    print("import, script, facts: shares of the wall time spent importing TensorFlow/Keras in "
-          "the child,\nrunning the user's script up to its first training step, and "
-          "extracting the facts.")
+    print(
+        "import, script, facts: shares of the wall time spent importing TensorFlow/Keras in "
+        "the child,\nrunning the user's script up to its first training step, and "
+        "extracting the facts."
+    )
     data_statistics(runs)
 
 

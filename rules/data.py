@@ -171,6 +171,8 @@ def labels_out_of_range(
         return
     output = model.outputs[0]
     low, high = target.min, target.max
+    if _has_unknown_label(target):
+        low = min(float(label) for label in target.classes if label != "-1")  # D103's case
     if target.kind == "sparse" and output.activation == "softmax" and output.units:
         if low < 0 or high > output.units - 1:
             yield at_site(
@@ -190,6 +192,114 @@ def labels_out_of_range(
             "map the labels to 0/1, or use softmax with one unit per class",
             label_range=[low, high],
         )
+
+
+def _has_unknown_label(target: TargetStats) -> bool:
+    """-1 among otherwise non-negative class ids: the usual code for "unknown"."""
+    if target.kind != "sparse" or "-1" not in target.classes or len(target.classes) < 2:
+        return False
+    return all(float(label) >= 0 for label in target.classes if label != "-1")
+
+
+@rule(
+    "D103",
+    "unknown-label-class",
+    Severity.WARNING,
+    "Labels coded -1 (unknown) train as a class",
+    tip=5,
+)
+def unknown_label_class(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags integer labels where -1 appears beside non-negative class ids: the usual code for
+    "unknown", "not labelled" or "none of these".
+
+    ## Why is this bad?
+    Keras trains -1 like any other label: with sparse cross-entropy it is out of range (an
+    error on the CPU, a silent NaN or garbage loss on a GPU); with other losses the model
+    learns to predict "unknown". Unlabelled samples should be dropped (or given a zero
+    sample weight), and a real "none of the above" answer should be its own class id.
+
+    ## Example
+    ```python
+    y = df["label"].fillna(-1).astype(int)
+    ```
+
+    ## Use instead
+    ```python
+    known = df["label"].notna()
+    x, y = x[known], df.loc[known, "label"].astype(int)
+    # or keep them as an explicit neutral class: y = y.replace(-1, n_classes)
+    ```
+
+    ## References
+    Tip 5 of the training tips (use a neutral class).
+    """
+    target = _single_target(data)
+    if target is None or not _has_unknown_label(target):
+        return
+    unknown, total = target.classes["-1"], sum(target.classes.values())
+    yield at_site(
+        train.site,
+        f"{unknown:,} of {total:,} labels ({unknown / total:.1%}) are -1, beside class ids "
+        f"0 and up: -1 usually means 'unknown', and Keras trains it as a label",
+        "drop the unlabelled rows (or give them sample_weight 0), or map -1 to its own class id",
+        unknown=unknown,
+    )
+
+
+@rule(
+    "D104",
+    "conflicting-labels",
+    Severity.WARNING,
+    "Identical inputs with different labels",
+    tip=5,
+)
+def conflicting_labels(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Groups the sampled training inputs by content and counts the samples whose identical
+    input appears with a different label elsewhere; it fires when they are at least 1% of the
+    sample. Inputs made only of small whole numbers (coarse tabular codes) are left alone:
+    there identical rows with different outcomes are expected.
+
+    ## Why is this bad?
+    The same image or record with two labels is either a labelling error or a case the
+    classes cannot separate. Either way the model is pushed two ways, and the loss cannot go
+    below the share of conflicts; relabel, merge the samples, or use a neutral class.
+
+    ## Example
+    ```python
+    x = np.concatenate([images, images_from_second_annotator])  # labels disagree
+    ```
+
+    ## Use instead
+    Deduplicate, keeping one agreed label per input (majority vote), or add a neutral class.
+
+    ## References
+    Tip 5 of the training tips (use a neutral class).
+    """
+    if len(data.inputs) != 1 or not data.input_hashes or not data.target_hashes:
+        return
+    stats = data.inputs[0]
+    if stats.integer_valued and (stats.max or 0) <= CATEGORICAL_MAX_DISTINCT:
+        return
+    labels_by_input: dict[int, set[int]] = {}
+    for x_hash, y_hash in zip(data.input_hashes, data.target_hashes, strict=True):
+        labels_by_input.setdefault(x_hash, set()).add(y_hash)
+    conflicting_inputs = {h for h, labels in labels_by_input.items() if len(labels) > 1}
+    samples = sum(1 for h in data.input_hashes if h in conflicting_inputs)
+    if samples / len(data.input_hashes) < OVERLAP_SHARE:
+        return
+    yield at_site(
+        train.site,
+        f"{samples:,} of {len(data.input_hashes):,} sampled training inputs "
+        f"({samples / len(data.input_hashes):.1%}) occur more than once with different "
+        f"labels ({len(conflicting_inputs):,} distinct inputs)",
+        "deduplicate with one agreed label per input, or add a neutral class",
+        conflicting_samples=samples,
+        conflicting_inputs=len(conflicting_inputs),
+    )
 
 
 @rule(
@@ -361,3 +471,58 @@ def unscaled_image_data(
                 "layers.Rescaling(1.0 / 255) as the model's first layer",
                 pixel_range=[stats.min, stats.max],
             )
+
+
+REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "logcosh"}
+TARGET_SCALE = 10.0
+
+
+@rule(
+    "D205",
+    "unscaled-regression-targets",
+    Severity.WARNING,
+    "Regression targets far from unit scale",
+    tip=21,
+)
+def unscaled_regression_targets(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    For a model trained with MSE, MAE, Huber or log-cosh, flags continuous targets whose
+    standard deviation or mean magnitude exceeds 10.
+
+    ## Why is this bad?
+    The output layer starts near zero: with targets in the thousands, the initial loss and
+    its gradients are huge, the first updates are dominated by moving the output's scale,
+    and a learning rate that suits the hidden layers is wrong for the output. Standardized
+    targets train faster and make the loss readable.
+
+    ## Example
+    ```python
+    y = df["price"]  # mean 350,000
+    model.compile(loss="mse")
+    ```
+
+    ## Use instead
+    ```python
+    mean, std = y_train.mean(), y_train.std()
+    model.fit(x, (y_train - mean) / std)   # predictions * std + mean
+    ```
+    """
+    target = _single_target(data)
+    if target is None or target.kind != "continuous" or len(model.losses) != 1:
+        return
+    if model.losses[0].name not in REGRESSION_LOSSES or target.std is None or target.mean is None:
+        return
+    if target.std <= TARGET_SCALE and abs(target.mean) <= TARGET_SCALE:
+        return
+    yield at_site(
+        train.site,
+        f"regression targets have mean {fmt_number(round(target.mean, 2))} and std "
+        f"{fmt_number(round(target.std, 2))} with {model.losses[0].name}: the initial loss and "
+        "gradients are dominated by the output's scale",
+        "train on (y - y_train.mean()) / y_train.std() and invert it on the predictions",
+        mean=target.mean,
+        std=target.std,
+    )

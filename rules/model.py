@@ -705,3 +705,192 @@ def embedding_dim_not_aligned(model: ModelFacts) -> Iterator[Violation]:
     NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1.
     """
     yield from _live_misaligned(model, {"Embedding"})
+
+
+@rule(
+    "M305",
+    "three-channel-input-unpadded",
+    Severity.INFO,
+    "A 3-channel first convolution in float16 could be padded to 4 channels",
+    tip=15,
+)
+def three_channel_input_unpadded(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags the first 2-D convolution of a mixed-precision model when its input has 3 channels
+    (RGB images), as advice.
+
+    ## Why is this bad?
+    Tensor-Core convolution kernels want the input channels to be a multiple of 8 in
+    float16 (cuDNN can use a special path for 4 channels in NHWC). With 3 channels the first
+    convolution runs on a slower path; padding the images with a zero channel to 4 is a
+    known speed-up for the first layer. It only matters when that layer is a noticeable
+    share of the step, hence info.
+
+    ## Example
+    ```python
+    keras.Input((224, 224, 3))  # mixed_float16
+    ```
+
+    ## Use instead
+    ```python
+    images = tf.pad(images, [[0, 0], [0, 0], [0, 0], [0, 1]])  # 4 channels, in the pipeline
+    keras.Input((224, 224, 4))
+    ```
+
+    ## References
+    NVIDIA Deep Learning Performance Guide, "Convolutional Layers": channels in multiples of
+    8 (FP16); NVIDIA cuDNN documentation on NHWC with C=4.
+    """
+    first = next(
+        (layer for layer in model.layers if layer.kind in {"Conv2D", "Convolution2D"}), None
+    )
+    if first is None or first.site is None or first.input_channels != 3:
+        return
+    if first.compute_dtype not in {"float16", "bfloat16"}:
+        return
+    yield Violation(
+        f"the first convolution '{first.name}' reads 3 input channels in {first.compute_dtype}: "
+        "Tensor-Core kernels want 4 or 8, so this layer runs on a slower path",
+        first.site.line,
+        fix="pad the images to 4 channels in the input pipeline: tf.pad(images, [[0, 0], "
+        "[0, 0], [0, 0], [0, 1]])",
+        layer=first.name,
+        path=first.site.path,
+    )
+
+
+@rule(
+    "M306",
+    "channels-first-layout",
+    Severity.WARNING,
+    "Convolutions in channels_first (NCHW) layout",
+    tip=15,
+)
+def channels_first_layout(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags convolution and pooling layers built in your code with
+    `data_format="channels_first"`.
+
+    ## Why is this bad?
+    NVIDIA's Tensor-Core convolutions run natively in NHWC (channels_last); NCHW tensors are
+    transposed around every such layer, which costs time and memory on the GPU (and the CPU
+    kernels of TensorFlow do not support NCHW convolutions at all).
+
+    ## Example
+    ```python
+    layers.Conv2D(64, 3, data_format="channels_first")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Conv2D(64, 3)  # channels_last, Keras' default
+    ```
+
+    ## References
+    NVIDIA Deep Learning Performance Guide, "Tensor Layouts in Memory: NCHW vs NHWC".
+    """
+    for layer in model.layers:
+        if layer.data_format == "channels_first" and layer.site is not None:
+            yield Violation(
+                f"{layer.kind} '{layer.name}' uses data_format='channels_first': Tensor-Core "
+                "convolutions run in channels_last (NHWC), so every call is transposed",
+                layer.site.line,
+                fix="data_format='channels_last' (the default), with inputs as (batch, H, W, C)",
+                layer=layer.name,
+                path=layer.site.path,
+            )
+
+
+@rule(
+    "M307",
+    "float16-output-layer",
+    Severity.WARNING,
+    "Mixed precision with an output layer that computes in float16",
+    tip=15,
+)
+def float16_output_layer(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Under a mixed-precision policy, checks that the layer emitting each model output
+    computes in float32.
+
+    ## Why is this bad?
+    A softmax or sigmoid in float16 underflows and rounds: probabilities near 0 and 1 are
+    lost, the loss becomes inaccurate or infinite, and training can stall or produce NaN.
+    The Keras mixed-precision guide asks for a float32 output layer.
+
+    ## Example
+    ```python
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    outputs = layers.Dense(10, activation="softmax")(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Dense(10)(x)
+    outputs = layers.Activation("softmax", dtype="float32")(x)
+    ```
+
+    ## References
+    https://keras.io/api/mixed_precision/
+    """
+    for output in model.outputs:
+        if output.compute_dtype in {"float16", "bfloat16"}:
+            yield at_site(
+                output.site or train.site,
+                f"{_where(output)} computes in {output.compute_dtype} under the "
+                f"'{model.global_policy}' policy: its {output.activation} and the loss lose "
+                "precision",
+                "add layers.Activation('" + output.activation + "', dtype='float32') after it, "
+                "or build it with dtype='float32'",
+                dtype=output.compute_dtype,
+            )
+
+
+@rule(
+    "M105",
+    "output-units-mismatch",
+    Severity.ERROR,
+    "Output units do not match the label width",
+    tip=19,
+)
+def output_units_mismatch(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Compares the width of one-hot or multi-hot labels with the units of the output layer.
+
+    ## Why is this bad?
+    With 5 label columns and 10 output units the loss cannot be computed: Keras stops at
+    the first step, after the data pipeline and the model were set up. Usually the number
+    of classes was hard-coded, or computed on another split than the labels.
+
+    ## Example
+    ```python
+    y = keras.utils.to_categorical(labels)  # 5 classes
+    outputs = layers.Dense(10, activation="softmax")(x)
+    ```
+
+    ## Use instead
+    ```python
+    outputs = layers.Dense(y.shape[1], activation="softmax")(x)
+    ```
+    """
+    target = _target(data)
+    single = _single_output(model)
+    if target is None or single is None or target.kind not in {"one_hot", "multi_hot"}:
+        return
+    output = single[0]
+    width = target.shape[-1] if target.shape else None
+    if width is None or output.units is None or width == output.units:
+        return
+    yield at_site(
+        output.site or train.site,
+        f"the labels have {width} columns, but {_where(output)} has {output.units} units",
+        f"units={width} on the output layer (one per label column)",
+        label_width=width,
+        units=output.units,
+    )

@@ -461,11 +461,13 @@ def output_facts(model: Any, recorder: Recorder) -> list[OutputFacts]:
     facts: list[OutputFacts] = []
     for tensor in outputs or []:
         activation: str | None = None
+        output_dtype: str | None = None  # the dtype of the layer that emits the output
         for layer in _output_chain(model, tensor):
             kind = type(layer).__name__
             if not isinstance(layer, keras.layers.Layer):
                 return facts  # an op (e.g. keras.ops.softmax) nncheck does not judge
             current = layer_facts(layer, recorder)
+            output_dtype = output_dtype or current.compute_dtype
             if activation in (None, "linear") and kind not in PASS_THROUGH:
                 activation = current.activation or activation
             if current.width is not None:
@@ -477,7 +479,7 @@ def output_facts(model: Any, recorder: Recorder) -> list[OutputFacts]:
                         units=current.width,
                         activation=activation or "linear",
                         bias=values,
-                        compute_dtype=current.compute_dtype,
+                        compute_dtype=output_dtype or current.compute_dtype,
                         site=current.site,
                     )
                 )

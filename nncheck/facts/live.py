@@ -45,7 +45,7 @@ class OutputFacts:
     units: int | None
     activation: str  # the activation that reaches the loss (a trailing Activation counts)
     bias: list[float] | None  # the output layer's bias values, None without a bias
-    compute_dtype: str = "float32"
+    compute_dtype: str = "float32"  # of the layer that emits the output (a trailing Activation)
     site: Site | None = None
 
 
