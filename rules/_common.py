@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import ModelFacts, Site
+from nncheck.facts.live import LayerFacts, ModelFacts, Site
 from nncheck.findings import Violation
 
 CLASSIFICATION_LOSSES = {
@@ -30,6 +30,19 @@ def at_site(site: Site | None, message: str, fix: str | None = None, **data: Any
     if site is None:
         return Violation(message, fix=fix, data=data)
     return Violation(message, site.line, 0, None, fix, data=data, path=site.path)
+
+
+def at_layer(layer: LayerFacts, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation about a layer, located where the user's code built it."""
+    site = layer.site
+    return Violation(
+        message,
+        site.line if site else 0,
+        fix=fix,
+        layer=layer.name,
+        data=data,
+        path=site.path if site else None,
+    )
 
 
 def is_classification(model: ModelFacts) -> bool:

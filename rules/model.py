@@ -13,7 +13,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, 
 from nncheck.facts.source import LayerSite, ModelSite, SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import live, rule
-from nncheck.rules._common import aligned_choices, at, at_site, is_classification
+from nncheck.rules._common import aligned_choices, at, at_layer, at_site, is_classification
 
 ALIGNMENT = 8
 MIN_ALIGNED_WIDTH = 16
@@ -93,42 +93,47 @@ def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
     Tip 19 of the training tips (sigmoid for multi-label).
     """
     for model, loss, _, activation, units, where in _compiled_models(source):
-        kind = api.PROBABILITY_LOSSES.get(loss)
-        call = model.compile
-        if activation == "softmax" and units == 1:
-            yield at(
-                call,
-                f"{where} is a softmax over a single unit, which always outputs 1.0: the "
-                "model cannot learn",
-                "activation='sigmoid' on the 1-unit output (binary task), or one unit per "
-                "class with softmax",
-                activation=activation,
-                units=units,
-                loss=loss,
-            )
-        elif activation == "softmax" and kind == "binary" and isinstance(units, int):
-            yield at(
-                call,
-                f"{where} applies softmax over {units} units, but the loss is {loss}: softmax "
-                "makes the units compete, binary cross-entropy scores each one independently",
-                "multi-label: activation='sigmoid'; one label per sample: "
-                "loss='categorical_crossentropy'",
-                activation=activation,
-                units=units,
-                loss=loss,
-            )
-        elif activation == "sigmoid" and kind == "categorical":
-            yield at(
-                call,
-                f"{where} applies sigmoid, but the loss is {loss}: categorical cross-entropy "
-                "expects a probability distribution over classes, and sigmoid outputs do not "
-                "sum to 1",
-                "one label per sample: activation='softmax'; multi-label: "
-                "loss='binary_crossentropy'",
-                activation=activation,
-                units=units if isinstance(units, int) else None,
-                loss=loss,
-            )
+        problem = _activation_loss_problem(activation, units, loss, where)
+        if problem:
+            message, fix, data = problem
+            yield at(model.compile, message, fix, **data)
+
+
+def _activation_loss_problem(
+    activation: Any, units: Any, loss: str, where: str
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The M102 judgement, shared by the static and the live rule."""
+    kind = api.PROBABILITY_LOSSES.get(loss)
+    data = {
+        "activation": activation,
+        "units": units if isinstance(units, int) else None,
+        "loss": loss,
+    }
+    if activation == "softmax" and units == 1:
+        return (
+            f"{where} is a softmax over a single unit, which always outputs 1.0: the model "
+            "cannot learn",
+            "activation='sigmoid' on the 1-unit output (binary task), or one unit per class "
+            "with softmax",
+            data,
+        )
+    if activation == "softmax" and kind == "binary" and isinstance(units, int):
+        return (
+            f"{where} applies softmax over {units} units, but the loss is {loss}: softmax "
+            "makes the units compete, binary cross-entropy scores each one independently",
+            "multi-label: activation='sigmoid'; one label per sample: "
+            "loss='categorical_crossentropy'",
+            data,
+        )
+    if activation == "sigmoid" and kind == "categorical":
+        return (
+            f"{where} applies sigmoid, but the loss is {loss}: categorical cross-entropy "
+            "expects a probability distribution over classes, and sigmoid outputs do not "
+            "sum to 1",
+            "one label per sample: activation='softmax'; multi-label: loss='binary_crossentropy'",
+            data,
+        )
+    return None
 
 
 @rule(
@@ -164,29 +169,35 @@ def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
     ```
     """
     for model, loss, from_logits, activation, _, where in _compiled_models(source):
-        if loss not in api.PROBABILITY_LOSSES or not isinstance(from_logits, bool):
-            continue
-        call = model.compile
-        if from_logits and activation in {"softmax", "sigmoid"}:
-            yield at(
-                call,
-                f"{where} already applies {activation}, and {loss} with from_logits=True "
-                f"applies it again: the loss sees {activation}({activation}(logits))",
-                f"from_logits=False, or remove activation='{activation}' from the output layer",
-                activation=activation,
-                loss=loss,
-            )
-        elif not from_logits and activation == "linear":
-            loss_class = api.LOSS_CLASS_FOR[loss]
-            yield at(
-                call,
-                f"{where} has no activation, so it emits logits, but {loss} expects "
-                "probabilities (from_logits=False): Keras clips the logits to [1e-7, 1-1e-7] "
-                "and the gradients vanish",
-                f"loss=keras.losses.{loss_class}(from_logits=True)",
-                activation=activation,
-                loss=loss,
-            )
+        problem = _from_logits_problem(activation, loss, from_logits, where)
+        if problem:
+            message, fix, data = problem
+            yield at(model.compile, message, fix, **data)
+
+
+def _from_logits_problem(
+    activation: Any, loss: str, from_logits: Any, where: str
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The M103 judgement, shared by the static and the live rule."""
+    if loss not in api.PROBABILITY_LOSSES or not isinstance(from_logits, bool):
+        return None
+    data = {"activation": activation, "loss": loss}
+    if from_logits and activation in {"softmax", "sigmoid"}:
+        return (
+            f"{where} already applies {activation}, and {loss} with from_logits=True "
+            f"applies it again: the loss sees {activation}({activation}(logits))",
+            f"from_logits=False, or remove activation='{activation}' from the output layer",
+            data,
+        )
+    if not from_logits and activation == "linear":
+        return (
+            f"{where} has no activation, so it emits logits, but {loss} expects "
+            "probabilities (from_logits=False): Keras clips the logits to [1e-7, 1-1e-7] "
+            "and the gradients vanish",
+            f"loss=keras.losses.{api.LOSS_CLASS_FOR[loss]}(from_logits=True)",
+            data,
+        )
+    return None
 
 
 def _misaligned(source: SourceFacts, family: dict[str, str]) -> Iterator[Violation]:
@@ -351,39 +362,10 @@ def activation_loss_mismatch_live(model: ModelFacts, train: TrainFacts) -> Itera
     if single is None:
         return
     output, loss = single
-    kind = api.PROBABILITY_LOSSES.get(loss)
-    where = _where(output)
-    if output.activation == "softmax" and output.units == 1:
-        yield at_site(
-            output.site or train.site,
-            f"{where} is a softmax over a single unit, which always outputs 1.0: the model "
-            "cannot learn",
-            "activation='sigmoid' on the 1-unit output (binary task), or one unit per class",
-            activation="softmax",
-            units=1,
-            loss=loss,
-        )
-    elif output.activation == "softmax" and kind == "binary" and (output.units or 0) > 1:
-        yield at_site(
-            output.site or train.site,
-            f"{where} applies softmax over {output.units} units, but the loss is {loss}: "
-            "softmax makes the units compete, binary cross-entropy scores each independently",
-            "multi-label: activation='sigmoid'; one label per sample: "
-            "loss='categorical_crossentropy'",
-            activation="softmax",
-            units=output.units,
-            loss=loss,
-        )
-    elif output.activation == "sigmoid" and kind == "categorical":
-        yield at_site(
-            output.site or train.site,
-            f"{where} applies sigmoid, but the loss is {loss}: categorical cross-entropy "
-            "expects a probability distribution over classes, and sigmoid outputs do not sum "
-            "to 1",
-            "one label per sample: activation='softmax'; multi-label: loss='binary_crossentropy'",
-            activation="sigmoid",
-            loss=loss,
-        )
+    problem = _activation_loss_problem(output.activation, output.units, loss, _where(output))
+    if problem:
+        message, fix, data = problem
+        yield at_site(output.site or train.site, message, fix, **data)
 
 
 @live("M103")
@@ -392,29 +374,12 @@ def from_logits_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[
     if single is None:
         return
     output, loss = single
-    if loss not in api.PROBABILITY_LOSSES:
-        return
-    from_logits = model.losses[0].from_logits
-    where = _where(output)
-    if from_logits and output.activation in {"softmax", "sigmoid"}:
-        yield at_site(
-            output.site or train.site,
-            f"{where} already applies {output.activation}, and {loss} with from_logits=True "
-            f"applies it again",
-            f"from_logits=False, or remove activation='{output.activation}' from the output",
-            activation=output.activation,
-            loss=loss,
-        )
-    elif not from_logits and output.activation == "linear":
-        yield at_site(
-            output.site or train.site,
-            f"{where} has no activation, so it emits logits, but {loss} expects probabilities "
-            "(from_logits=False): Keras clips the logits to [1e-7, 1-1e-7] and the gradients "
-            "vanish",
-            f"loss=keras.losses.{api.LOSS_CLASS_FOR[loss]}(from_logits=True)",
-            activation="linear",
-            loss=loss,
-        )
+    problem = _from_logits_problem(
+        output.activation, loss, model.losses[0].from_logits, _where(output)
+    )
+    if problem:
+        message, fix, data = problem
+        yield at_site(output.site or train.site, message, fix, **data)
 
 
 def _target(data: DataFacts) -> TargetStats | None:
@@ -646,16 +611,14 @@ def _live_misaligned(model: ModelFacts, kinds: set[str]) -> Iterator[Violation]:
             if multiple == 8
             else "float32 (TF32 on Ampere and newer), so Tensor Cores want multiples of 4"
         )
-        yield Violation(
+        yield at_layer(
+            layer,
             f"{layer.kind} '{layer.name}' has {layer.width_param}={layer.width}: it computes in "
             f"{precision}, and {layer.width} is not one",
-            layer.site.line,
-            0,
-            None,
             f"{layer.width_param}={upper}  # or {lower}",
-            layer=layer.name,
-            data={"width": layer.width, "multiple": multiple, "dtype": layer.compute_dtype},
-            path=layer.site.path,
+            width=layer.width,
+            multiple=multiple,
+            dtype=layer.compute_dtype,
         )
 
 
@@ -749,14 +712,12 @@ def three_channel_input_unpadded(model: ModelFacts) -> Iterator[Violation]:
         return
     if first.compute_dtype not in {"float16", "bfloat16"}:
         return
-    yield Violation(
+    yield at_layer(
+        first,
         f"the first convolution '{first.name}' reads 3 input channels in {first.compute_dtype}: "
         "Tensor-Core kernels want 4 or 8, so this layer runs on a slower path",
-        first.site.line,
-        fix="pad the images to 4 channels in the input pipeline: tf.pad(images, [[0, 0], "
+        "pad the images to 4 channels in the input pipeline: tf.pad(images, [[0, 0], "
         "[0, 0], [0, 0], [0, 1]])",
-        layer=first.name,
-        path=first.site.path,
     )
 
 
@@ -793,13 +754,11 @@ def channels_first_layout(model: ModelFacts) -> Iterator[Violation]:
     """
     for layer in model.layers:
         if layer.data_format == "channels_first" and layer.site is not None:
-            yield Violation(
+            yield at_layer(
+                layer,
                 f"{layer.kind} '{layer.name}' uses data_format='channels_first': Tensor-Core "
                 "convolutions run in channels_last (NHWC), so every call is transposed",
-                layer.site.line,
-                fix="data_format='channels_last' (the default), with inputs as (batch, H, W, C)",
-                layer=layer.name,
-                path=layer.site.path,
+                "data_format='channels_last' (the default), with inputs as (batch, H, W, C)",
             )
 
 

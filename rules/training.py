@@ -172,20 +172,9 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
             continue
         if _callbacks_known(source, fit) is None:
             continue
-        validation = _has_validation(fit)
-        patience = min(10, max(PATIENCE_RANGE[0], int(epochs) // 4)) if is_number(epochs) else 10
-        fix = (
-            f"callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
-            "restore_best_weights=True)]"
-        )
-        if validation is False:
-            fix += ", validation_split=0.2  # early stopping needs validation data"
-        shown = fmt_number(epochs) if is_number(epochs) else "an unknown number of"
-        message = (
-            f"fit() trains for {shown} epochs with no EarlyStopping: the run goes on after "
-            "the validation loss stops improving"
-        )
-        yield at(fit.call, message, fix, epochs=epochs if is_number(epochs) else None)
+        known = epochs if is_number(epochs) else None
+        message, fix = _early_stopping_text(known, _has_validation(fit) is False)
+        yield at(fit.call, message, fix, epochs=known)
 
 
 @live("T102")
@@ -197,20 +186,25 @@ def missing_early_stopping_live(train: TrainFacts) -> Iterator[Violation]:
     kinds = [c.kind for c in train.callbacks]
     if any("EarlyStopping" in k for k in kinds) or any(k not in KNOWN_CALLBACKS for k in kinds):
         return  # a custom callback may stop training itself
-    patience = min(10, max(PATIENCE_RANGE[0], int(train.epochs) // 4))
+    message, fix = _early_stopping_text(train.epochs, train.validation is None)
+    yield at_site(train.site, message, fix, epochs=train.epochs)
+
+
+def _early_stopping_text(epochs: float | None, no_validation: bool) -> tuple[str, str]:
+    """T102's message and fix: a patience that fits the epoch count (5-10)."""
+    patience = min(10, max(PATIENCE_RANGE[0], int(epochs) // 4)) if epochs is not None else 10
     fix = (
         f"callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
         "restore_best_weights=True)]"
     )
-    if train.validation is None:
+    if no_validation:
         fix += ", validation_split=0.2  # early stopping needs validation data"
-    yield at_site(
-        train.site,
-        f"fit() trains for {train.epochs} epochs with no EarlyStopping: the run goes on after "
-        "the validation loss stops improving",
-        fix,
-        epochs=train.epochs,
+    shown = fmt_number(epochs) if epochs is not None else "an unknown number of"
+    message = (
+        f"fit() trains for {shown} epochs with no EarlyStopping: the run goes on after the "
+        "validation loss stops improving"
     )
+    return message, fix
 
 
 @rule(
@@ -463,14 +457,7 @@ def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
             continue
         if _callbacks_known(source, fit) is None:
             continue
-        yield at(
-            fit.call,
-            f"fit() trains for {fmt_number(epochs)} epochs and saves no checkpoint: a crash "
-            "loses the whole run, and the best epoch's weights are never kept",
-            "callbacks=[keras.callbacks.ModelCheckpoint('checkpoints/best.keras', "
-            "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
-            epochs=epochs,
-        )
+        yield at(fit.call, *_checkpoint_text(epochs), epochs=epochs)
 
 
 @live("T105")
@@ -484,13 +471,16 @@ def missing_checkpoint_live(train: TrainFacts, source: SourceFacts) -> Iterator[
         return
     if any(k not in KNOWN_CALLBACKS for k in kinds):
         return  # a custom callback may save the model itself
-    yield at_site(
-        train.site,
-        f"fit() trains for {train.epochs} epochs and saves no checkpoint: a crash loses the "
-        "whole run, and the best epoch's weights are never kept",
+    yield at_site(train.site, *_checkpoint_text(train.epochs), epochs=train.epochs)
+
+
+def _checkpoint_text(epochs: float) -> tuple[str, str]:
+    """T105's message and fix."""
+    return (
+        f"fit() trains for {fmt_number(epochs)} epochs and saves no checkpoint: a crash loses "
+        "the whole run, and the best epoch's weights are never kept",
         "callbacks=[keras.callbacks.ModelCheckpoint('checkpoints/best.keras', "
         "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
-        epochs=train.epochs,
     )
 
 

@@ -51,6 +51,11 @@ def _finite_stats(values: np.ndarray) -> tuple[float, float, float, float, int, 
     )
 
 
+def _fill_range(stats: InputStats | TargetStats, values: np.ndarray) -> None:
+    """Set min, max, mean, std and the NaN / Inf counts of ``stats`` from ``values``."""
+    stats.min, stats.max, stats.mean, stats.std, stats.nan, stats.inf = _finite_stats(values)
+
+
 def _is_integer_valued(values: np.ndarray) -> bool:
     if values.dtype.kind in "iub":
         return True
@@ -67,15 +72,7 @@ def input_stats(name: str, values: np.ndarray) -> InputStats:
     stats = InputStats(name=name, shape=list(values.shape[1:]), dtype=str(values.dtype))
     if values.dtype.kind not in "biuf" or values.size == 0:
         return stats
-    low, high, mean, std, nan, inf = _finite_stats(values)
-    stats.min, stats.max, stats.mean, stats.std, stats.nan, stats.inf = (
-        low,
-        high,
-        mean,
-        std,
-        nan,
-        inf,
-    )
+    _fill_range(stats, values)
     stats.integer_valued = _is_integer_valued(values)
     if values.ndim == 2 and values.shape[1] <= MAX_FEATURES:
         for index in range(values.shape[1]):
@@ -104,16 +101,9 @@ def target_stats(name: str, values: np.ndarray) -> TargetStats:
     )
     if values.dtype.kind not in "biuf" or values.size == 0:
         return stats
-    low, high, mean, std, nan, inf = _finite_stats(values)
-    stats.min, stats.max, stats.mean, stats.std, stats.nan, stats.inf = (
-        low,
-        high,
-        mean,
-        std,
-        nan,
-        inf,
-    )
+    _fill_range(stats, values)
     stats.counted_on = int(values.shape[0])
+    low, high = stats.min, stats.max
     column = values.reshape(values.shape[0], -1) if values.ndim > 1 else values[:, None]
     integer = _is_integer_valued(values)
     if column.shape[1] == 1:
