@@ -526,3 +526,123 @@ def unscaled_regression_targets(
         mean=target.mean,
         std=target.std,
     )
+
+
+ONE_HOT_COLUMNS = 100
+ONE_HOT_DENSITY = 0.05
+
+
+@rule(
+    "D204",
+    "high-cardinality-one-hot",
+    Severity.INFO,
+    "Many sparse 0/1 columns: a high-cardinality feature one-hot encoded",
+    tip=12,
+)
+def high_cardinality_one_hot(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Counts the tabular input columns that hold only 0 and 1 and are mostly 0 (at most 5%
+    ones); 100 or more of them usually are a high-cardinality categorical feature (a user
+    id, a product, a zip code) one-hot encoded.
+
+    ## Why is this bad?
+    A one-hot block makes the first layer's weight matrix as wide as the vocabulary, learns
+    nothing shared between similar categories, and grows with every new category. An
+    `Embedding` on the integer ids is a fraction of the size and learns which categories
+    behave alike.
+
+    ## Example
+    ```python
+    x = pd.get_dummies(df, columns=["zip_code"])  # 3,000 columns
+    ```
+
+    ## Use instead
+    ```python
+    zip_id = keras.Input((1,), dtype="int32")
+    zip_vec = layers.Flatten()(layers.Embedding(n_zip_codes, 16)(zip_id))
+    ```
+
+    ## References
+    Tip 12 of the training tips (embeddings to shrink data).
+    """
+    for stats in data.inputs:
+        sparse = [
+            f
+            for f in stats.features
+            if f.integer and f.min == 0 and f.max == 1 and f.mean <= ONE_HOT_DENSITY
+        ]
+        if len(sparse) < ONE_HOT_COLUMNS:
+            continue
+        density = sum(f.mean for f in sparse) / len(sparse)
+        yield at_site(
+            train.site,
+            f"input '{stats.name}' has {len(sparse)} sparse 0/1 columns ({density:.2%} ones "
+            "on average): a high-cardinality feature one-hot encoded",
+            "feed the integer category ids to layers.Embedding(n_categories, 16) instead",
+            columns=len(sparse),
+        )
+
+
+SMALL_DATA = 5_000
+
+
+@rule(
+    "A101",
+    "small-data-from-scratch",
+    Severity.INFO,
+    "A small image or text set trained from scratch",
+    tip=11,
+)
+def small_data_from_scratch(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Advice: when the whole training set (not a sample) has fewer than 5,000 images, or
+    fewer than 5,000 token sequences feeding an Embedding, and every layer of the model is
+    built from scratch, suggests a pretrained backbone or pretrained embeddings.
+
+    ## Why is this bad?
+    A few thousand samples rarely teach a network good low-level features; a backbone
+    trained on millions of images (or embeddings trained on billions of tokens) gives better
+    accuracy, faster, and overfits less. It is advice, never a build failure.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input((224, 224, 3)), layers.Conv2D(32, 3), ...])
+    model.fit(x_train, y_train)  # 1,800 images
+    ```
+
+    ## Use instead
+    ```python
+    base = keras.applications.EfficientNetB0(include_top=False, weights="imagenet")
+    base.trainable = False
+    ```
+
+    ## References
+    Tip 11 of the training tips (embeddings from other models); tip 17 (transfer learning).
+    """
+    if data.truncated or model.pretrained_parts or data.samples >= SMALL_DATA:
+        return
+    has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
+    for stats in data.inputs:
+        image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
+        text = has_embedding and stats.integer_valued and len(stats.shape) == 1
+        if image or text:
+            kind = "images" if image else "token sequences"
+            suggestion = (
+                "a keras.applications backbone with weights='imagenet'"
+                if image
+                else "pretrained embeddings (e.g. a KerasHub text backbone)"
+            )
+            yield at_site(
+                train.site,
+                f"the model learns from scratch on {data.samples:,} {kind}: {suggestion} "
+                "usually does better with this little data",
+                f"start from {suggestion}, frozen at first",
+                samples=data.samples,
+            )
+            return

@@ -655,3 +655,68 @@ def _batch_size_problem(size: Any) -> tuple[str, str] | None:
         "matrix multiplies less efficiently",
         f"batch_size={upper}  # or {lower}",
     )
+
+
+STRATEGIES = {
+    f"tensorflow.distribute.{name}"
+    for name in (
+        "MirroredStrategy",
+        "MultiWorkerMirroredStrategy",
+        "TPUStrategy",
+        "CentralStorageStrategy",
+        "experimental.CentralStorageStrategy",
+        "experimental.MultiWorkerMirroredStrategy",
+        "experimental.TPUStrategy",
+    )
+}
+
+
+@rule(
+    "T111",
+    "model-outside-strategy-scope",
+    Severity.ERROR,
+    "A distribution strategy is created but the model is built outside its scope",
+    tip=18,
+)
+def model_outside_strategy_scope(
+    model: ModelFacts, train: TrainFacts, source: SourceFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    When the script creates a `tf.distribute` strategy (Mirrored, MultiWorkerMirrored,
+    TPU, CentralStorage), checks that the trained model's variables belong to it, i.e. that
+    the model was built and compiled inside `with strategy.scope():`.
+
+    ## Why is this bad?
+    Variables created outside the scope live on one device: the strategy is set up, the
+    GPUs are reserved, and training runs on a single one of them (or fails later with a
+    cross-device error), so the multi-GPU run costs the price of all GPUs for the speed of
+    one.
+
+    ## Example
+    ```python
+    strategy = tf.distribute.MirroredStrategy()
+    model = build_model()
+    model.compile(...)
+    ```
+
+    ## Use instead
+    ```python
+    strategy = tf.distribute.MirroredStrategy()
+    with strategy.scope():
+        model = build_model()
+        model.compile(...)
+    ```
+
+    ## References
+    Tip 18 of the training tips; https://www.tensorflow.org/guide/distributed_training
+    """
+    created = source.calls_to(*STRATEGIES)
+    if not created or model.distributed is not False:
+        return
+    yield at(
+        created[0],
+        f"{created[0].text().rpartition('.')[2]} is created here, but the model's variables "
+        "were created outside strategy.scope(): training will not be distributed",
+        "build and compile the model inside `with strategy.scope():`",
+    )

@@ -103,9 +103,21 @@ class Recorder:
         return path.is_relative_to(self.root) and not path.is_relative_to(self.own)
 
     def remember(self, obj: Any) -> None:
-        site = self.user_site()
-        if site is not None:
-            self.sites.setdefault(id(obj), (obj, site))
+        """Record where ``obj`` was constructed, if the user's code constructed it.
+
+        The constructor's own frames (``__init__`` of the class and its bases, ``__new__``)
+        are skipped; the frame that called the constructor decides: the user's file, or a
+        library (a layer inside ``keras.applications.MobileNetV2``), which gets no site.
+        """
+        frame = sys._getframe(1)
+        while frame is not None and (
+            frame.f_locals.get("self") is obj
+            or frame.f_code.co_name in {"__new__", "__call__"}
+            or frame.f_code.co_filename == __file__
+        ):
+            frame = frame.f_back
+        if frame is not None and self._is_user_file(frame.f_code.co_filename):
+            self.sites.setdefault(id(obj), (obj, Site(frame.f_code.co_filename, frame.f_lineno)))
 
     def site_of(self, obj: Any) -> Site | None:
         entry = self.sites.get(id(obj))
@@ -597,7 +609,25 @@ def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     except Exception:
         facts.params = 0
     facts.preprocessing_at_input = _input_preprocessing(model)
+    facts.distributed = _distributed(model)
+    facts.pretrained_parts = [
+        layer.name
+        for layer in getattr(model, "layers", [])
+        if isinstance(layer, keras.Model) and recorder.site_of(layer) is None
+    ]
     return facts
+
+
+def _distributed(model: Any) -> bool | None:
+    """Whether the model's variables belong to a tf.distribute strategy (None: not TF)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    variables = getattr(model, "trainable_variables", None) or []
+    if not variables:
+        return None
+    return isinstance(getattr(variables[0], "value", None), tf.distribute.DistributedValues)
 
 
 # -- training configuration -------------------------------------------------------------------

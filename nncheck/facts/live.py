@@ -73,6 +73,8 @@ class ModelFacts:
     params: int = 0
     preprocessing_at_input: list[str] = field(default_factory=list)  # Rescaling, Normalization…
     compiled: bool = True
+    distributed: bool | None = None  # variables created under a tf.distribute strategy scope
+    pretrained_parts: list[str] = field(default_factory=list)  # nested library models
 
 
 @dataclass
