@@ -142,7 +142,7 @@ def check(
         targets = collect_targets(list(paths), static=static, capture=options)
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
-    result = check_targets(targets, rules)
+    result = check_targets(targets, rules, settings.options)
     _report(result, output_format, "static" if static else "full", verbose, color)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
 
@@ -221,3 +221,7 @@ def explain(rule_name: str) -> None:
     needs = rule.all_needs if rule.runnable else "nothing (nncheck reports it about its own run)"
     click.echo(f"Family: {rule.family}. Needs: {needs}.\n")
     click.echo(rule.doc)
+    if rule.options:
+        click.echo("\n## Defaults ([tool.nncheck.options] " + rule.code + " = { ... })")
+        for name, default in rule.options.items():
+            click.echo(f"- {name} = {default}")

@@ -7,6 +7,10 @@ Keys are kebab-case, as in ruff:
     ignore = ["T109"]
     fail-on = "warning"           # error (default) | warning | info | never
 
+    [tool.nncheck.options]        # rule thresholds, by rule code or name
+    D101 = { minority-fair-share = 0.1 }
+    missing-early-stopping = { min-epochs = 20 }
+
 An unknown key or a value of the wrong type is an error (exit 2), never silently ignored.
 """
 
@@ -33,6 +37,7 @@ class Settings:
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     fail_on: str = "error"
+    options: dict[str, dict[str, float | int]] = field(default_factory=dict)
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -79,8 +84,10 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
             settings.override("ignore", _string_list(path, key, value), origin)
         elif key == "fail-on":
             settings.override("fail_on", _choice(path, key, value, FAIL_ON_CHOICES), origin)
+        elif key == "options":
+            settings.override("options", _rule_options(path, value), origin)
         else:
-            known = ", ".join(["select", "ignore", "fail-on"])
+            known = ", ".join(["select", "ignore", "fail-on", "options"])
             raise ConfigError(f"{path}: unknown key [tool.nncheck] {key!r} (known: {known})")
     return settings
 
@@ -121,3 +128,39 @@ def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:
             f"{path}: [tool.nncheck] {key} must be one of {', '.join(choices)}: {value!r}"
         )
     return value.lower()
+
+
+def _rule_options(path: Path, table: Any) -> dict[str, dict[str, float | int]]:
+    """Validate [tool.nncheck.options]: known rules, known options, numbers of the right kind."""
+    from nncheck.registry import UnknownRuleError, get_rule
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nncheck.options] must be a table")
+    options: dict[str, dict[str, float | int]] = {}
+    for rule_name, values in table.items():
+        try:
+            rule = get_rule(rule_name)
+        except UnknownRuleError as error:
+            raise ConfigError(f"{path}: [tool.nncheck.options] {error}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [tool.nncheck.options] {rule_name} must be a table")
+        for name, value in values.items():
+            if name not in rule.options:
+                known = ", ".join(sorted(rule.options)) or "none"
+                raise ConfigError(
+                    f"{path}: [tool.nncheck.options] {rule.code} has no option {name!r} "
+                    f"(options: {known})"
+                )
+            default = rule.options[name]
+            wrong_kind = isinstance(default, int) and not isinstance(default, float)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (wrong_kind and not isinstance(value, int))
+            ):
+                raise ConfigError(
+                    f"{path}: [tool.nncheck.options] {rule.code}.{name} must be "
+                    f"{'an integer' if wrong_kind else 'a number'}: {value!r}"
+                )
+            options.setdefault(rule.code, {})[name] = value
+    return options

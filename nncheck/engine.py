@@ -7,6 +7,7 @@ raises becomes an E005 finding and the other rules still run.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure, Target
 from nncheck.findings import Finding, Severity, Violation
-from nncheck.registry import Rule, all_rules, get_rule, resolve_selectors
+from nncheck.registry import OPTIONS_PARAMETER, Rule, all_rules, get_rule, resolve_selectors
 from nncheck.suppression import is_suppressed
 
 # Directories never searched when a folder is given (as ruff and pre-commit users expect).
@@ -125,15 +126,25 @@ def _display(path: Path) -> str:
         return path.as_posix()
 
 
-def check_targets(targets: Sequence[Target], rules: Sequence[Rule]) -> RunResult:
+def check_targets(
+    targets: Sequence[Target],
+    rules: Sequence[Rule],
+    options: dict[str, dict[str, float | int]] | None = None,
+) -> RunResult:
+    """Run ``rules`` on every target; ``options`` override rule thresholds by rule code."""
     result = RunResult(files=len(targets))
     for target in targets:
-        _check_target(target, rules, result)
+        _check_target(target, rules, result, options or {})
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
 
-def _check_target(target: Target, rules: Sequence[Rule], result: RunResult) -> None:
+def _check_target(
+    target: Target,
+    rules: Sequence[Rule],
+    result: RunResult,
+    options: dict[str, dict[str, float | int]],
+) -> None:
     store = FactStore(target)
     failures: dict[str, RunFailure] = {}
     findings: list[Finding] = []
@@ -149,6 +160,8 @@ def _check_target(target: Target, rules: Sequence[Rule], result: RunResult) -> N
         if chosen is None:
             continue
         func, facts = chosen
+        if OPTIONS_PARAMETER in inspect.signature(func).parameters:
+            facts[OPTIONS_PARAMETER] = {**rule.options, **options.get(rule.code, {})}
         try:
             findings.extend(_stamp(rule, v, target) for v in func(**facts))
         except Exception as error:  # a rule's bug must not hide the other rules' findings

@@ -45,6 +45,7 @@ class Rule:
     doc_text: str = ""
     live_needs: tuple[str, ...] = ()
     live_func: RuleFunction | None = None
+    options: dict[str, float | int] = dataclasses.field(default_factory=dict)
 
     @property
     def family(self) -> str:
@@ -97,17 +98,33 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
+OPTIONS_PARAMETER = "options"
+
+
+def _needs(func: RuleFunction) -> tuple[str, ...]:
+    """The fact kinds a rule function needs: its parameters, except ``options``."""
+    return tuple(p for p in inspect.signature(func).parameters if p != OPTIONS_PARAMETER)
+
+
 def rule(
-    code: str, name: str, severity: Severity, summary: str, tip: int | None = None
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    tip: int | None = None,
+    options: dict[str, float | int] | None = None,
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register the decorated function as rule ``code`` / ``name``.
 
-    The function's parameter names are the facts it needs; it yields violations.
+    The function's parameter names are the facts it needs; it yields violations. ``options``
+    are the rule's thresholds and their defaults (kebab-case names); a rule function with an
+    ``options`` parameter receives them, with the user's [tool.nncheck.options] applied.
     """
 
     def decorate(func: RuleFunction) -> RuleFunction:
-        needs = tuple(inspect.signature(func).parameters)
-        register(Rule(code, name, severity, summary, tip, needs, func))
+        register(
+            Rule(code, name, severity, summary, tip, _needs(func), func, options=options or {})
+        )
         return func
 
     return decorate
@@ -118,8 +135,7 @@ def live(code: str) -> Callable[[RuleFunction], RuleFunction]:
 
     def decorate(func: RuleFunction) -> RuleFunction:
         current = _RULES[code]
-        needs = tuple(inspect.signature(func).parameters)
-        _RULES[code] = dataclasses.replace(current, live_needs=needs, live_func=func)
+        _RULES[code] = dataclasses.replace(current, live_needs=_needs(func), live_func=func)
         return func
 
     return decorate

@@ -10,11 +10,8 @@ from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 from nncheck.rules._common import at_site, fmt_number, is_classification
 
-MINORITY_FAIR_SHARE = 0.2
-UNSCALED_MAGNITUDE = 10.0
 CATEGORICAL_MAX_DISTINCT = 20
 IMAGE_CHANNELS = {1, 3, 4}
-OVERLAP_SHARE = 0.01
 RESAMPLING = {"rejection_resample", "sample_from_datasets", "choose_from_datasets", "fit_resample"}
 
 
@@ -36,9 +33,16 @@ def balanced_class_weight(classes: dict[str, int]) -> dict[int, float]:
     return {int(label): round(total / (k * count), 3) for label, count in classes.items() if count}
 
 
-@rule("D101", "class-imbalance", Severity.WARNING, "Imbalanced classes with no rebalancing", tip=4)
+@rule(
+    "D101",
+    "class-imbalance",
+    Severity.WARNING,
+    "Imbalanced classes with no rebalancing",
+    tip=4,
+    options={"minority-fair-share": 0.2},
+)
 def class_imbalance(
-    model: ModelFacts, data: DataFacts, train: TrainFacts, source: SourceFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -66,9 +70,10 @@ def class_imbalance(
     to the prior (M201) helps too.
 
     ## Options
-    The fair-share threshold (0.2) does not depend on the number of classes the way a fixed
-    ratio would: with many classes a 10:1 ratio between the largest and the smallest class
-    is normal, with two it is not.
+    `minority-fair-share` (0.2): the rarest class's share times the number of classes below
+    which the rule fires. It does not depend on the number of classes the way a fixed ratio
+    would: with many classes a 10:1 ratio between the largest and the smallest class is
+    normal, with two it is not.
     """
     target = _single_target(data)
     if target is None or target.kind not in {"binary", "sparse", "one_hot"}:
@@ -87,7 +92,7 @@ def class_imbalance(
     rare_label, rare = min(target.classes.items(), key=lambda item: item[1])
     common_label, common = max(target.classes.items(), key=lambda item: item[1])
     k = len(target.classes)
-    if total == 0 or rare / total * k >= MINORITY_FAIR_SHARE:
+    if total == 0 or rare / total * k >= options["minority-fair-share"]:
         return
     ratio = common / rare if rare else float("inf")
     message = (
@@ -254,8 +259,9 @@ def unknown_label_class(data: DataFacts, train: TrainFacts) -> Iterator[Violatio
     Severity.WARNING,
     "Identical inputs with different labels",
     tip=5,
+    options={"conflict-share": 0.01},
 )
-def conflicting_labels(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+def conflicting_labels(data: DataFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Groups the sampled training inputs by content and counts the samples whose identical
@@ -276,6 +282,9 @@ def conflicting_labels(data: DataFacts, train: TrainFacts) -> Iterator[Violation
     ## Use instead
     Deduplicate, keeping one agreed label per input (majority vote), or add a neutral class.
 
+    ## Options
+    `conflict-share` (0.01): the share of sampled inputs in conflict from which it fires.
+
     ## References
     Tip 5 of the training tips (use a neutral class).
     """
@@ -289,7 +298,7 @@ def conflicting_labels(data: DataFacts, train: TrainFacts) -> Iterator[Violation
         labels_by_input.setdefault(x_hash, set()).add(y_hash)
     conflicting_inputs = {h for h, labels in labels_by_input.items() if len(labels) > 1}
     samples = sum(1 for h in data.input_hashes if h in conflicting_inputs)
-    if samples / len(data.input_hashes) < OVERLAP_SHARE:
+    if samples / len(data.input_hashes) < options["conflict-share"]:
         return
     yield at_site(
         train.site,
@@ -307,8 +316,11 @@ def conflicting_labels(data: DataFacts, train: TrainFacts) -> Iterator[Violation
     "train-validation-overlap",
     Severity.WARNING,
     "Validation samples that also appear in the training data",
+    options={"overlap-share": 0.01},
 )
-def train_validation_overlap(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+def train_validation_overlap(
+    data: DataFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
     """
     ## What it does
     Hashes every sampled training input and every sampled validation input and counts the
@@ -330,14 +342,15 @@ def train_validation_overlap(data: DataFacts, train: TrainFacts) -> Iterator[Vio
     ```
 
     ## Options
-    Up to 1% of the validation sample may repeat training inputs (genuine duplicates).
+    `overlap-share` (0.01): the share of the validation sample that may repeat training
+    inputs (genuine duplicates) without a finding.
     """
     if train.validation != "data" or not data.validation_input_hashes or not data.input_hashes:
         return
     training = set(data.input_hashes)
     shared = sum(1 for h in data.validation_input_hashes if h in training)
     total = len(data.validation_input_hashes)
-    if shared / total <= OVERLAP_SHARE:
+    if shared / total <= options["overlap-share"]:
         return
     yield at_site(
         train.site,
@@ -365,9 +378,10 @@ def _tabular_inputs(model: ModelFacts, data: DataFacts) -> Iterator[InputStats]:
     Severity.WARNING,
     "Numeric input features far outside [-1, 1]",
     tip=21,
+    options={"max-magnitude": 10.0},
 )
 def unscaled_numeric_features(
-    model: ModelFacts, data: DataFacts, train: TrainFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -395,12 +409,15 @@ def unscaled_numeric_features(
     model = keras.Sequential([keras.Input((3,)), norm, ...])
     ```
     or scale with scikit-learn's StandardScaler fitted on the training split.
+
+    ## Options
+    `max-magnitude` (10): the largest absolute feature value that counts as scaled.
     """
     for stats in _tabular_inputs(model, data):
         offenders = [
             f
             for f in stats.features
-            if max(abs(f.min), abs(f.max)) > UNSCALED_MAGNITUDE
+            if max(abs(f.min), abs(f.max)) > options["max-magnitude"]
             and f.std > 1
             and not (f.integer and f.distinct <= CATEGORICAL_MAX_DISTINCT)
         ]
@@ -474,7 +491,6 @@ def unscaled_image_data(
 
 
 REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "logcosh"}
-TARGET_SCALE = 10.0
 
 
 @rule(
@@ -483,9 +499,10 @@ TARGET_SCALE = 10.0
     Severity.WARNING,
     "Regression targets far from unit scale",
     tip=21,
+    options={"max-scale": 10.0},
 )
 def unscaled_regression_targets(
-    model: ModelFacts, data: DataFacts, train: TrainFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -509,13 +526,18 @@ def unscaled_regression_targets(
     mean, std = y_train.mean(), y_train.std()
     model.fit(x, (y_train - mean) / std)   # predictions * std + mean
     ```
+
+    ## Options
+    `max-scale` (10): the largest target standard deviation and mean magnitude that count as
+    scaled.
     """
     target = _single_target(data)
     if target is None or target.kind != "continuous" or len(model.losses) != 1:
         return
     if model.losses[0].name not in REGRESSION_LOSSES or target.std is None or target.mean is None:
         return
-    if target.std <= TARGET_SCALE and abs(target.mean) <= TARGET_SCALE:
+    scale = options["max-scale"]
+    if target.std <= scale and abs(target.mean) <= scale:
         return
     yield at_site(
         train.site,
@@ -528,19 +550,16 @@ def unscaled_regression_targets(
     )
 
 
-ONE_HOT_COLUMNS = 100
-ONE_HOT_DENSITY = 0.05
-
-
 @rule(
     "D204",
     "high-cardinality-one-hot",
     Severity.INFO,
     "Many sparse 0/1 columns: a high-cardinality feature one-hot encoded",
     tip=12,
+    options={"min-columns": 100, "max-density": 0.05},
 )
 def high_cardinality_one_hot(
-    model: ModelFacts, data: DataFacts, train: TrainFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -565,6 +584,9 @@ def high_cardinality_one_hot(
     zip_vec = layers.Flatten()(layers.Embedding(n_zip_codes, 16)(zip_id))
     ```
 
+    ## Options
+    `min-columns` (100) sparse 0/1 columns, each with at most `max-density` (0.05) ones.
+
     ## References
     Tip 12 of the training tips (embeddings to shrink data).
     """
@@ -572,9 +594,9 @@ def high_cardinality_one_hot(
         sparse = [
             f
             for f in stats.features
-            if f.integer and f.min == 0 and f.max == 1 and f.mean <= ONE_HOT_DENSITY
+            if f.integer and f.min == 0 and f.max == 1 and f.mean <= options["max-density"]
         ]
-        if len(sparse) < ONE_HOT_COLUMNS:
+        if len(sparse) < options["min-columns"]:
             continue
         density = sum(f.mean for f in sparse) / len(sparse)
         yield at_site(
@@ -586,18 +608,16 @@ def high_cardinality_one_hot(
         )
 
 
-SMALL_DATA = 5_000
-
-
 @rule(
     "A101",
     "small-data-from-scratch",
     Severity.INFO,
     "A small image or text set trained from scratch",
     tip=11,
+    options={"max-samples": 5_000},
 )
 def small_data_from_scratch(
-    model: ModelFacts, data: DataFacts, train: TrainFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -622,10 +642,13 @@ def small_data_from_scratch(
     base.trainable = False
     ```
 
+    ## Options
+    `max-samples` (5000): the training-set size below which the advice is given.
+
     ## References
     Tip 11 of the training tips (embeddings from other models); tip 17 (transfer learning).
     """
-    if data.truncated or model.pretrained_parts or data.samples >= SMALL_DATA:
+    if data.truncated or model.pretrained_parts or data.samples >= options["max-samples"]:
         return
     has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
     for stats in data.inputs:

@@ -16,7 +16,6 @@ from nncheck.registry import live, rule
 from nncheck.rules._common import aligned_choices, at, at_layer, at_site, is_classification
 
 ALIGNMENT = 8
-MIN_ALIGNED_WIDTH = 16
 # A width written as the number of classes (or vocabulary) is set by the task, not tunable.
 _TASK_WIDTH = re.compile(r"class|label|categor|vocab|num_out|n_out|target", re.IGNORECASE)
 
@@ -200,9 +199,9 @@ def _from_logits_problem(
     return None
 
 
-def _misaligned(source: SourceFacts, family: dict[str, str]) -> Iterator[Violation]:
+def _misaligned(source: SourceFacts, family: dict[str, str], min_width: int) -> Iterator[Violation]:
     for layer in source.layers:
-        if layer.call.qualname not in family or not _is_tunable(layer):
+        if layer.call.qualname not in family or not _is_tunable(layer, min_width):
             continue
         width = layer.width
         lower, upper = aligned_choices(width, ALIGNMENT)
@@ -223,12 +222,12 @@ def _misaligned(source: SourceFacts, family: dict[str, str]) -> Iterator[Violati
         )
 
 
-def _is_tunable(layer: LayerSite) -> bool:
+def _is_tunable(layer: LayerSite, min_width: int) -> bool:
     """A hidden-layer width the user chose: literal, >= 16, not the task-given output width."""
     width = layer.width
     if not isinstance(width, int) or isinstance(width, bool):
         return False
-    if width < MIN_ALIGNED_WIDTH or width % ALIGNMENT == 0 or layer.is_output:
+    if width < min_width or width % ALIGNMENT == 0 or layer.is_output:
         return False
     if layer.activation in {"softmax", "sigmoid"}:
         return False  # an output layer whose model nncheck could not trace
@@ -244,8 +243,8 @@ _ALIGNMENT_DOC = """
     it is the right choice when the training dtype is not known from the source.
 
     ## Options
-    Widths below 16 are exempt (their cost is negligible), and so is the output layer, whose
-    width is the number of classes or targets. Width arguments spelled with the number of
+    `min-width` (16): narrower layers are exempt (their cost is negligible), and so is the
+    output layer, whose width is the number of classes or targets. Width arguments spelled with the number of
     classes (`num_classes`, `len(labels)`) are recognised as task-given.
 
     ## References
@@ -260,9 +259,10 @@ _ALIGNMENT_DOC = """
     Severity.WARNING,
     "Dense units not a multiple of 8 (Tensor Cores)",
     tip=15,
+    options={"min-width": 16},
 )
-def dense_width_not_aligned(source: SourceFacts) -> Iterator[Violation]:
-    yield from _misaligned(source, api.DENSE_LAYERS)
+def dense_width_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from _misaligned(source, api.DENSE_LAYERS, options["min-width"])
 
 
 @rule(
@@ -271,9 +271,10 @@ def dense_width_not_aligned(source: SourceFacts) -> Iterator[Violation]:
     Severity.WARNING,
     "Convolution filters not a multiple of 8 (Tensor Cores)",
     tip=15,
+    options={"min-width": 16},
 )
-def conv_filters_not_aligned(source: SourceFacts) -> Iterator[Violation]:
-    yield from _misaligned(source, api.CONV_LAYERS)
+def conv_filters_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from _misaligned(source, api.CONV_LAYERS, options["min-width"])
 
 
 @rule(
@@ -282,9 +283,10 @@ def conv_filters_not_aligned(source: SourceFacts) -> Iterator[Violation]:
     Severity.WARNING,
     "LSTM/GRU/SimpleRNN units not a multiple of 8 (Tensor Cores)",
     tip=15,
+    options={"min-width": 16},
 )
-def rnn_units_not_aligned(source: SourceFacts) -> Iterator[Violation]:
-    yield from _misaligned(source, api.RNN_LAYERS)
+def rnn_units_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from _misaligned(source, api.RNN_LAYERS, options["min-width"])
 
 
 dense_width_not_aligned.__doc__ = (
@@ -495,9 +497,6 @@ def label_format_loss_mismatch(
     )
 
 
-BIAS_GAIN = 0.3
-
-
 def _sigmoid_loss(bias: float, p: float) -> float:
     log_sig = -math.log1p(math.exp(-bias)) if bias > -30 else bias
     log_one_minus = -math.log1p(math.exp(bias)) if bias < 30 else -bias
@@ -516,9 +515,10 @@ def _softmax_loss(bias: list[float], prior: list[float]) -> float:
     Severity.WARNING,
     "The output bias is far from the class prior",
     tip=6,
+    options={"min-loss-reduction": 0.3},
 )
 def output_bias_ignores_prior(
-    model: ModelFacts, data: DataFacts, train: TrainFacts
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     """
     ## What it does
@@ -544,6 +544,10 @@ def output_bias_ignores_prior(
     layers.Dense(1, activation="sigmoid",
                  bias_initializer=keras.initializers.Constant(-2.944))  # log(0.05 / 0.95)
     ```
+
+    ## Options
+    `min-loss-reduction` (0.3): how much lower, as a share, the prior's bias must make the
+    initial loss before the rule fires.
 
     ## References
     Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2019).
@@ -582,7 +586,7 @@ def output_bias_ignores_prior(
         prior_text = f"class frequencies range from {rare:.1%} to {max(prior):.1%}"
     else:
         return
-    if current <= 0 or (current - ideal) / current < BIAS_GAIN:
+    if current <= 0 or (current - ideal) / current < options["min-loss-reduction"]:
         return
     yield at_site(
         output.site or train.site,
@@ -595,12 +599,12 @@ def output_bias_ignores_prior(
     )
 
 
-def _live_misaligned(model: ModelFacts, kinds: set[str]) -> Iterator[Violation]:
+def _live_misaligned(model: ModelFacts, kinds: set[str], min_width: int) -> Iterator[Violation]:
     outputs = {o.layer for o in model.outputs}
     for layer in model.layers:
         if layer.kind not in kinds or layer.site is None or layer.width is None:
             continue  # layers built inside a library (keras.applications) are not the user's
-        if layer.name in outputs or layer.width < MIN_ALIGNED_WIDTH:
+        if layer.name in outputs or layer.width < min_width:
             continue
         multiple = 8 if layer.compute_dtype in {"float16", "bfloat16"} else 4
         if layer.width % multiple == 0:
@@ -623,18 +627,19 @@ def _live_misaligned(model: ModelFacts, kinds: set[str]) -> Iterator[Violation]:
 
 
 @live("M301")
-def dense_width_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
-    yield from _live_misaligned(model, {"Dense", "EinsumDense"})
+def dense_width_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    yield from _live_misaligned(model, {"Dense", "EinsumDense"}, options["min-width"])
 
 
 @live("M302")
-def conv_filters_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
-    yield from _live_misaligned(model, {k.rpartition(".")[2] for k in api.CONV_LAYERS})
+def conv_filters_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    kinds = {k.rpartition(".")[2] for k in api.CONV_LAYERS}
+    yield from _live_misaligned(model, kinds, options["min-width"])
 
 
 @live("M303")
-def rnn_units_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
-    yield from _live_misaligned(model, {"LSTM", "GRU", "SimpleRNN"})
+def rnn_units_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    yield from _live_misaligned(model, {"LSTM", "GRU", "SimpleRNN"}, options["min-width"])
 
 
 @rule(
@@ -643,8 +648,9 @@ def rnn_units_not_aligned_live(model: ModelFacts) -> Iterator[Violation]:
     Severity.WARNING,
     "Embedding dimension not a multiple of the Tensor-Core size",
     tip=15,
+    options={"min-width": 16},
 )
-def embedding_dim_not_aligned(model: ModelFacts) -> Iterator[Violation]:
+def embedding_dim_not_aligned(model: ModelFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Checks that an `Embedding` layer's `output_dim` (built in your code) is a multiple of 8
@@ -664,10 +670,13 @@ def embedding_dim_not_aligned(model: ModelFacts) -> Iterator[Violation]:
     layers.Embedding(20_000, 48)  # or 56
     ```
 
+    ## Options
+    `min-width` (16): narrower embeddings are exempt.
+
     ## References
     NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1.
     """
-    yield from _live_misaligned(model, {"Embedding"})
+    yield from _live_misaligned(model, {"Embedding"}, options["min-width"])
 
 
 @rule(

@@ -41,11 +41,7 @@ KNOWN_CALLBACKS = {
     "RemoteMonitor",
     "SwapEMAWeights",
 }
-MIN_EPOCHS_FOR_EARLY_STOPPING = 10
-MIN_EPOCHS_FOR_CHECKPOINT = 20
-PATIENCE_RANGE = (5, 20)
 ALIGNMENT = 8
-MIN_ALIGNED_SIZE = 16
 
 
 def _callbacks_known(source: SourceFacts, fit: FitSite) -> list[CallSite] | None:
@@ -133,8 +129,9 @@ def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
     Severity.WARNING,
     "fit() runs many epochs with no EarlyStopping callback",
     tip=16,
+    options={"min-epochs": 10},
 )
-def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
+def missing_early_stopping(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Flags a Keras `fit()` of at least 10 epochs (or an epoch count that is not a literal) whose
@@ -159,7 +156,7 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
     ```
 
     ## Options
-    Fits of fewer than 10 epochs are exempt: early stopping has little to save there.
+    `min-epochs` (10): shorter fits are exempt, early stopping has little to save there.
 
     ## References
     - Tip 16 of the training tips; https://keras.io/api/callbacks/early_stopping/
@@ -168,7 +165,7 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
         return
     for fit in source.fits:
         epochs = fit.arg("epochs")
-        if is_number(epochs) and epochs < MIN_EPOCHS_FOR_EARLY_STOPPING:
+        if is_number(epochs) and epochs < options["min-epochs"]:
             continue
         if _callbacks_known(source, fit) is None:
             continue
@@ -178,10 +175,10 @@ def missing_early_stopping(source: SourceFacts) -> Iterator[Violation]:
 
 
 @live("T102")
-def missing_early_stopping_live(train: TrainFacts) -> Iterator[Violation]:
+def missing_early_stopping_live(train: TrainFacts, options: dict) -> Iterator[Violation]:
     if train.entry != "fit" or not is_number(train.epochs):
         return
-    if train.epochs < MIN_EPOCHS_FOR_EARLY_STOPPING:
+    if train.epochs < options["min-epochs"]:
         return
     kinds = [c.kind for c in train.callbacks]
     if any("EarlyStopping" in k for k in kinds) or any(k not in KNOWN_CALLBACKS for k in kinds):
@@ -192,7 +189,7 @@ def missing_early_stopping_live(train: TrainFacts) -> Iterator[Violation]:
 
 def _early_stopping_text(epochs: float | None, no_validation: bool) -> tuple[str, str]:
     """T102's message and fix: a patience that fits the epoch count (5-10)."""
-    patience = min(10, max(PATIENCE_RANGE[0], int(epochs) // 4)) if epochs is not None else 10
+    patience = min(10, max(5, int(epochs) // 4)) if epochs is not None else 10
     fix = (
         f"callbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', patience={patience}, "
         "restore_best_weights=True)]"
@@ -213,8 +210,9 @@ def _early_stopping_text(epochs: float | None, no_validation: bool) -> tuple[str
     Severity.WARNING,
     "EarlyStopping patience outside 5-20 epochs",
     tip=16,
+    options={"min-patience": 5, "max-patience": 20},
 )
-def early_stopping_patience(source: SourceFacts) -> Iterator[Violation]:
+def early_stopping_patience(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Checks the `patience` of every `EarlyStopping` callback against 5-20 epochs. Keras'
@@ -236,29 +234,28 @@ def early_stopping_patience(source: SourceFacts) -> Iterator[Violation]:
     ```
 
     ## Options
-    The range 5-20 follows the training tips; configurable thresholds come with the
-    configuration issue.
+    `min-patience` (5) and `max-patience` (20), from the training tips.
     """
     for call in source.calls_to(EARLY_STOPPING):
         patience = source.call_arg(call, "patience")
-        problem = _patience_problem(0 if patience is MISSING else patience)
+        problem = _patience_problem(0 if patience is MISSING else patience, options)
         if problem:
             yield at(call, problem, "patience=10", patience=patience)
 
 
 @live("T103")
-def early_stopping_patience_live(train: TrainFacts) -> Iterator[Violation]:
+def early_stopping_patience_live(train: TrainFacts, options: dict) -> Iterator[Violation]:
     for callback in train.callbacks:
         if "EarlyStopping" in callback.kind:
-            problem = _patience_problem(callback.patience)
+            problem = _patience_problem(callback.patience, options)
             if problem:
                 yield at_site(
                     callback.site or train.site, problem, "patience=10", patience=callback.patience
                 )
 
 
-def _patience_problem(patience: Any) -> str | None:
-    low, high = PATIENCE_RANGE
+def _patience_problem(patience: Any, options: dict) -> str | None:
+    low, high = options["min-patience"], options["max-patience"]
     if not is_number(patience) or low <= patience <= high:
         return None
     if patience < low:
@@ -419,8 +416,9 @@ def _monitor_problem(
     Severity.WARNING,
     "A long fit() saves no checkpoints",
     tip=13,
+    options={"min-epochs": 20},
 )
-def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
+def missing_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Flags a `fit()` of at least 20 epochs (a literal count) when the script creates no
@@ -447,13 +445,13 @@ def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
     ```
 
     ## Options
-    Fits of fewer than 20 epochs are exempt.
+    `min-epochs` (20): shorter fits are exempt.
     """
     if source.calls_to(*CHECKPOINTS):
         return
     for fit in source.fits:
         epochs = fit.arg("epochs")
-        if not is_number(epochs) or epochs < MIN_EPOCHS_FOR_CHECKPOINT:
+        if not is_number(epochs) or epochs < options["min-epochs"]:
             continue
         if _callbacks_known(source, fit) is None:
             continue
@@ -461,10 +459,12 @@ def missing_checkpoint(source: SourceFacts) -> Iterator[Violation]:
 
 
 @live("T105")
-def missing_checkpoint_live(train: TrainFacts, source: SourceFacts) -> Iterator[Violation]:
+def missing_checkpoint_live(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
     if train.entry != "fit" or not is_number(train.epochs):
         return
-    if train.epochs < MIN_EPOCHS_FOR_CHECKPOINT or source.calls_to(*CHECKPOINTS):
+    if train.epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
         return
     kinds = [c.kind for c in train.callbacks]
     if any(k in {"ModelCheckpoint", "BackupAndRestore"} for k in kinds):
@@ -592,8 +592,9 @@ def _learning_rate_problem(optimizer: str, rate: Any) -> tuple[str, str] | None:
     Severity.WARNING,
     "Batch size not a multiple of 8 (Tensor Cores)",
     tip=15,
+    options={"min-batch-size": 16},
 )
-def batch_size_not_aligned(source: SourceFacts) -> Iterator[Violation]:
+def batch_size_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Checks literal batch sizes (`fit(batch_size=...)`, `Dataset.batch(...)`, the `batch_size`
@@ -614,6 +615,9 @@ def batch_size_not_aligned(source: SourceFacts) -> Iterator[Violation]:
     model.fit(x, y, batch_size=96)  # or 104
     ```
 
+    ## Options
+    `min-batch-size` (16): smaller batch sizes are exempt.
+
     ## References
     NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1.
     """
@@ -625,27 +629,29 @@ def batch_size_not_aligned(source: SourceFacts) -> Iterator[Violation]:
         if (call.qualname or "").endswith("_dataset_from_directory"):
             sites.append((call, call.arg("batch_size")))
     for call, size in sites:
-        problem = _batch_size_problem(size)
+        problem = _batch_size_problem(size, options["min-batch-size"])
         if problem:
             yield at(call, problem[0], problem[1], batch_size=size)
 
 
 @live("T108")
-def batch_size_not_aligned_live(train: TrainFacts, source: SourceFacts) -> Iterator[Violation]:
-    problem = _batch_size_problem(train.batch_size)
+def batch_size_not_aligned_live(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    problem = _batch_size_problem(train.batch_size, options["min-batch-size"])
     if problem:
         yield at_site(train.site, problem[0], problem[1], batch_size=train.batch_size)
     # Pipelines batch their data themselves: their literal sizes are judged from the source.
     for call in source.method_calls("batch"):
         if source.dataset_chain(call) is not None:
             size = source.call_arg(call, "batch_size")
-            problem = _batch_size_problem(size)
+            problem = _batch_size_problem(size, options["min-batch-size"])
             if problem:
                 yield at(call, problem[0], problem[1], batch_size=size)
 
 
-def _batch_size_problem(size: Any) -> tuple[str, str] | None:
-    if not isinstance(size, int) or isinstance(size, bool) or size < MIN_ALIGNED_SIZE:
+def _batch_size_problem(size: Any, min_size: int) -> tuple[str, str] | None:
+    if not isinstance(size, int) or isinstance(size, bool) or size < min_size:
         return None
     if size % ALIGNMENT == 0:
         return None

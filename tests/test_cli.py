@@ -169,3 +169,33 @@ def test_console_script_runs() -> None:
     exe = Path(sys.executable).with_name("nncheck")
     proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("nncheck, version")
+
+
+def test_rule_options_from_pyproject_change_the_judgement(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text((FIXTURES / "static" / "t102_missing_early_stopping.py").read_text())
+    assert "T102" in run("--static", str(script))[1]
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nncheck.options]\nmissing-early-stopping = { min-epochs = 100 }\n"
+    )
+    assert "T102" not in run("--static", str(script))[1]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[tool.nncheck.options]\nT102 = { min-epoch = 3 }\n", "T102 has no option 'min-epoch'"),
+        ("[tool.nncheck.options]\nT102 = { min-epochs = 'ten' }\n", "must be an integer"),
+        ("[tool.nncheck.options]\nT102 = { min-epochs = 2.5 }\n", "must be an integer"),
+        ("[tool.nncheck.options]\nX999 = { a = 1 }\n", "Unknown rule 'X999'"),
+    ],
+)
+def test_bad_rule_options_are_clear_errors(tmp_path: Path, table: str, message: str) -> None:
+    script = _project(tmp_path, table)
+    code, _, err = run("--static", str(script))
+    assert code == 2 and message in err
+
+
+def test_explain_lists_the_rule_options_with_defaults() -> None:
+    out = run("explain", "D101")[1]
+    assert "- minority-fair-share = 0.2" in out

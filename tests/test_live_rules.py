@@ -20,11 +20,24 @@ from nncheck.facts.live import (
     TrainFacts,
 )
 from nncheck.facts.source import SourceFacts
-from nncheck.rules import data as data_rules
-from nncheck.rules import model as model_rules
-from nncheck.rules import training as training_rules
+from nncheck.findings import Violation
+from nncheck.registry import get_rule
 
 SITE = Site("train.py", 20)
+
+
+def judge(code: str, options: dict | None = None, **facts: object) -> list[Violation]:
+    """Run rule ``code``'s implementation for these facts, with its default options."""
+    rule = get_rule(code)
+    for needs, func in rule.implementations:
+        if set(needs) == set(facts):
+            kwargs = dict(facts)
+            if "options" in func.__code__.co_varnames[: func.__code__.co_argcount]:
+                kwargs["options"] = {**rule.options, **(options or {})}
+            return list(func(**kwargs))
+    raise AssertionError(f"{code} has no implementation over {sorted(facts)}")
+
+
 NO_SOURCE = SourceFacts.from_text("import keras\n")
 
 
@@ -62,7 +75,7 @@ def fit(**kwargs) -> TrainFacts:
 def test_d101_binary_fires_below_a_fifth_of_the_fair_share(positives: float, fires: bool) -> None:
     n = 10_000
     data = labels("binary", {"0": n - int(n * positives), "1": int(n * positives)})
-    found = list(data_rules.class_imbalance(binary_model(), data, fit(), NO_SOURCE))
+    found = judge("D101", model=binary_model(), data=data, train=fit(), source=NO_SOURCE)
     assert bool(found) is fires
 
 
@@ -72,10 +85,14 @@ def test_d101_threshold_scales_with_the_number_of_classes() -> None:
     counts = {str(i): 1_000 for i in range(9)} | {"9": 300}
     model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=10)
     assert not list(
-        data_rules.class_imbalance(model, labels("sparse", counts, 0, 9), fit(), NO_SOURCE)
+        judge(
+            "D101", model=model, data=labels("sparse", counts, 0, 9), train=fit(), source=NO_SOURCE
+        )
     )
     counts["9"] = 100  # 1% of the samples: 0.1 of its fair share
-    (finding,) = data_rules.class_imbalance(model, labels("sparse", counts, 0, 9), fit(), NO_SOURCE)
+    (finding,) = judge(
+        "D101", model=model, data=labels("sparse", counts, 0, 9), train=fit(), source=NO_SOURCE
+    )
     assert "class 9 has 100 of 9,100 samples" in finding.message
     assert finding.data["class_weight"][9] == round(9_100 / (10 * 100), 3)
 
@@ -83,19 +100,33 @@ def test_d101_threshold_scales_with_the_number_of_classes() -> None:
 def test_d101_is_quiet_when_training_rebalances() -> None:
     data = labels("binary", {"0": 950, "1": 50})
     assert not list(
-        data_rules.class_imbalance(binary_model(), data, fit(class_weight={0: 1, 1: 19}), NO_SOURCE)
+        judge(
+            "D101",
+            model=binary_model(),
+            data=data,
+            train=fit(class_weight={0: 1, 1: 19}),
+            source=NO_SOURCE,
+        )
     )
     assert not list(
-        data_rules.class_imbalance(binary_model(), data, fit(sample_weight=True), NO_SOURCE)
+        judge(
+            "D101", model=binary_model(), data=data, train=fit(sample_weight=True), source=NO_SOURCE
+        )
     )
     resampling = SourceFacts.from_text("import keras\nfrom imblearn.over_sampling import SMOTE\n")
-    assert not list(data_rules.class_imbalance(binary_model(), data, fit(), resampling))
+    assert not (judge("D101", model=binary_model(), data=data, train=fit(), source=resampling))
 
 
 def test_d101_is_not_about_regression() -> None:
     data = labels("binary", {"0": 950, "1": 50})
     assert not list(
-        data_rules.class_imbalance(binary_model(loss="mean_squared_error"), data, fit(), NO_SOURCE)
+        judge(
+            "D101",
+            model=binary_model(loss="mean_squared_error"),
+            data=data,
+            train=fit(),
+            source=NO_SOURCE,
+        )
     )
 
 
@@ -106,7 +137,7 @@ def test_m201_fires_when_the_prior_bias_lowers_the_initial_loss_by_30_percent(
     positives: float, fires: bool
 ) -> None:
     data = labels("binary", {"0": round(1000 * (1 - positives)), "1": round(1000 * positives)})
-    found = list(model_rules.output_bias_ignores_prior(binary_model(), data, fit()))
+    found = judge("M201", model=binary_model(), data=data, train=fit())
     assert bool(found) is fires
     if fires:
         expected = math.log(positives / (1 - positives))
@@ -116,13 +147,13 @@ def test_m201_fires_when_the_prior_bias_lowers_the_initial_loss_by_30_percent(
 def test_m201_is_quiet_once_the_bias_matches_the_prior() -> None:
     data = labels("binary", {"0": 950, "1": 50})
     model = binary_model(bias=math.log(0.05 / 0.95))
-    assert not list(model_rules.output_bias_ignores_prior(model, data, fit()))
+    assert not (judge("M201", model=model, data=data, train=fit()))
 
 
 def test_m201_softmax_gives_one_bias_per_class() -> None:
     model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=3)
     data = labels("sparse", {"0": 900, "1": 90, "2": 10}, 0, 2)
-    (finding,) = model_rules.output_bias_ignores_prior(model, data, fit())
+    (finding,) = judge("M201", model=model, data=data, train=fit())
     values = eval(finding.fix.split("Constant(")[1].rstrip(")"))
     assert len(values) == 3 and values[0] > values[1] > values[2]
 
@@ -134,20 +165,20 @@ def test_d201_exempts_categorical_codes_and_embedding_ids() -> None:
     ]
     data = DataFacts("arrays", 100, [InputStats("x", [2], "float32", features=features)], [])
     model = binary_model()
-    (finding,) = data_rules.unscaled_numeric_features(model, data, fit())
+    (finding,) = judge("D201", model=model, data=data, train=fit())
     assert finding.data["features"] == [0]
     model.preprocessing_at_input = ["Normalization"]
-    assert not list(data_rules.unscaled_numeric_features(model, data, fit()))
+    assert not (judge("D201", model=model, data=data, train=fit()))
 
 
 def test_d202_only_for_raw_pixels_without_preprocessing() -> None:
     raw = InputStats("x", [32, 32, 3], "uint8", 0, 255, integer_valued=True)
     scaled = InputStats("x", [32, 32, 3], "float32", 0, 1.0, integer_valued=False)
     model = binary_model()
-    assert list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [raw]), fit()))
-    assert not list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [scaled]), fit()))
+    assert judge("D202", model=model, data=DataFacts("arrays", 8, [raw]), train=fit())
+    assert not (judge("D202", model=model, data=DataFacts("arrays", 8, [scaled]), train=fit()))
     model.preprocessing_at_input = ["Rescaling"]
-    assert not list(data_rules.unscaled_image_data(model, DataFacts("arrays", 8, [raw]), fit()))
+    assert not (judge("D202", model=model, data=DataFacts("arrays", 8, [raw]), train=fit()))
 
 
 def test_m301_live_uses_the_multiple_of_the_layer_dtype() -> None:
@@ -161,13 +192,13 @@ def test_m301_live_uses_the_multiple_of_the_layer_dtype() -> None:
         )
         return model
 
-    assert not list(model_rules.dense_width_not_aligned_live(dense(100, "float32")))
-    (finding,) = model_rules.dense_width_not_aligned_live(dense(100, "float16"))
+    assert not (judge("M301", model=dense(100, "float32")))
+    (finding,) = judge("M301", model=dense(100, "float16"))
     assert finding.data == {"width": 100, "multiple": 8, "dtype": "float16"}
-    assert list(model_rules.dense_width_not_aligned_live(dense(50, "float32")))
+    assert judge("M301", model=dense(50, "float32"))
     library_layer = dense(50, "float32")
     library_layer.layers[0].site = None  # built inside keras.applications: not the user's
-    assert not list(model_rules.dense_width_not_aligned_live(library_layer))
+    assert not (judge("M301", model=library_layer))
 
 
 def test_t104_live_checks_monitors_against_logged_names() -> None:
@@ -175,32 +206,33 @@ def test_t104_live_checks_monitors_against_logged_names() -> None:
     callback = CallbackFacts(
         "EarlyStopping", monitor="val_acc", patience=10, site=Site("train.py", 7)
     )
-    (finding,) = training_rules.unknown_monitored_metric_live(
-        model, fit(validation="split", callbacks=[callback])
-    )
+    (finding,) = judge("T104", model=model, train=fit(validation="split", callbacks=[callback]))
     assert finding.fix == "monitor='val_accuracy'" and finding.line == 7
     callback.monitor = "val_accuracy"
-    assert not list(
-        training_rules.unknown_monitored_metric_live(
-            model, fit(validation="split", callbacks=[callback])
-        )
-    )
-    assert list(training_rules.unknown_monitored_metric_live(model, fit(callbacks=[callback])))
+    assert not list(judge("T104", model=model, train=fit(validation="split", callbacks=[callback])))
+    assert judge("T104", model=model, train=fit(callbacks=[callback]))
 
 
 def test_t102_live_trusts_custom_callbacks() -> None:
     custom = CallbackFacts("StopWhenGoodEnough")
-    assert list(training_rules.missing_early_stopping_live(fit(epochs=50)))
-    assert not list(training_rules.missing_early_stopping_live(fit(epochs=50, callbacks=[custom])))
-    assert not list(training_rules.missing_early_stopping_live(fit(epochs=5)))
+    assert judge("T102", train=fit(epochs=50))
+    assert not (judge("T102", train=fit(epochs=50, callbacks=[custom])))
+    assert not (judge("T102", train=fit(epochs=5)))
 
 
 def test_d106_and_d105_messages_carry_the_numbers() -> None:
     model = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=5)
-    (finding,) = data_rules.labels_out_of_range(
-        model, labels("sparse", {"1": 5, "5": 5}, 1, 5), fit()
+    (finding,) = judge(
+        "D106", model=model, data=labels("sparse", {"1": 5, "5": 5}, 1, 5), train=fit()
     )
     assert "from 1 to 5" in finding.message and "labels 0 to 4" in finding.message
     data = DataFacts("arrays", 10, [InputStats("x", [4], "float32", nan=3)], [])
-    (finding,) = data_rules.non_finite_data(data, fit())
+    (finding,) = judge("D105", data=data, train=fit())
     assert "3 NaN" in finding.message
+
+
+def test_thresholds_are_options() -> None:
+    data = labels("binary", {"0": 950, "1": 50})
+    facts = {"model": binary_model(), "data": data, "train": fit(), "source": NO_SOURCE}
+    assert judge("D101", **facts)
+    assert not judge("D101", options={"minority-fair-share": 0.05}, **facts)

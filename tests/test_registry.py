@@ -40,3 +40,9 @@ def test_registering_a_duplicate_or_malformed_rule_fails() -> None:
         register(Rule("T12", "x-y", Severity.INFO, "", None, (), None))
     with pytest.raises(ValueError, match="kebab-case"):
         register(Rule("T998", "Not_Kebab", Severity.INFO, "", None, (), None))
+
+
+@pytest.mark.parametrize("rule", [r for r in all_rules() if r.options], ids=lambda r: r.code)
+def test_every_option_is_documented_in_its_rule(rule: Rule) -> None:
+    for name in rule.options:
+        assert f"`{name}`" in rule.doc, f"{rule.code}'s doc does not explain option {name}"
