@@ -244,8 +244,8 @@ _ALIGNMENT_DOC = """
 
     ## Options
     `min-width` (16): narrower layers are exempt (their cost is negligible), and so is the
-    output layer, whose width is the number of classes or targets. Width arguments spelled with the number of
-    classes (`num_classes`, `len(labels)`) are recognised as task-given.
+    output layer, whose width is the number of classes or targets. Width arguments spelled
+    with the number of classes (`num_classes`, `len(labels)`) are recognised as task-given.
 
     ## References
     NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1;
