@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.evaluate import MISSING
+from nncheck.facts.evaluate import MISSING, CallSite
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -71,7 +71,9 @@ def missing_prefetch(source: SourceFacts) -> Iterator[Violation]:
 def sequential_dataset_map(source: SourceFacts) -> Iterator[Violation]:
     """
     ## What it does
-    Flags `Dataset.map(fn)` calls on a tf.data pipeline that pass no `num_parallel_calls`.
+    Flags `Dataset.map(fn)` calls without `num_parallel_calls` in the tf.data pipelines that
+    feed `fit()` (training and validation data). Maps in pipelines used elsewhere (an
+    `adapt()` pass, a test set) are left alone.
 
     ## Why is this bad?
     Without `num_parallel_calls` tf.data applies `fn` to one element at a time on one core,
@@ -93,13 +95,20 @@ def sequential_dataset_map(source: SourceFacts) -> Iterator[Violation]:
     ## References
     https://www.tensorflow.org/guide/data_performance#parallelizing_data_transformation
     """
-    for call in source.method_calls("map"):
-        if source.dataset_chain(call) is None:
-            continue
-        if source.call_arg(call, "num_parallel_calls") is not MISSING:
-            continue
-        yield at(
-            call,
-            "Dataset.map() without num_parallel_calls transforms one element at a time on one core",
-            "num_parallel_calls=tf.data.AUTOTUNE",
-        )
+    seen: set[int] = set()
+    for fit in source.fits:
+        for value in (fit.arg("x"), fit.arg("validation_data")):
+            for call in source.dataset_chain(value) or ():
+                if call.method != "map" or id(call) in seen:
+                    continue
+                seen.add(id(call))
+                if source.call_arg(call, "num_parallel_calls") is MISSING:
+                    yield _sequential_map(call)
+
+
+def _sequential_map(call: CallSite) -> Violation:
+    return at(
+        call,
+        "Dataset.map() without num_parallel_calls transforms one element at a time on one core",
+        "num_parallel_calls=tf.data.AUTOTUNE",
+    )
