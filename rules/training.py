@@ -691,7 +691,9 @@ def model_outside_strategy_scope(
     ## What it does
     When the script creates a `tf.distribute` strategy (Mirrored, MultiWorkerMirrored,
     TPU, CentralStorage), checks that the trained model's variables belong to it, i.e. that
-    the model was built and compiled inside `with strategy.scope():`.
+    the model was built and compiled inside `with strategy.scope():`; and, with several
+    replicas, that the batch size given to `fit()` is scaled by the number of replicas
+    (the script uses `strategy.num_replicas_in_sync`).
 
     ## Why is this bad?
     Variables created outside the scope live on one device: the strategy is set up, the
@@ -712,20 +714,34 @@ def model_outside_strategy_scope(
     with strategy.scope():
         model = build_model()
         model.compile(...)
+    model.fit(x, y, batch_size=64 * strategy.num_replicas_in_sync)
     ```
+    `fit()`'s batch size is the global batch, split across the replicas: an unscaled 64 on
+    4 GPUs gives each GPU 16 samples, which wastes them.
 
     ## References
     Tip 18 of the training tips; https://www.tensorflow.org/guide/distributed_training
     """
     created = source.calls_to(*STRATEGIES)
-    if not created or model.distributed is not False:
+    if not created:
         return
-    yield at(
-        created[0],
-        f"{created[0].text().rpartition('.')[2]} is created here, but the model's variables "
-        "were created outside strategy.scope(): training will not be distributed",
-        "build and compile the model inside `with strategy.scope():`",
-    )
+    name = created[0].text().rpartition(".")[2]
+    if model.distributed is False:
+        yield at(
+            created[0],
+            f"{name} is created here, but the model's variables were created outside "
+            "strategy.scope(): training will not be distributed",
+            "build and compile the model inside `with strategy.scope():`",
+        )
+    elif model.replicas > 1 and train.batch_size and "num_replicas_in_sync" not in source.text:
+        yield at_site(
+            train.site,
+            f"fit() gets batch_size={train.batch_size} under a {name} with {model.replicas} "
+            f"replicas: that is the global batch, so each replica trains on "
+            f"{train.batch_size // model.replicas}",
+            f"batch_size={train.batch_size} * strategy.num_replicas_in_sync",
+            replicas=model.replicas,
+        )
 
 
 @rule(

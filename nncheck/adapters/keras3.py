@@ -609,7 +609,7 @@ def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     except Exception:
         facts.params = 0
     facts.preprocessing_at_input = _input_preprocessing(model)
-    facts.distributed = _distributed(model)
+    facts.distributed, facts.replicas = _distribution(model)
     facts.pretrained_parts = [
         layer.name
         for layer in getattr(model, "layers", [])
@@ -618,16 +618,20 @@ def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     return facts
 
 
-def _distributed(model: Any) -> bool | None:
-    """Whether the model's variables belong to a tf.distribute strategy (None: not TF)."""
+def _distribution(model: Any) -> tuple[bool | None, int]:
+    """Whether the model's variables belong to a tf.distribute strategy, and its replicas."""
     if keras.backend.backend() != "tensorflow":
-        return None
+        return None, 1
     import tensorflow as tf
 
     variables = getattr(model, "trainable_variables", None) or []
     if not variables:
-        return None
-    return isinstance(getattr(variables[0], "value", None), tf.distribute.DistributedValues)
+        return None, 1
+    value = getattr(variables[0], "value", None)
+    if not isinstance(value, tf.distribute.DistributedValues):
+        return False, 1
+    strategy = getattr(value, "_distribute_strategy", None)
+    return True, int(getattr(strategy, "num_replicas_in_sync", 1) or 1)
 
 
 # -- training configuration -------------------------------------------------------------------

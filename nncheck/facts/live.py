@@ -74,6 +74,7 @@ class ModelFacts:
     preprocessing_at_input: list[str] = field(default_factory=list)  # Rescaling, Normalization…
     compiled: bool = True
     distributed: bool | None = None  # variables created under a tf.distribute strategy scope
+    replicas: int = 1  # replicas of the strategy the variables belong to
     pretrained_parts: list[str] = field(default_factory=list)  # nested library models
 
 
