@@ -430,11 +430,33 @@ def layer_facts(layer: Any, recorder: Recorder) -> LayerFacts:
     if kernel is not None and len(kernel.shape) >= 3:
         facts.input_channels = int(kernel.shape[-2]) * int(getattr(layer, "groups", 1) or 1)
     facts.site = recorder.site_of(layer)
+    facts.inputs = _inbound_names(layer)
+    for attribute in ("kernel_initializer", "bias_initializer"):
+        initializer = getattr(layer, attribute, None)
+        if initializer is not None:
+            setattr(facts, attribute, type(initializer).__name__)
+    rate = getattr(layer, "rate", None)
+    facts.rate = float(rate) if isinstance(rate, int | float) else None
+    try:
+        facts.output_rank = len(layer.output.shape)
+    except (AttributeError, ValueError, TypeError):
+        facts.output_rank = None
     facts.trainable = bool(layer.trainable)
     facts.weighted = bool(
         getattr(layer, "trainable_weights", None) or getattr(layer, "weights", None)
     )
     return facts
+
+
+def _inbound_names(layer: Any) -> list[str]:
+    """The names of the layers whose outputs this layer consumes (its first call)."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    names = []
+    for tensor in getattr(nodes[0], "input_tensors", None) or [] if nodes else []:
+        source = _history_layer(tensor)
+        if source is not None:
+            names.append(source.name)
+    return names
 
 
 def _history_layer(tensor: Any) -> Any:
@@ -493,10 +515,18 @@ def output_facts(model: Any, recorder: Recorder) -> list[OutputFacts]:
                         bias=values,
                         compute_dtype=output_dtype or current.compute_dtype,
                         site=current.site,
+                        rank=_rank(tensor) if tensor is not None else current.output_rank,
                     )
                 )
                 break
     return facts
+
+
+def _rank(tensor: Any) -> int | None:
+    try:
+        return len(tensor.shape)
+    except (AttributeError, TypeError):
+        return None
 
 
 def _snake(name: str) -> str:

@@ -35,6 +35,11 @@ class LayerFacts:
     site: Site | None = None  # None: built inside a library (e.g. keras.applications)
     trainable: bool = True
     weighted: bool = False  # has trainable weights of its own (Dense, Conv, Embedding, ...)
+    inputs: list[str] = field(default_factory=list)  # names of the layers feeding this one
+    kernel_initializer: str | None = None  # class name: "GlorotUniform", "Zeros", ...
+    bias_initializer: str | None = None
+    rate: float | None = None  # Dropout rate
+    output_rank: int | None = None  # rank of the layer's output, batch axis included
 
 
 @dataclass
@@ -47,6 +52,7 @@ class OutputFacts:
     bias: list[float] | None  # the output layer's bias values, None without a bias
     compute_dtype: str = "float32"  # of the layer that emits the output (a trailing Activation)
     site: Site | None = None
+    rank: int | None = None  # rank of the model output, batch axis included
 
 
 @dataclass

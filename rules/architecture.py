@@ -1,0 +1,586 @@
+"""M4xx-M5xx and D206: architecture, initialization and target-kind bugs in the captured model.
+
+These are the faults that published benchmarks of real Keras programs find most often and
+that peer tools catch only after training has run; here they are judged on the layer graph
+captured at the first training step (each layer's inputs, activation, initializers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    DataFacts,
+    LayerFacts,
+    ModelFacts,
+    OutputFacts,
+    TargetStats,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+from nncheck.rules._common import at_layer, at_site, fmt_number, is_classification
+
+LINEAR = {None, "linear"}
+SATURATING = {"sigmoid", "tanh"}
+CONSTANT_INITIALIZERS = {"Zeros", "Ones", "Constant"}
+NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization"}
+REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
+
+
+def _consumers(model: ModelFacts) -> dict[str, list[LayerFacts]]:
+    consumers: dict[str, list[LayerFacts]] = {}
+    for layer in model.layers:
+        for name in layer.inputs:
+            consumers.setdefault(name, []).append(layer)
+    return consumers
+
+
+def _output_names(model: ModelFacts) -> set[str]:
+    return {output.layer for output in model.outputs}
+
+
+def _user_layers(model: ModelFacts) -> Iterator[LayerFacts]:
+    """Layers built in the user's code (not inside keras.applications and the like)."""
+    return (layer for layer in model.layers if layer.site is not None)
+
+
+@rule(
+    "M401",
+    "collapsing-linear-layers",
+    Severity.WARNING,
+    "Consecutive linear layers collapse into one",
+)
+def collapsing_linear_layers(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags a `Dense` layer without an activation whose output feeds only another `Dense`
+    layer (no activation, normalization or dropout in between).
+
+    ## Why is this bad?
+    Two linear maps in a row are one linear map: the pair has the expressive power of a
+    single layer, with more parameters and a harder optimisation. An activation was
+    usually forgotten.
+
+    ## Example
+    ```python
+    layers.Dense(64),
+    layers.Dense(64, activation="relu"),
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="relu"),
+    layers.Dense(64, activation="relu"),
+    ```
+    """
+    consumers = _consumers(model)
+    outputs = _output_names(model)
+    for layer in _user_layers(model):
+        if layer.kind != "Dense" or layer.activation not in LINEAR or layer.name in outputs:
+            continue
+        following = consumers.get(layer.name, [])
+        if following and all(c.kind == "Dense" for c in following):
+            yield at_layer(
+                layer,
+                f"Dense '{layer.name}' has no activation and feeds straight into Dense "
+                f"'{following[0].name}': the two collapse into one linear layer",
+                "activation='relu' (or another non-linearity) on the first layer",
+            )
+
+
+@rule(
+    "M402",
+    "hidden-softmax",
+    Severity.WARNING,
+    "Softmax in a hidden layer",
+)
+def hidden_softmax(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags a hidden `Dense` or convolution layer (one that is not a model output) with a
+    softmax activation.
+
+    ## Why is this bad?
+    Softmax squeezes a layer's outputs into a distribution that sums to one: the next layer
+    sees tiny values whose gradients vanish as they saturate, and most units are pushed to
+    zero. It belongs on the output of a single-label classifier (attention uses it on
+    scores, through dedicated layers).
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="softmax"),
+    layers.Dense(10, activation="softmax"),
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+    ```
+    """
+    outputs = _output_names(model)
+    for layer in _user_layers(model):
+        if layer.activation == "softmax" and layer.width is not None and layer.name not in outputs:
+            yield at_layer(
+                layer,
+                f"{layer.kind} '{layer.name}' is a hidden layer with a softmax activation: its "
+                "outputs are squeezed to sum to one and their gradients vanish",
+                "activation='relu' on hidden layers; softmax only on the output",
+            )
+
+
+@rule(
+    "M403",
+    "double-activation",
+    Severity.WARNING,
+    "An activation applied twice",
+)
+def double_activation(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags an `Activation` (or `ReLU`, `Softmax`, ...) layer whose input comes from a layer
+    that already applies a non-linear activation.
+
+    ## Why is this bad?
+    `relu(relu(x))` is merely redundant, but `softmax(softmax(x))` flattens the
+    distribution and `sigmoid(sigmoid(x))` squeezes the output into (0.5, 0.73): the model
+    cannot reach its targets, and the loss plateaus without an error.
+
+    ## Example
+    ```python
+    layers.Dense(10, activation="softmax"),
+    layers.Activation("softmax"),
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(10),
+    layers.Activation("softmax"),
+    ```
+    """
+    by_name = {layer.name: layer for layer in model.layers}
+    for layer in _user_layers(model):
+        if layer.kind not in {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}:
+            continue
+        if len(layer.inputs) != 1 or layer.inputs[0] not in by_name:
+            continue
+        previous = by_name[layer.inputs[0]]
+        if previous.width is not None and previous.activation not in LINEAR:
+            yield at_layer(
+                layer,
+                f"{layer.kind} '{layer.name}' applies {layer.activation} to the output of "
+                f"'{previous.name}', which already applies {previous.activation}",
+                f"remove activation='{previous.activation}' from '{previous.name}', or this layer",
+            )
+
+
+@rule(
+    "M405",
+    "dropout-misuse",
+    Severity.WARNING,
+    "Dropout rate above 0.5, or Dropout right before BatchNormalization",
+    options={"max-rate": 0.5},
+)
+def dropout_misuse(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags `Dropout` layers with a rate above 0.5, and `Dropout` whose output goes straight
+    into `BatchNormalization`.
+
+    ## Why is this bad?
+    Keras' `rate` is the fraction *dropped*: 0.8 keeps one unit in five, which starves
+    training (the rate is often confused with a keep probability). Dropout before batch
+    normalization shifts the variance that BN learns between training and inference
+    ("variance shift", Li et al. 2019), so the model behaves differently when deployed.
+
+    ## Example
+    ```python
+    layers.Dropout(0.8)
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dropout(0.2)  # and put dropout after the last BatchNormalization
+    ```
+
+    ## Options
+    `max-rate` (0.5): the highest rate that does not fire.
+    """
+    consumers = _consumers(model)
+    for layer in _user_layers(model):
+        if layer.kind != "Dropout":
+            continue
+        if layer.rate is not None and layer.rate > options["max-rate"]:
+            yield at_layer(
+                layer,
+                f"Dropout '{layer.name}' drops {layer.rate:.0%} of the units (Keras' rate is the "
+                "fraction dropped, not kept)",
+                f"rate={fmt_number(round(1 - layer.rate, 2))} if {layer.rate} was meant to be kept",
+                rate=layer.rate,
+            )
+        following = consumers.get(layer.name, [])
+        if following and all(c.kind == "BatchNormalization" for c in following):
+            yield at_layer(
+                layer,
+                f"Dropout '{layer.name}' feeds BatchNormalization '{following[0].name}': the "
+                "statistics BN learns with dropout differ from those at inference",
+                "move the Dropout after the last BatchNormalization",
+            )
+
+
+@rule(
+    "M406",
+    "bias-before-batchnorm",
+    Severity.INFO,
+    "A bias right before BatchNormalization",
+)
+def bias_before_batchnorm(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags a `Dense` or convolution layer with a bias whose output goes only into
+    `BatchNormalization`.
+
+    ## Why is this bad?
+    Batch normalization subtracts the batch mean, which removes any constant bias: the
+    bias parameters are trained for nothing (BN's own `beta` plays their role). Harmless
+    to accuracy, hence info, but wasted parameters and computation.
+
+    ## Example
+    ```python
+    layers.Conv2D(64, 3),
+    layers.BatchNormalization(),
+    ```
+
+    ## Use instead
+    ```python
+    layers.Conv2D(64, 3, use_bias=False),
+    layers.BatchNormalization(),
+    ```
+    """
+    consumers = _consumers(model)
+    for layer in _user_layers(model):
+        if layer.width is None or not layer.use_bias:
+            continue
+        following = consumers.get(layer.name, [])
+        if following and all(c.kind == "BatchNormalization" for c in following):
+            yield at_layer(
+                layer,
+                f"{layer.kind} '{layer.name}' has a bias, but BatchNormalization "
+                f"'{following[0].name}' right after it subtracts the mean: the bias is wasted",
+                "use_bias=False",
+            )
+
+
+@rule(
+    "M501",
+    "constant-kernel-initializer",
+    Severity.ERROR,
+    "Weights initialized to a constant",
+)
+def constant_kernel_initializer(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags layers whose `kernel_initializer` is `zeros`, `ones` or a `Constant`.
+
+    ## Why is this bad?
+    Units that start with identical weights receive identical gradients and stay identical:
+    a layer of 128 units behaves like one unit. With zeros the gradients of earlier layers
+    are zero as well, and nothing trains at all.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="zeros")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+    ```
+    """
+    for layer in _user_layers(model):
+        if layer.kernel_initializer in CONSTANT_INITIALIZERS:
+            yield at_layer(
+                layer,
+                f"{layer.kind} '{layer.name}' starts with {layer.kernel_initializer} weights: "
+                "its units receive identical gradients and never differ",
+                "kernel_initializer='he_normal' (ReLU family) or 'glorot_uniform'",
+                initializer=layer.kernel_initializer,
+            )
+
+
+@rule(
+    "M503",
+    "hidden-bias-initializer",
+    Severity.INFO,
+    "A hidden layer's bias does not start at zero",
+)
+def hidden_bias_initializer(model: ModelFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags hidden `Dense` and convolution layers whose `bias_initializer` is not zeros (the
+    output layer's bias is M201's business).
+
+    ## Why is this bad?
+    Random or constant biases shift every unit away from the regime the kernel
+    initialization was designed for; a large negative constant with ReLU creates dead units
+    from the first step. Zero is the standard start; it is info because a small positive
+    bias with ReLU is a deliberate choice in some designs.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu", bias_initializer="random_normal")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="relu")  # bias_initializer="zeros"
+    ```
+    """
+    outputs = _output_names(model)
+    for layer in _user_layers(model):
+        if layer.width is None or layer.name in outputs or not layer.use_bias:
+            continue
+        if layer.kind in {"LSTM", "GRU", "SimpleRNN", "Embedding"}:
+            continue
+        if layer.bias_initializer not in (None, "Zeros"):
+            yield at_layer(
+                layer,
+                f"hidden {layer.kind} '{layer.name}' starts its bias with "
+                f"{layer.bias_initializer}, not zeros",
+                "bias_initializer='zeros' (the default)",
+                initializer=layer.bias_initializer,
+            )
+
+
+def _single(model: ModelFacts, data: DataFacts) -> tuple[OutputFacts, str, TargetStats] | None:
+    """The one output, its loss name and its targets, for single-output models."""
+    if len(model.outputs) != 1 or len(model.losses) != 1 or len(data.targets) != 1:
+        return None
+    return model.outputs[0], model.losses[0].name, data.targets[0]
+
+
+@rule(
+    "M106",
+    "loss-target-mismatch",
+    Severity.ERROR,
+    "The loss does not fit the kind of target",
+)
+def loss_target_mismatch(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Compares the loss with what the labels are: a regression loss (MSE, MAE, Huber) on a
+    classifier's 0/1 or class-id labels with a softmax/sigmoid output; cross-entropy on
+    continuous targets; categorical cross-entropy on a single output unit.
+
+    ## Why is this bad?
+    Each trains without an error and converges to something useless: MSE on class labels
+    gives weak gradients where the classifier is most wrong; cross-entropy on continuous
+    targets is undefined outside [0, 1]; categorical cross-entropy over one unit is always
+    zero, so nothing is learned.
+
+    ## Example
+    ```python
+    layers.Dense(1, activation="sigmoid")
+    model.compile(loss="mse")  # y is 0/1
+    ```
+
+    ## Use instead
+    ```python
+    model.compile(loss="binary_crossentropy")
+    ```
+    """
+    single = _single(model, data)
+    if single is None:
+        return
+    output, loss, target = single
+    site = output.site or train.site
+    labels = target.kind in {"binary", "sparse", "one_hot"}
+    if loss in REGRESSION_LOSSES and labels and output.activation in {"softmax", "sigmoid"}:
+        better = (
+            "binary_crossentropy"
+            if target.kind == "binary"
+            else (
+                "sparse_categorical_crossentropy"
+                if target.kind == "sparse"
+                else "categorical_crossentropy"
+            )
+        )
+        yield at_site(
+            site,
+            f"{loss} on {target.kind} class labels with a {output.activation} output: a "
+            "regression loss gives weak gradients exactly where the classifier is wrong",
+            f"loss='{better}'",
+            loss=loss,
+            labels=target.kind,
+        )
+    elif is_classification(model) and target.kind == "continuous":
+        yield at_site(
+            site,
+            f"{loss} on continuous targets (from {fmt_number(round(target.min or 0, 3))} to "
+            f"{fmt_number(round(target.max or 0, 3))}): cross-entropy needs class labels or "
+            "probabilities",
+            "loss='mse' (or 'huber') with a linear output for regression",
+            loss=loss,
+        )
+    elif loss == "categorical_crossentropy" and output.units == 1:
+        yield at_site(
+            site,
+            "categorical_crossentropy over a single output unit is always zero: nothing is learned",
+            "binary task: loss='binary_crossentropy' with a sigmoid unit; k classes: k units",
+            loss=loss,
+        )
+
+
+BOUNDS = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, None)}
+
+
+@rule(
+    "M107",
+    "unreachable-targets",
+    Severity.ERROR,
+    "The output activation cannot reach the regression targets",
+)
+def unreachable_targets(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    For a regression loss, compares the range of the targets with the range of the output
+    activation: sigmoid/softmax (0 to 1), tanh (-1 to 1), relu (0 and up).
+
+    ## Why is this bad?
+    A sigmoid cannot output 250,000, and a relu cannot output -3: the loss has a floor the
+    optimizer can never get below, and the model learns to saturate.
+
+    ## Example
+    ```python
+    layers.Dense(1, activation="sigmoid")  # targets up to 45.0
+    model.compile(loss="mse")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(1)  # linear, or scale the targets into the activation's range
+    ```
+    """
+    single = _single(model, data)
+    if single is None:
+        return
+    output, loss, target = single
+    if loss not in REGRESSION_LOSSES or target.kind not in {"continuous", "sparse"}:
+        return
+    bounds = BOUNDS.get(output.activation)
+    if bounds is None or target.min is None or target.max is None:
+        return
+    low, high = bounds
+    if target.min >= low and (high is None or target.max <= high):
+        return
+    reach = (
+        f"{fmt_number(low)} to {fmt_number(high)}"
+        if high is not None
+        else f"{fmt_number(low)} and up"
+    )
+    yield at_site(
+        output.site or train.site,
+        f"targets range from {fmt_number(round(target.min, 3))} to "
+        f"{fmt_number(round(target.max, 3))}, but the {output.activation} output of "
+        f"'{output.layer}' only reaches {reach}",
+        "a linear output (no activation), or scale the targets into the activation's range",
+        target_range=[target.min, target.max],
+    )
+
+
+@rule(
+    "M404",
+    "dense-on-unflattened-input",
+    Severity.ERROR,
+    "The output has more axes than the targets (Dense applied to an unflattened tensor)",
+)
+def dense_on_unflattened_input(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Compares the rank of the model's output with the rank of the targets: a `Dense` layer
+    applied to a 3-D or 4-D tensor (after a convolution or an RNN that returns sequences,
+    without Flatten or pooling) keeps the extra axes.
+
+    ## Why is this bad?
+    Keras applies Dense to the last axis only. With MSE and targets of shape (N,), the
+    targets broadcast against an (N, H, W, 1) output and training runs without any error,
+    optimizing nonsense (verified on TensorFlow 2.21).
+
+    ## Example
+    ```python
+    layers.Conv2D(32, 3), layers.Dense(1)  # output (N, 26, 26, 1)
+    ```
+
+    ## Use instead
+    ```python
+    layers.Conv2D(32, 3), layers.GlobalAveragePooling2D(), layers.Dense(1)
+    ```
+    """
+    single = _single(model, data)
+    if single is None:
+        return
+    output, _, target = single
+    target_rank = len(target.shape) + 1
+    if output.rank is None or output.rank <= max(2, target_rank):
+        return
+    yield at_site(
+        output.site or train.site,
+        f"the output of '{output.layer}' has rank {output.rank} but the targets have rank "
+        f"{target_rank}: a Dense layer was applied to an unflattened tensor and the targets "
+        "broadcast silently",
+        "add layers.Flatten() or a global pooling layer before the output",
+        output_rank=output.rank,
+        target_rank=target_rank,
+    )
+
+
+@rule(
+    "D206",
+    "constant-data",
+    Severity.WARNING,
+    "Constant input features or constant targets",
+)
+def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Flags tabular input features that hold one value across the sample, and targets that do.
+
+    ## Why is this bad?
+    A constant feature carries no information and only costs parameters (often the sign of
+    a broken join or a column filled with a default). Constant targets leave nothing to
+    learn: the model converges to that value in a few steps and every metric looks perfect.
+
+    ## Example
+    ```python
+    df["country"] = "FR"  # after filtering to one country
+    ```
+
+    ## Use instead
+    Drop constant columns before training; check the label pipeline when targets are
+    constant.
+    """
+    for stats in data.inputs:
+        constant = [f.index for f in stats.features if f.std == 0 and f.distinct == 1]
+        if constant:
+            yield at_site(
+                train.site,
+                f"{len(constant)} of {len(stats.features)} features of input '{stats.name}' are "
+                f"constant on the sample (features {', '.join(map(str, constant[:8]))})",
+                "drop the constant columns",
+                features=constant,
+            )
+    for target in data.targets:
+        if target.std == 0 and data.samples > 1:
+            yield at_site(
+                train.site,
+                f"the target '{target.name}' is constant ({fmt_number(target.min or 0)}) on "
+                f"all {data.samples:,} sampled rows: there is nothing to learn",
+                "check the label pipeline (a filter or a join that lost the labels)",
+            )
