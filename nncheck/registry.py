@@ -54,7 +54,8 @@ class Rule:
     @property
     def doc(self) -> str:
         """The rule's documentation: its function's docstring, dedented."""
-        source = self.func.__doc__ if self.func else self.doc_text
+        documented = [f.__doc__ for f in (self.func, self.live_func) if f and f.__doc__]
+        source = documented[0] if documented else self.doc_text
         return inspect.cleandoc(source or self.summary)
 
     @property
@@ -136,6 +137,26 @@ def live(code: str) -> Callable[[RuleFunction], RuleFunction]:
     def decorate(func: RuleFunction) -> RuleFunction:
         current = _RULES[code]
         _RULES[code] = dataclasses.replace(current, live_needs=_needs(func), live_func=func)
+        return func
+
+    return decorate
+
+
+def static(code: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Give live rule ``code`` a fallback over source facts, for --static and failed captures.
+
+    The rule's registered function stays the preferred (live) judgement.
+    """
+
+    def decorate(func: RuleFunction) -> RuleFunction:
+        current = _RULES[code]
+        _RULES[code] = dataclasses.replace(
+            current,
+            live_needs=current.needs,
+            live_func=current.func,
+            needs=_needs(func),
+            func=func,
+        )
         return func
 
     return decorate

@@ -8,7 +8,10 @@ captured at the first training step (each layer's inputs, activation, initialize
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from nncheck.facts import keras_api as api
+from nncheck.facts.evaluate import UNKNOWN, CallSite
 from nncheck.facts.live import (
     DataFacts,
     LayerFacts,
@@ -17,9 +20,10 @@ from nncheck.facts.live import (
     TargetStats,
     TrainFacts,
 )
+from nncheck.facts.source import SourceFacts, activation_name
 from nncheck.findings import Severity, Violation
-from nncheck.registry import rule
-from nncheck.rules._common import at_layer, at_site, fmt_number, is_classification
+from nncheck.registry import rule, static
+from nncheck.rules._common import at, at_layer, at_site, fmt_number, is_classification, is_number
 
 LINEAR = {None, "linear"}
 SATURATING = {"sigmoid", "tanh"}
@@ -583,4 +587,133 @@ def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
                 f"the target '{target.name}' is constant ({fmt_number(target.min or 0)}) on "
                 f"all {data.samples:,} sampled rows: there is nothing to learn",
                 "check the label pipeline (a filter or a join that lost the labels)",
+            )
+
+
+# -- the same judgements from the source alone, where it makes them certain --------------------
+# Layer order is certain in a keras.Sequential list (and its .add() calls); an argument is
+# certain when it is a literal.
+
+ACTIVATION_KINDS = {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}
+
+
+def _static_kind(call: Any) -> str:
+    return (call.qualname or "").rpartition(".")[2] if isinstance(call, CallSite) else ""
+
+
+def _static_activation(source: SourceFacts, call: CallSite) -> Any:
+    kind = _static_kind(call)
+    if kind in ACTIVATION_KINDS and kind != "Activation":
+        return {"Softmax": "softmax", "ReLU": "relu"}.get(kind, kind.lower())
+    return activation_name(source.call_arg(call, "activation"))
+
+
+def _sequential_pairs(source: SourceFacts) -> Iterator[tuple[CallSite, Any, bool]]:
+    """(layer, next layer or None, is the output layer) for each keras.Sequential model.
+
+    The output layer is the last one with a width; Activation layers after it belong to it.
+    """
+    widths = {*api.DENSE_LAYERS, *api.CONV_LAYERS, *api.RNN_LAYERS}
+    for model in source.models:
+        if model.construction.qualname != "keras.Sequential":
+            continue
+        layers = model.layers
+        weighted = [
+            i for i, v in enumerate(layers) if isinstance(v, CallSite) and v.qualname in widths
+        ]
+        if any(not isinstance(v, CallSite) for v in layers):
+            continue  # a layer nncheck cannot see: the order is not certain
+        for index, layer in enumerate(layers):
+            following = layers[index + 1] if index + 1 < len(layers) else None
+            yield layer, following, bool(weighted) and index == weighted[-1]
+
+
+@static("M401")
+def collapsing_linear_layers_static(source: SourceFacts) -> Iterator[Violation]:
+    for layer, following, output in _sequential_pairs(source):
+        if output or _static_kind(layer) != "Dense" or _static_kind(following) != "Dense":
+            continue
+        if _static_activation(source, layer) == "linear":
+            yield at(
+                layer,
+                "Dense without an activation feeds straight into another Dense: the two "
+                "collapse into one linear layer",
+                "activation='relu' (or another non-linearity) on the first layer",
+            )
+
+
+@static("M402")
+def hidden_softmax_static(source: SourceFacts) -> Iterator[Violation]:
+    for layer, _, output in _sequential_pairs(source):
+        hidden_dense = not output and _static_kind(layer) == "Dense"
+        if hidden_dense and _static_activation(source, layer) == "softmax":
+            yield at(
+                layer,
+                "a hidden Dense layer has a softmax activation: its outputs are squeezed "
+                "to sum to one and their gradients vanish",
+                "activation='relu' on hidden layers; softmax only on the output",
+            )
+
+
+@static("M403")
+def double_activation_static(source: SourceFacts) -> Iterator[Violation]:
+    for layer, following, _ in _sequential_pairs(source):
+        if _static_kind(following) not in ACTIVATION_KINDS:
+            continue
+        first = _static_activation(source, layer)
+        if _static_kind(layer) in ACTIVATION_KINDS or first in (UNKNOWN, "linear"):
+            continue
+        second = _static_activation(source, following)
+        yield at(
+            following,
+            f"an activation layer ({second}) follows a layer that already applies {first}",
+            f"remove activation='{first}' from the layer before, or this layer",
+        )
+
+
+@static("M405")
+def dropout_misuse_static(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    for call in source.calls_to("keras.layers.Dropout", "keras.layers.SpatialDropout2D"):
+        rate = call.arg("rate", 0)
+        if is_number(rate) and rate > options["max-rate"]:
+            yield at(
+                call,
+                f"Dropout drops {rate:.0%} of the units (Keras' rate is the fraction dropped, "
+                "not kept)",
+                f"rate={fmt_number(round(1 - rate, 2))} if {rate} was meant to be kept",
+                rate=rate,
+            )
+    for layer, following, _ in _sequential_pairs(source):
+        if _static_kind(layer) == "Dropout" and _static_kind(following) == "BatchNormalization":
+            yield at(
+                layer,
+                "Dropout feeds BatchNormalization: the statistics BN learns with dropout differ "
+                "from those at inference",
+                "move the Dropout after the last BatchNormalization",
+            )
+
+
+CONSTANT_INITIALIZER_NAMES = {"zeros", "zero", "ones", "one"}
+
+
+@static("M501")
+def constant_kernel_initializer_static(source: SourceFacts) -> Iterator[Violation]:
+    for call in source.calls:
+        if not (call.qualname or "").startswith("keras.layers."):
+            continue
+        initializer = call.arg("kernel_initializer")
+        name = None
+        if isinstance(initializer, str) and initializer.lower() in CONSTANT_INITIALIZER_NAMES:
+            name = initializer
+        elif (
+            isinstance(initializer, CallSite) and _static_kind(initializer) in CONSTANT_INITIALIZERS
+        ):
+            name = _static_kind(initializer)
+        if name:
+            yield at(
+                call,
+                f"this layer starts with {name} weights: its units receive identical gradients "
+                "and never differ",
+                "kernel_initializer='he_normal' (ReLU family) or 'glorot_uniform'",
+                initializer=name,
             )
