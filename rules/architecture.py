@@ -97,19 +97,26 @@ def collapsing_linear_layers(model: ModelFacts) -> Iterator[Violation]:
     "M402",
     "hidden-softmax",
     Severity.WARNING,
-    "Softmax in a hidden layer",
+    "Softmax in a hidden layer, or a deep stack of sigmoid/tanh layers",
+    options={"max-saturating-depth": 3},
 )
-def hidden_softmax(model: ModelFacts) -> Iterator[Violation]:
+def hidden_softmax(model: ModelFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Flags a hidden `Dense` or convolution layer (one that is not a model output) with a
-    softmax activation.
+    softmax activation, and a chain of more than 3 hidden sigmoid/tanh layers, each feeding
+    the next, with no normalization or residual connection in between.
 
     ## Why is this bad?
     Softmax squeezes a layer's outputs into a distribution that sums to one: the next layer
     sees tiny values whose gradients vanish as they saturate, and most units are pushed to
     zero. It belongs on the output of a single-label classifier (attention uses it on
-    scores, through dedicated layers).
+    scores, through dedicated layers). Sigmoid and tanh derivatives are at most 0.25 and 1
+    and shrink as units saturate: through a deep stack the gradient of the first layers
+    vanishes (the probe X105 measures it where it runs).
+
+    ## Options
+    `max-saturating-depth` (3): the longest sigmoid/tanh chain that does not fire.
 
     ## Example
     ```python
@@ -132,6 +139,38 @@ def hidden_softmax(model: ModelFacts) -> Iterator[Violation]:
                 "outputs are squeezed to sum to one and their gradients vanish",
                 "activation='relu' on hidden layers; softmax only on the output",
             )
+    chain = _longest_saturating_chain(model)
+    if len(chain) >= options["max-saturating-depth"] + 1:
+        yield at_layer(
+            chain[0],
+            f"{len(chain)} stacked layers with sigmoid/tanh activations from '{chain[0].name}' to "
+            f"'{chain[-1].name}', with no normalization or residual path: their gradients "
+            "shrink with every layer (vanishing gradients)",
+            "activation='relu' (with he_normal) in hidden layers, or BatchNormalization between",
+            depth=len(chain),
+        )
+
+
+def _longest_saturating_chain(model: ModelFacts) -> list[LayerFacts]:
+    """The longest path of hidden sigmoid/tanh layers, each feeding the next directly."""
+    by_name = {layer.name: layer for layer in model.layers}
+    outputs = _output_names(model)
+    best: list[LayerFacts] = []
+    chains: dict[str, list[LayerFacts]] = {}
+    for layer in model.layers:
+        passthrough = layer.kind in {"Dropout", "Flatten", "Reshape"}
+        saturating = (
+            layer.width is not None and layer.activation in SATURATING and layer.name not in outputs
+        )
+        previous = by_name.get(layer.inputs[0]) if len(layer.inputs) == 1 else None
+        inherited = chains.get(previous.name, []) if previous is not None else []
+        if saturating:
+            chains[layer.name] = [*inherited, layer]
+        elif passthrough:
+            chains[layer.name] = inherited
+        if len(chains.get(layer.name, [])) > len(best):
+            best = chains[layer.name]
+    return best
 
 
 @rule(
@@ -643,7 +682,7 @@ def collapsing_linear_layers_static(source: SourceFacts) -> Iterator[Violation]:
 
 
 @static("M402")
-def hidden_softmax_static(source: SourceFacts) -> Iterator[Violation]:
+def hidden_softmax_static(source: SourceFacts, options: dict) -> Iterator[Violation]:
     for layer, _, output in _sequential_pairs(source):
         hidden_dense = not output and _static_kind(layer) == "Dense"
         if hidden_dense and _static_activation(source, layer) == "softmax":
@@ -717,3 +756,71 @@ def constant_kernel_initializer_static(source: SourceFacts) -> Iterator[Violatio
                 "kernel_initializer='he_normal' (ReLU family) or 'glorot_uniform'",
                 initializer=name,
             )
+
+
+HE = {"HeNormal", "HeUniform"}
+GLOROT = {"GlorotNormal", "GlorotUniform"}
+RELU_FAMILY = {"relu", "leaky_relu", "elu", "selu", "relu6"}
+
+
+@rule(
+    "M502",
+    "initializer-activation-mismatch",
+    Severity.INFO,
+    "The kernel initializer does not suit the activation",
+    options={"min-relu-depth": 8},
+)
+def initializer_activation_mismatch(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    """
+    ## What it does
+    Advice on two mismatches: He initialization on sigmoid/tanh layers, and a deep stack (8
+    or more) of ReLU-family layers all initialized with Glorot (Keras' default).
+
+    ## Why is this bad?
+    He initialization doubles the variance to make up for ReLU zeroing half of its inputs;
+    on tanh/sigmoid it pushes units into saturation from the start. Glorot keeps the
+    variance for symmetric activations but halves it at every ReLU layer: in deep ReLU
+    stacks the signal and the gradients shrink layer by layer (He et al. 2015). Shallow
+    networks train either way, hence info, and only deep stacks are flagged.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="tanh", kernel_initializer="he_normal")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, activation="tanh")  # glorot_uniform
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal")
+    ```
+
+    ## Options
+    `min-relu-depth` (8): the depth of an all-Glorot ReLU stack from which it fires.
+
+    ## References
+    He et al., "Delving Deep into Rectifiers" (2015); Glorot & Bengio (2010).
+    """
+    for layer in _user_layers(model):
+        if layer.activation in SATURATING and layer.kernel_initializer in HE:
+            yield at_layer(
+                layer,
+                f"{layer.kind} '{layer.name}' uses {layer.kernel_initializer} with "
+                f"{layer.activation}: He initialization is scaled for ReLU and saturates "
+                f"{layer.activation} units from the start",
+                "kernel_initializer='glorot_uniform' (the default)",
+            )
+    relu_glorot = [
+        layer
+        for layer in _user_layers(model)
+        if layer.width is not None
+        and layer.activation in RELU_FAMILY
+        and layer.kernel_initializer in GLOROT
+    ]
+    if len(relu_glorot) >= options["min-relu-depth"]:
+        yield at_layer(
+            relu_glorot[0],
+            f"{len(relu_glorot)} ReLU-family layers use Glorot initialization: it halves the "
+            "variance at every ReLU, so deep stacks start with vanishing signals",
+            "kernel_initializer='he_normal' on the ReLU layers",
+            depth=len(relu_glorot),
+        )
