@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.evaluate import UNKNOWN, CallSite
+from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite
 from nncheck.facts.live import (
     DataFacts,
     LayerFacts,
@@ -824,3 +824,32 @@ def initializer_activation_mismatch(model: ModelFacts, options: dict) -> Iterato
             "kernel_initializer='he_normal' on the ReLU layers",
             depth=len(relu_glorot),
         )
+
+
+@static("M406")
+def bias_before_batchnorm_static(source: SourceFacts) -> Iterator[Violation]:
+    widths = {*api.DENSE_LAYERS, *api.CONV_LAYERS}
+    for layer, following, _ in _sequential_pairs(source):
+        if layer.qualname not in widths or _static_kind(following) != "BatchNormalization":
+            continue
+        if source.call_arg(layer, "use_bias") in (MISSING, True):
+            yield at(
+                layer,
+                "this layer has a bias, but the BatchNormalization right after it subtracts the "
+                "mean: the bias is wasted",
+                "use_bias=False",
+            )
+
+
+@static("M502")
+def initializer_activation_mismatch_static(source: SourceFacts) -> Iterator[Violation]:
+    for layer in source.layers:
+        initializer = layer.call.arg("kernel_initializer")
+        he = isinstance(initializer, str) and initializer.lower() in {"he_normal", "he_uniform"}
+        if layer.activation in SATURATING and he:
+            yield at(
+                layer.call,
+                f"{initializer} with {layer.activation}: He initialization is scaled for "
+                f"ReLU and saturates {layer.activation} units from the start",
+                "kernel_initializer='glorot_uniform' (the default)",
+            )
