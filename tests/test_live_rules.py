@@ -61,7 +61,9 @@ def binary_model(
 
 def labels(kind: str, classes: dict[str, int], low: float = 0, high: float = 1) -> DataFacts:
     total = sum(classes.values())
-    target = TargetStats("y", [], "float32", kind, classes, total, low, high)
+    target = TargetStats(
+        "y", [], "float32", min=low, max=high, kind=kind, classes=classes, counted_on=total
+    )
     return DataFacts("arrays", total, [InputStats("x", [4], "float32")], [target])
 
 

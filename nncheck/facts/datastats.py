@@ -10,7 +10,7 @@ import hashlib
 
 import numpy as np
 
-from nncheck.facts.live import FeatureStats, InputStats, TargetStats
+from nncheck.facts.live import FeatureStats, InputStats, TargetStats, ValueStats
 
 MAX_FEATURES = 512
 MAX_DISTINCT = 1000
@@ -51,7 +51,7 @@ def _finite_stats(values: np.ndarray) -> tuple[float, float, float, float, int, 
     )
 
 
-def _fill_range(stats: InputStats | TargetStats, values: np.ndarray) -> None:
+def _fill_range(stats: ValueStats, values: np.ndarray) -> None:
     """Set min, max, mean, std and the NaN / Inf counts of ``stats`` from ``values``."""
     stats.min, stats.max, stats.mean, stats.std, stats.nan, stats.inf = _finite_stats(values)
 
@@ -96,9 +96,7 @@ def input_stats(name: str, values: np.ndarray) -> InputStats:
 def target_stats(name: str, values: np.ndarray) -> TargetStats:
     """What kind of labels these are (binary, sparse, one-hot, multi-hot, continuous)."""
     values = np.asarray(values)
-    stats = TargetStats(
-        name=name, shape=list(values.shape[1:]), dtype=str(values.dtype), kind="unknown"
-    )
+    stats = TargetStats(name=name, shape=list(values.shape[1:]), dtype=str(values.dtype))
     if values.dtype.kind not in "biuf" or values.size == 0:
         return stats
     _fill_range(stats, values)

@@ -125,8 +125,8 @@ class FeatureStats:
 
 
 @dataclass
-class InputStats:
-    """One model input on the sample: shape, dtype, value range, per-feature statistics."""
+class ValueStats:
+    """Shape, dtype and value range of one input or target on the sample."""
 
     name: str
     shape: list[int]  # per-sample shape
@@ -137,26 +137,23 @@ class InputStats:
     std: float | None = None
     nan: int = 0
     inf: int = 0
-    integer_valued: bool = False
-    features: list[FeatureStats] = field(default_factory=list)  # for rank-1 samples
 
 
 @dataclass
-class TargetStats:
-    """The labels (or regression targets) of one output on the sample."""
+class InputStats(ValueStats):
+    """One model input: its range, and per-feature statistics for rank-1 samples."""
 
-    name: str
-    shape: list[int]
-    dtype: str
-    kind: str  # "binary", "sparse", "one_hot", "multi_hot", "continuous", "unknown"
+    integer_valued: bool = False
+    features: list[FeatureStats] = field(default_factory=list)
+
+
+@dataclass
+class TargetStats(ValueStats):
+    """The labels (or regression targets) of one output."""
+
+    kind: str = "unknown"  # "binary", "sparse", "one_hot", "multi_hot", "continuous"
     classes: dict[str, int] = field(default_factory=dict)  # label -> count (classification)
     counted_on: int = 0  # how many labels the counts come from
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    std: float | None = None
-    nan: int = 0
-    inf: int = 0
 
 
 @dataclass
