@@ -65,10 +65,16 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
     default="text",
     show_default=True,
     help="Report format.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file; the terminal gets the summary line.",
 )
 @click.option("--select", multiple=True, help="Rules to run: codes, prefixes (T1) or names.")
 @click.option("--ignore", multiple=True, help="Rules to skip: codes, prefixes or names.")
@@ -107,6 +113,7 @@ def check(
     paths: tuple[Path, ...],
     static: bool,
     output_format: str,
+    output_path: Path | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     fail_on: str | None,
@@ -143,25 +150,35 @@ def check(
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
     result = check_targets(targets, rules, settings.options)
-    _report(result, output_format, "static" if static else "full", verbose, color)
+    mode = "static" if static else "full"
+    _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
 
 
 def _report(
-    result: RunResult, output_format: str, mode: str, verbose: bool, color: bool | None
+    result: RunResult,
+    output_format: str,
+    output_path: Path | None,
+    mode: str,
+    verbose: bool,
+    color: bool | None,
+    threshold: Severity | None,
 ) -> None:
-    from nncheck.reports import ReportContext
-
-    if output_format == "json":
-        from nncheck.reports import json_report
-
-        sys.stdout.write(json_report.render(result, ReportContext(mode, verbose)))
-        return
-    from nncheck.reports import text
+    from nncheck.reports import ReportContext, render, text
 
     if color is None:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text.write(result, ReportContext(mode, verbose, color), sys.stdout)
+    context = ReportContext(mode, verbose, bool(color), threshold)
+    if output_path is not None:
+        try:
+            output_path.write_text(render(output_format, result, context), encoding="utf-8")
+        except OSError as error:
+            _fail(f"{output_path}: cannot write the report: {error.strerror or error}")
+        text.write_summary(result, context, sys.stdout)
+    elif output_format == "text":
+        text.write(result, context, sys.stdout)
+    else:
+        sys.stdout.write(render(output_format, result, context))
 
 
 def _exit_code(result: RunResult, threshold: Severity | None, exit_zero: bool) -> int:

@@ -199,3 +199,11 @@ def test_bad_rule_options_are_clear_errors(tmp_path: Path, table: str, message: 
 def test_explain_lists_the_rule_options_with_defaults() -> None:
     out = run("explain", "D101")[1]
     assert "- minority-fair-share = 0.2" in out
+
+
+def test_output_writes_the_report_and_the_terminal_gets_the_summary(tmp_path: Path) -> None:
+    report = tmp_path / "nncheck.sarif"
+    code, out, _ = run("--static", "--format", "sarif", "--output", str(report), str(DEMO))
+    assert code == 1
+    assert out == "Found 8 findings in 1 file: 1 error, 7 warnings.\n"
+    assert json.loads(report.read_text())["version"] == "2.1.0"

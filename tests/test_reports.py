@@ -84,3 +84,61 @@ def test_verbose_lists_skipped_rules_with_reasons(demo_result) -> None:
     out = text.render(demo_result, ReportContext("static", verbose=True))
     assert "Skipped rules:\n" in out
     assert "\n  X101: needs probes facts\n" in out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("sarif", "demo_static.sarif"),
+        ("junit", "demo_static.xml"),
+        ("github", "demo_static.github"),
+    ],
+)
+def test_ci_report_snapshots(demo_result, fmt: str, name: str) -> None:
+    from nncheck.reports import render
+
+    rendered = render(fmt, demo_result, ReportContext("static"))
+    _assert_snapshot(name, rendered.replace(__version__, "<version>"))
+
+
+def test_sarif_has_the_fields_github_code_scanning_reads(demo_result) -> None:
+    from nncheck.reports import render
+
+    run = json.loads(render("sarif", demo_result, ReportContext("static")))["runs"][0]
+    assert json.loads(render("sarif", demo_result, ReportContext("static")))["version"] == "2.1.0"
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    for result in run["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in {"error", "warning", "note"}
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == "fixtures/demo/train.py"
+        assert location["region"]["startLine"] >= 1
+
+
+def test_junit_fails_only_at_or_above_fail_on_and_names_are_unique(demo_result) -> None:
+    from xml.etree import ElementTree
+
+    from nncheck.findings import Severity
+    from nncheck.reports import render
+
+    for threshold, failures in [(Severity.ERROR, 1), (Severity.WARNING, 8), (None, 0)]:
+        xml = render("junit", demo_result, ReportContext("static", fail_threshold=threshold))
+        root = ElementTree.fromstring(xml)
+        assert len(root.findall(".//failure")) == failures
+    keys = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert len(keys) == len(set(keys)) == 8
+
+
+def test_github_annotations_escape_their_properties_and_messages() -> None:
+    from nncheck.engine import RunResult
+    from nncheck.findings import Finding, Severity
+    from nncheck.reports import render
+
+    finding = Finding(
+        "T104", "unknown-monitored-metric", Severity.ERROR, "50% of a\nb", "a,b:c.py", 3
+    )
+    out = render("github", RunResult(findings=[finding], files=1), ReportContext("static"))
+    assert (
+        out
+        == "::error file=a%2Cb%3Ac.py,line=3,title=T104 unknown-monitored-metric::50%25 of a%0Ab\n"
+    )

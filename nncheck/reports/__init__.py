@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FORMATS = ("text", "json")
+from nncheck.findings import Severity
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,12 @@ class ReportContext:
     mode: str
     verbose: bool = False
     color: bool = False
+    fail_threshold: Severity | None = Severity.ERROR
+
+
+def render(output_format: str, result: object, context: ReportContext) -> str:
+    """The report in ``output_format`` (one module per format, imported on demand)."""
+    import importlib
+
+    module = "json_report" if output_format == "json" else output_format
+    return importlib.import_module(f"nncheck.reports.{module}").render(result, context)

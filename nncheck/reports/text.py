@@ -107,6 +107,18 @@ def write(result: RunResult, context: ReportContext, stream: TextIO) -> None:
         console.print(Text.assemble(*line))
 
 
+def write_summary(result: RunResult, context: ReportContext, stream: TextIO) -> None:
+    """Only the summary line (the full report went to a file)."""
+    line = _summary(result)
+    if not context.color:
+        stream.write(_plain([line]))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(file=stream, force_terminal=True, highlight=False).print(Text.assemble(*line))
+
+
 def render(result: RunResult, context: ReportContext) -> str:
     """The plain report as a string (for --output files and tests)."""
     return _plain(lines(result, context))

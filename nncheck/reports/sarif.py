@@ -1,0 +1,67 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it: the rules with their documentation, and a
+result per finding with a repository-relative location."""
+
+from __future__ import annotations
+
+import json
+
+from nncheck import __version__
+from nncheck.engine import RunResult
+from nncheck.findings import Severity
+from nncheck.registry import all_rules
+from nncheck.reports import ReportContext
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _what_it_does(doc: str) -> str:
+    """The first paragraph of a rule's documentation, without its section heading."""
+    paragraph = doc.split("\n\n")[0]
+    return " ".join(line for line in paragraph.splitlines() if not line.startswith("#")).strip()
+
+
+def render(result: RunResult, context: ReportContext) -> str:
+    rules = all_rules()
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    driver = {
+        "name": "nncheck",
+        "version": __version__,
+        "rules": [
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": _what_it_does(rule.doc)},
+                "help": {"text": rule.doc, "markdown": rule.doc},
+                "defaultConfiguration": {"level": LEVELS[rule.severity]},
+                "properties": {"tags": [rule.family]},
+            }
+            for rule in rules
+        ],
+    }
+    results = []
+    for finding in result.findings:
+        location: dict[str, object] = {"artifactLocation": {"uri": finding.path}}
+        if finding.line:
+            region: dict[str, int] = {"startLine": finding.line}
+            if finding.col:
+                region["startColumn"] = finding.col
+            if finding.end_line and finding.end_line >= finding.line:
+                region["endLine"] = finding.end_line
+            location["region"] = region
+        text = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
+        results.append(
+            {
+                "ruleId": finding.code,
+                "ruleIndex": index[finding.code],
+                "level": LEVELS[finding.severity],
+                "message": {"text": text},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+    return json.dumps(document, indent=2) + "\n"
