@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from nncheck.findings import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
-SUBCOMMANDS = ("check", "rules", "explain")
 
 
 class _DefaultToCheck(click.Group):
@@ -129,7 +128,13 @@ def check(
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
     from nncheck.config import ConfigError, load_settings
-    from nncheck.engine import TargetError, check_targets, collect_targets, select_rules
+    from nncheck.engine import (
+        TargetError,
+        apply_overrides,
+        check_targets,
+        collect_targets,
+        select_rules,
+    )
     from nncheck.facts import CaptureOptions
     from nncheck.registry import UnknownRuleError
 
@@ -150,6 +155,8 @@ def check(
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
     result = check_targets(targets, rules, settings.options)
+    root = settings.config_path.parent if settings.config_path else None
+    apply_overrides(result, settings.per_file_ignores, settings.severity, root)
     mode = "static" if static else "full"
     _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
@@ -187,6 +194,25 @@ def _exit_code(result: RunResult, threshold: Severity | None, exit_zero: bool) -
     if exit_zero or threshold is None:
         return EXIT_CLEAN
     return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_CLEAN
+
+
+@main.command("config")
+@click.argument("path", required=False, type=click.Path(path_type=Path), default=".")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
+def show_config(path: Path, config_path: Path | None) -> None:
+    """Print the effective configuration for PATH and where each value came from."""
+    from nncheck.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(path, config_path)
+    except ConfigError as error:
+        _fail(str(error))
+    click.echo(f"config file: {settings.config_path or '(none found; defaults)'}")
+    for key in ("select", "ignore", "fail_on", "options", "per_file_ignores", "severity"):
+        value = getattr(settings, key)
+        shown = "every rule" if key == "select" and value is None else value
+        origin = settings.origins.get(key, "default")
+        click.echo(f"{key.replace('_', '-')} = {shown!r}  ({origin})")
 
 
 @main.command("rules")

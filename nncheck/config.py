@@ -11,6 +11,12 @@ Keys are kebab-case, as in ruff:
     D101 = { minority-fair-share = 0.1 }
     missing-early-stopping = { min-epochs = 20 }
 
+    [tool.nncheck.per-file-ignores]   # glob (relative to this file's folder) -> rules
+    "experiments/*.py" = ["T109"]
+
+    [tool.nncheck.severity]       # severity overrides, by rule code or name
+    T109 = "error"
+
 An unknown key or a value of the wrong type is an error (exit 2), never silently ignored.
 """
 
@@ -24,6 +30,7 @@ from typing import Any
 from nncheck.findings import Severity
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+KNOWN_KEYS = ("select", "ignore", "fail-on", "options", "per-file-ignores", "severity")
 
 
 class ConfigError(ValueError):
@@ -38,6 +45,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     fail_on: str = "error"
     options: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -86,8 +95,12 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
             settings.override("fail_on", _choice(path, key, value, FAIL_ON_CHOICES), origin)
         elif key == "options":
             settings.override("options", _rule_options(path, value), origin)
+        elif key == "per-file-ignores":
+            settings.override("per_file_ignores", _per_file_ignores(path, value), origin)
+        elif key == "severity":
+            settings.override("severity", _severity_overrides(path, value), origin)
         else:
-            known = ", ".join(["select", "ignore", "fail-on", "options"])
+            known = ", ".join(KNOWN_KEYS)
             raise ConfigError(f"{path}: unknown key [tool.nncheck] {key!r} (known: {known})")
     return settings
 
@@ -164,3 +177,34 @@ def _rule_options(path: Path, table: Any) -> dict[str, dict[str, float | int]]:
                 )
             options.setdefault(rule.code, {})[name] = value
     return options
+
+
+def _per_file_ignores(path: Path, table: Any) -> dict[str, tuple[str, ...]]:
+    from nncheck.registry import UnknownRuleError, resolve_selectors
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nncheck.per-file-ignores] must be a table")
+    ignores: dict[str, tuple[str, ...]] = {}
+    for pattern, selectors in table.items():
+        values = _string_list(path, f"per-file-ignores {pattern!r}", selectors)
+        try:
+            resolve_selectors(values)
+        except UnknownRuleError as error:
+            raise ConfigError(f"{path}: [tool.nncheck.per-file-ignores] {error}") from None
+        ignores[pattern] = values
+    return ignores
+
+
+def _severity_overrides(path: Path, table: Any) -> dict[str, str]:
+    from nncheck.registry import UnknownRuleError, get_rule
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nncheck.severity] must be a table")
+    overrides: dict[str, str] = {}
+    for name, value in table.items():
+        try:
+            code = get_rule(name).code
+        except UnknownRuleError as error:
+            raise ConfigError(f"{path}: [tool.nncheck.severity] {error}") from None
+        overrides[code] = _choice(path, f"severity {name}", value, ("error", "warning", "info"))
+    return overrides

@@ -7,6 +7,9 @@ raises becomes an E005 finding and the other rules still run.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import fnmatch
 import inspect
 import os
 from collections.abc import Iterable, Sequence
@@ -202,6 +205,39 @@ def _facts_for(
             reason = reason or str(failure)
     result.skips.append(Skip(rule.code, target.display_path, reason))
     return None
+
+
+def apply_overrides(
+    result: RunResult,
+    per_file_ignores: dict[str, tuple[str, ...]],
+    severity: dict[str, str],
+    root: Path | None,
+) -> None:
+    """Apply [tool.nncheck] per-file-ignores (globs relative to ``root``) and severities."""
+    kept: list[Finding] = []
+    for finding in result.findings:
+        if not finding.code.startswith("E") and _ignored_for_file(finding, per_file_ignores, root):
+            result.suppressed += 1
+            continue
+        if finding.code in severity:
+            finding = dataclasses.replace(finding, severity=Severity.parse(severity[finding.code]))
+        kept.append(finding)
+    result.findings = kept
+
+
+def _ignored_for_file(
+    finding: Finding, per_file_ignores: dict[str, tuple[str, ...]], root: Path | None
+) -> bool:
+    path = Path(finding.path)
+    if root is not None:
+        with contextlib.suppress(ValueError):
+            path = path.resolve().relative_to(root.resolve())
+    for pattern, selectors in per_file_ignores.items():
+        if fnmatch.fnmatch(path.as_posix(), pattern) and finding.code in resolve_selectors(
+            selectors
+        ):
+            return True
+    return False
 
 
 def _comments(store: FactStore) -> dict[int, str]:

@@ -207,3 +207,45 @@ def test_output_writes_the_report_and_the_terminal_gets_the_summary(tmp_path: Pa
     assert code == 1
     assert out == "Found 8 findings in 1 file: 1 error, 7 warnings.\n"
     assert json.loads(report.read_text())["version"] == "2.1.0"
+
+
+def test_per_file_ignores_and_severity_overrides(tmp_path: Path) -> None:
+    for folder in ("experiments", "src"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "train.py").write_text(
+            (FIXTURES / "static" / "t109_missing_seed.py").read_text()
+        )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nncheck.per-file-ignores]\n"experiments/*.py" = ["missing-random-seed"]\n'
+        '[tool.nncheck.severity]\nT109 = "error"\n'
+    )
+    code, out, _ = run(
+        "--static", "--format", "json", str(tmp_path / "experiments"), str(tmp_path / "src")
+    )
+    findings = json.loads(out)["findings"]
+    assert [
+        (Path(f["location"]["path"]).parent.name, f["code"], f["severity"]) for f in findings
+    ] == [("src", "T109", "error")]
+    assert code == 1  # T109 is an error now
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[tool.nncheck.severity]\nT109 = "fatal"\n', "must be one of error, warning, info"),
+        ('[tool.nncheck.per-file-ignores]\n"a/*.py" = ["T9"]\n', "Unknown rule selector 'T9'"),
+    ],
+)
+def test_bad_overrides_are_clear_errors(tmp_path: Path, table: str, message: str) -> None:
+    script = _project(tmp_path, table)
+    code, _, err = run("--static", str(script))
+    assert code == 2 and message in err
+
+
+def test_config_command_prints_values_and_their_origin(tmp_path: Path) -> None:
+    _project(tmp_path, '[tool.nncheck]\nignore = ["T109"]\n')
+    code, out, _ = run("config", str(tmp_path))
+    assert code == 0
+    assert f"config file: {tmp_path / 'pyproject.toml'}" in out
+    assert f"ignore = ('T109',)  ({tmp_path / 'pyproject.toml'})" in out
+    assert "fail-on = 'error'  (default)" in out
