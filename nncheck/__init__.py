@@ -3,8 +3,22 @@
 The public API is what this module exports; everything else may change between versions.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from nncheck.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from nncheck.api import Report
 
 __version__ = "0.1.0"
 
-__all__ = ["Finding", "Severity", "__version__"]
+__all__ = ["Finding", "Report", "Severity", "__version__", "check"]
+
+
+def check(model: Any, x: Any = None, y: Any = None, **kwargs: Any) -> Report:
+    """Check a live Keras model with its data and fit() arguments; see nncheck.api.check."""
+    from nncheck.api import check as _check
+
+    return _check(model, x, y, **kwargs)

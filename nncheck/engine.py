@@ -142,13 +142,28 @@ def check_targets(
     return result
 
 
+def check_facts(
+    target: Target,
+    facts: dict[str, object],
+    rules: Sequence[Rule],
+    options: dict[str, dict[str, float | int]] | None = None,
+) -> RunResult:
+    """Run ``rules`` on facts built elsewhere (the Python API); other kinds are unavailable."""
+    result = RunResult(files=1)
+    store = FactStore(target, providers={}, _cache=dict(facts))
+    _check_target(target, rules, result, options or {}, store)
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
 def _check_target(
     target: Target,
     rules: Sequence[Rule],
     result: RunResult,
     options: dict[str, dict[str, float | int]],
+    store: FactStore | None = None,
 ) -> None:
-    store = FactStore(target)
+    store = store or FactStore(target)
     failures: dict[str, RunFailure] = {}
     findings: list[Finding] = []
     if target.capture is not None:  # a full check always runs the script: E002-E004 surface

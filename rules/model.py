@@ -354,7 +354,7 @@ def _single_output(model: ModelFacts) -> tuple[OutputFacts, str] | None:
 
 
 def _where(output: OutputFacts) -> str:
-    line = f" (line {output.site.line})" if output.site else ""
+    line = f" (line {output.site.line})" if output.site and output.site.line else ""
     return f"the output layer '{output.layer}'{line}"
 
 

@@ -66,6 +66,9 @@ LOSS_ALIASES = {
 }
 
 
+ORIGINAL_FIT = keras.Model.fit  # before install() patches it; the API binds arguments to it
+
+
 class CaptureStop(BaseException):
     """Raised at the first training step to stop the script (not an Exception on purpose:
     a script's ``except Exception`` must not swallow it)."""
@@ -181,7 +184,7 @@ def install(recorder: Recorder) -> None:
         callback_init(callback, *args, **kwargs)
         recorder.remember(callback)
 
-    fit_signature = inspect.signature(keras.Model.fit)
+    fit_signature = inspect.signature(ORIGINAL_FIT)
 
     def fit(model: Any, *args: Any, **kwargs: Any) -> None:
         bound = fit_signature.bind(model, *args, **kwargs)

@@ -1,0 +1,52 @@
+"""The Python API: nncheck.check() on a live model, in the caller's process."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+np = pytest.importorskip("numpy")
+
+import nncheck  # noqa: E402
+
+
+def _model(units: int = 48) -> object:
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(units, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+def test_check_reports_live_findings_without_touching_the_weights() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 8)).astype("float32")
+    y = (rng.random(1000) < 0.05).astype("float32")
+    model = _model(units=50)
+    before = [w.numpy().copy() for w in model.weights]
+    report = nncheck.check(model, x, y, epochs=5)
+    assert {f.code for f in report.findings} == {"D101", "M201", "M301"}
+    assert report.failed("warning") and not report.failed("error")
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
+    assert json.loads(report.to_json())["summary"]["warnings"] == 3
+    assert "<table>" in report._repr_html_() and "D101" in str(report)
+
+
+def test_a_clean_setup_reports_nothing_and_bad_input_is_a_clear_error() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    assert nncheck.check(_model(), x, y, epochs=5).findings == []
+    with pytest.raises(ValueError, match=r"Expected a keras\.Model"):
+        nncheck.check("model.keras", x, y)
+    raw = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compiled"):
+        nncheck.check(raw, x, y)
