@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import LayerFacts, ModelFacts, Site
+from nncheck.facts.live import DataFacts, LayerFacts, ModelFacts, OutputFacts, Site, TargetStats
 from nncheck.findings import Violation
 
 CLASSIFICATION_LOSSES = {
@@ -18,6 +18,7 @@ CLASSIFICATION_LOSSES = {
     "hinge",
     "squared_hinge",
 }
+REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
 
 
 def at(call: CallSite, message: str, fix: str | None = None, **data: Any) -> Violation:
@@ -43,6 +44,18 @@ def at_layer(layer: LayerFacts, message: str, fix: str | None = None, **data: An
         data=data,
         path=site.path if site else None,
     )
+
+
+def single_output(model: ModelFacts) -> tuple[OutputFacts, str] | None:
+    """The one output and its loss name, for single-output models with one loss."""
+    if len(model.outputs) != 1 or len(model.losses) != 1:
+        return None
+    return model.outputs[0], model.losses[0].name
+
+
+def single_target(data: DataFacts) -> TargetStats | None:
+    """The targets of a single-output task, or None."""
+    return data.targets[0] if len(data.targets) == 1 else None
 
 
 def is_classification(model: ModelFacts) -> bool:

@@ -20,16 +20,25 @@ from nncheck.facts.live import (
     TargetStats,
     TrainFacts,
 )
-from nncheck.facts.source import SourceFacts, activation_name
+from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, static
-from nncheck.rules._common import at, at_layer, at_site, fmt_number, is_classification, is_number
+from nncheck.rules._common import (
+    REGRESSION_LOSSES,
+    at,
+    at_layer,
+    at_site,
+    fmt_number,
+    is_classification,
+    is_number,
+    single_output,
+    single_target,
+)
 
 LINEAR = {None, "linear"}
 SATURATING = {"sigmoid", "tanh"}
 CONSTANT_INITIALIZERS = {"Zeros", "Ones", "Constant"}
 NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization"}
-REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
 
 
 def _consumers(model: ModelFacts) -> dict[str, list[LayerFacts]]:
@@ -204,7 +213,7 @@ def double_activation(model: ModelFacts) -> Iterator[Violation]:
     """
     by_name = {layer.name: layer for layer in model.layers}
     for layer in _user_layers(model):
-        if layer.kind not in {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}:
+        if layer.kind not in api.ACTIVATION_KINDS:
             continue
         if len(layer.inputs) != 1 or layer.inputs[0] not in by_name:
             continue
@@ -398,9 +407,10 @@ def hidden_bias_initializer(model: ModelFacts) -> Iterator[Violation]:
 
 def _single(model: ModelFacts, data: DataFacts) -> tuple[OutputFacts, str, TargetStats] | None:
     """The one output, its loss name and its targets, for single-output models."""
-    if len(model.outputs) != 1 or len(model.losses) != 1 or len(data.targets) != 1:
+    output, target = single_output(model), single_target(data)
+    if output is None or target is None:
         return None
-    return model.outputs[0], model.losses[0].name, data.targets[0]
+    return *output, target
 
 
 @rule(
@@ -633,18 +643,15 @@ def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
 # Layer order is certain in a keras.Sequential list (and its .add() calls); an argument is
 # certain when it is a literal.
 
-ACTIVATION_KINDS = {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}
-
 
 def _static_kind(call: Any) -> str:
     return (call.qualname or "").rpartition(".")[2] if isinstance(call, CallSite) else ""
 
 
 def _static_activation(source: SourceFacts, call: CallSite) -> Any:
-    kind = _static_kind(call)
-    if kind in ACTIVATION_KINDS and kind != "Activation":
-        return {"Softmax": "softmax", "ReLU": "relu"}.get(kind, kind.lower())
-    return activation_name(source.call_arg(call, "activation"))
+    """The activation a Dense/Conv/RNN or activation layer applies (SourceFacts' reading)."""
+    layer = source.layer_for(call)
+    return UNKNOWN if layer is UNKNOWN else layer.activation
 
 
 def _sequential_pairs(source: SourceFacts) -> Iterator[tuple[CallSite, Any, bool]]:
@@ -697,10 +704,10 @@ def hidden_softmax_static(source: SourceFacts, options: dict) -> Iterator[Violat
 @static("M403")
 def double_activation_static(source: SourceFacts) -> Iterator[Violation]:
     for layer, following, _ in _sequential_pairs(source):
-        if _static_kind(following) not in ACTIVATION_KINDS:
+        if _static_kind(following) not in api.ACTIVATION_KINDS:
             continue
         first = _static_activation(source, layer)
-        if _static_kind(layer) in ACTIVATION_KINDS or first in (UNKNOWN, "linear"):
+        if _static_kind(layer) in api.ACTIVATION_KINDS or first in (UNKNOWN, "linear"):
             continue
         second = _static_activation(source, following)
         yield at(

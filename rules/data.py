@@ -8,15 +8,17 @@ from nncheck.facts.live import DataFacts, InputStats, ModelFacts, TargetStats, T
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
-from nncheck.rules._common import at_site, fmt_number, is_classification
+from nncheck.rules._common import (
+    REGRESSION_LOSSES,
+    at_site,
+    fmt_number,
+    is_classification,
+    single_target,
+)
 
 CATEGORICAL_MAX_DISTINCT = 20
 IMAGE_CHANNELS = {1, 3, 4}
 RESAMPLING = {"rejection_resample", "sample_from_datasets", "choose_from_datasets", "fit_resample"}
-
-
-def _single_target(data: DataFacts) -> TargetStats | None:
-    return data.targets[0] if len(data.targets) == 1 else None
 
 
 def _is_resampled(source: SourceFacts) -> bool:
@@ -75,7 +77,7 @@ def class_imbalance(
     would: with many classes a 10:1 ratio between the largest and the smallest class is
     normal, with two it is not.
     """
-    target = _single_target(data)
+    target = single_target(data)
     if target is None or target.kind not in {"binary", "sparse", "one_hot"}:
         return
     if not is_classification(model) or len(target.classes) < 2:
@@ -171,7 +173,7 @@ def labels_out_of_range(
     y = df["rating"] - 1  # 0..4
     ```
     """
-    target = _single_target(data)
+    target = single_target(data)
     if target is None or len(model.outputs) != 1 or target.min is None or target.max is None:
         return
     output = model.outputs[0]
@@ -240,7 +242,7 @@ def unknown_label_class(data: DataFacts, train: TrainFacts) -> Iterator[Violatio
     ## References
     Tip 5 of the training tips (use a neutral class).
     """
-    target = _single_target(data)
+    target = single_target(data)
     if target is None or not _has_unknown_label(target):
         return
     unknown, total = target.classes["-1"], sum(target.classes.values())
@@ -490,9 +492,6 @@ def unscaled_image_data(
             )
 
 
-REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "logcosh"}
-
-
 @rule(
     "D205",
     "unscaled-regression-targets",
@@ -531,7 +530,7 @@ def unscaled_regression_targets(
     `max-scale` (10): the largest target standard deviation and mean magnitude that count as
     scaled.
     """
-    target = _single_target(data)
+    target = single_target(data)
     if target is None or target.kind != "continuous" or len(model.losses) != 1:
         return
     if model.losses[0].name not in REGRESSION_LOSSES or target.std is None or target.mean is None:

@@ -9,11 +9,19 @@ from typing import Any
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
-from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, TrainFacts
+from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TrainFacts
 from nncheck.facts.source import LayerSite, ModelSite, SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import live, rule
-from nncheck.rules._common import aligned_choices, at, at_layer, at_site, is_classification
+from nncheck.rules._common import (
+    aligned_choices,
+    at,
+    at_layer,
+    at_site,
+    is_classification,
+    single_output,
+    single_target,
+)
 
 ALIGNMENT = 8
 # A width written as the number of classes (or vocabulary) is set by the task, not tunable.
@@ -346,13 +354,6 @@ rnn_units_not_aligned.__doc__ = (
 # -- live judgements: the captured model, its data and its dtype policy ------------------------
 
 
-def _single_output(model: ModelFacts) -> tuple[OutputFacts, str] | None:
-    """The one output and its loss name, for single-output models with one loss."""
-    if len(model.outputs) != 1 or len(model.losses) != 1:
-        return None
-    return model.outputs[0], model.losses[0].name
-
-
 def _where(output: OutputFacts) -> str:
     line = f" (line {output.site.line})" if output.site and output.site.line else ""
     return f"the output layer '{output.layer}'{line}"
@@ -360,7 +361,7 @@ def _where(output: OutputFacts) -> str:
 
 @live("M102")
 def activation_loss_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
-    single = _single_output(model)
+    single = single_output(model)
     if single is None:
         return
     output, loss = single
@@ -372,7 +373,7 @@ def activation_loss_mismatch_live(model: ModelFacts, train: TrainFacts) -> Itera
 
 @live("M103")
 def from_logits_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
-    single = _single_output(model)
+    single = single_output(model)
     if single is None:
         return
     output, loss = single
@@ -382,10 +383,6 @@ def from_logits_mismatch_live(model: ModelFacts, train: TrainFacts) -> Iterator[
     if problem:
         message, fix, data = problem
         yield at_site(output.site or train.site, message, fix, **data)
-
-
-def _target(data: DataFacts) -> TargetStats | None:
-    return data.targets[0] if len(data.targets) == 1 else None
 
 
 @rule(
@@ -424,8 +421,8 @@ def softmax_on_multi_label(
     ## References
     Tip 19 of the training tips (sigmoid for multi-label).
     """
-    target = _target(data)
-    single = _single_output(model)
+    target = single_target(data)
+    single = single_output(model)
     if target is None or single is None or target.kind != "multi_hot":
         return
     output, loss = single
@@ -475,8 +472,8 @@ def label_format_loss_mismatch(
     model.compile(loss="sparse_categorical_crossentropy")
     ```
     """
-    target = _target(data)
-    single = _single_output(model)
+    target = single_target(data)
+    single = single_output(model)
     if target is None or single is None:
         return
     loss = single[1]
@@ -552,8 +549,8 @@ def output_bias_ignores_prior(
     ## References
     Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2019).
     """
-    target = _target(data)
-    single = _single_output(model)
+    target = single_target(data)
+    single = single_output(model)
     if target is None or single is None or train.class_weight or train.sample_weight:
         return
     output = single[0]
@@ -847,8 +844,8 @@ def output_units_mismatch(
     outputs = layers.Dense(y.shape[1], activation="softmax")(x)
     ```
     """
-    target = _target(data)
-    single = _single_output(model)
+    target = single_target(data)
+    single = single_output(model)
     if target is None or single is None or target.kind not in {"one_hot", "multi_hot"}:
         return
     output = single[0]

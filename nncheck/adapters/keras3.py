@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from nncheck.facts import datastats
+from nncheck.facts import keras_api as api
 from nncheck.facts.live import (
     CallbackFacts,
     CaptureResult,
@@ -54,12 +55,12 @@ PASS_THROUGH = {
     "Dropout",
     "SpatialDropout2D",
 }
-ACTIVATION_LAYERS = {"Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"}
 LOSS_ALIASES = {
     "mse": "mean_squared_error",
     "mae": "mean_absolute_error",
     "mape": "mean_absolute_percentage_error",
     "msle": "mean_squared_logarithmic_error",
+    "logcosh": "log_cosh",
     "bce": "binary_crossentropy",
     "cce": "categorical_crossentropy",
     "scce": "sparse_categorical_crossentropy",
@@ -416,16 +417,9 @@ def layer_facts(layer: Any, recorder: Recorder) -> LayerFacts:
         if isinstance(width, int):
             facts.width, facts.width_param = width, param
             break
-    if facts.kind in ACTIVATION_LAYERS:
-        facts.activation = {
-            "Softmax": "softmax",
-            "ReLU": "relu",
-            "LeakyReLU": "leaky_relu",
-            "ELU": "elu",
-            "PReLU": "prelu",
-        }.get(facts.kind) or _activation_name(getattr(layer, "activation", None))
-    else:
-        facts.activation = _activation_name(getattr(layer, "activation", None))
+    facts.activation = api.ACTIVATION_KINDS.get(facts.kind) or _activation_name(
+        getattr(layer, "activation", None)
+    )
     facts.use_bias = getattr(layer, "use_bias", None)
     facts.compute_dtype = str(getattr(layer, "compute_dtype", "float32"))
     facts.data_format = getattr(layer, "data_format", None)
@@ -696,15 +690,11 @@ def train_facts(
                     site=recorder.site_of(callback),
                 )
             )
+    if entry in {"fit", "train_on_batch"}:
         weights = arguments.get("class_weight")
         if isinstance(weights, dict):
             facts.class_weight = {int(k): float(v) for k, v in weights.items()}
         facts.sample_weight = arguments.get("sample_weight") is not None
-    elif entry == "train_on_batch":
-        facts.sample_weight = arguments.get("sample_weight") is not None
-        weights = arguments.get("class_weight")
-        if isinstance(weights, dict):
-            facts.class_weight = {int(k): float(v) for k, v in weights.items()}
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

@@ -83,6 +83,9 @@ ACTIVATION_LAYERS = {
     "keras.layers.PReLU": "prelu",
 }
 
+# The same layers by class name, as a captured layer's kind reads.
+ACTIVATION_KINDS = {name.rpartition(".")[2]: fixed for name, fixed in ACTIVATION_LAYERS.items()}
+
 SIGNATURES: dict[str, tuple[str, ...]] = {
     "keras.Sequential": ("layers", "trainable", "name"),
     "keras.Model": ("inputs", "outputs", "name"),
@@ -123,8 +126,6 @@ for _name in (
     SIGNATURES[f"keras.optimizers.schedules.{_name}"] = _SCHEDULE
 
 METHOD_SIGNATURES: dict[str, tuple[str, ...]] = {
-    "keras.Sequential": ("layers", "trainable", "name"),
-    "keras.Model": ("inputs", "outputs", "name"),
     "fit": (
         "x",
         "y",

@@ -95,8 +95,17 @@ def _summary(result: RunResult) -> Line:
 
 def write(result: RunResult, context: ReportContext, stream: TextIO) -> None:
     """Print the report to ``stream``, coloured through rich when ``context.color``."""
-    rendered = lines(result, context)
-    if not context.color:
+    _emit(lines(result, context), context.color, stream)
+
+
+def write_summary(result: RunResult, context: ReportContext, stream: TextIO) -> None:
+    """Only the summary line (the full report went to a file)."""
+    _emit([_summary(result)], context.color, stream)
+
+
+def _emit(rendered: list[Line], color: bool, stream: TextIO) -> None:
+    """Plain text, or the same lines styled through rich (imported only for a terminal)."""
+    if not color:
         stream.write(_plain(rendered))
         return
     from rich.console import Console
@@ -105,18 +114,6 @@ def write(result: RunResult, context: ReportContext, stream: TextIO) -> None:
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
     for line in rendered:
         console.print(Text.assemble(*line))
-
-
-def write_summary(result: RunResult, context: ReportContext, stream: TextIO) -> None:
-    """Only the summary line (the full report went to a file)."""
-    line = _summary(result)
-    if not context.color:
-        stream.write(_plain([line]))
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    Console(file=stream, force_terminal=True, highlight=False).print(Text.assemble(*line))
 
 
 def render(result: RunResult, context: ReportContext) -> str:
