@@ -106,6 +106,18 @@ def main() -> None:
     show_default=True,
     help="Most samples read from the training data.",
 )
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report and fail only on findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Record today's findings in this file (adopt nncheck on an existing project).",
+)
 @click.option("--color/--no-color", default=None, help="Colour the report [default: on a tty].")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the rules skipped, and why.")
 def check(
@@ -120,6 +132,8 @@ def check(
     config_path: Path | None,
     timeout: float,
     max_samples: int,
+    baseline_path: Path | None,
+    write_baseline_path: Path | None,
     color: bool | None,
     verbose: bool,
 ) -> None:
@@ -127,6 +141,7 @@ def check(
 
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
+    from nncheck import baseline
     from nncheck.config import ConfigError, load_settings
     from nncheck.engine import (
         TargetError,
@@ -140,6 +155,8 @@ def check(
 
     if not paths:
         _fail("no path given; try `nncheck train.py` or `nncheck --static src/`")
+    if baseline_path and write_baseline_path:
+        _fail("--baseline and --write-baseline do not combine: write the baseline, then use it")
     try:
         settings = load_settings(paths[0], config_path)
         if select:
@@ -152,14 +169,34 @@ def check(
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
         options = CaptureOptions(timeout, max_samples, script_args)
         targets = collect_targets(list(paths), static=static, capture=options)
-    except (ConfigError, UnknownRuleError, TargetError) as error:
+        known = baseline.load(baseline_path) if baseline_path else None
+    except (ConfigError, UnknownRuleError, TargetError, baseline.BaselineError) as error:
         _fail(str(error))
     result = check_targets(targets, rules, settings.options)
     root = settings.config_path.parent if settings.config_path else None
     apply_overrides(result, settings.per_file_ignores, settings.severity, root)
+    if write_baseline_path is not None:
+        _write_baseline(result, write_baseline_path)
+    if known is not None:
+        result.findings, result.baselined = known.new_findings(result.findings)
     mode = "static" if static else "full"
     _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
+
+
+def _write_baseline(result: RunResult, path: Path) -> None:
+    """Record the findings and exit: 0, or 2 when nncheck could not check everything."""
+    from nncheck import baseline
+
+    try:
+        recorded = baseline.write(result.findings, path)
+    except OSError as error:
+        _fail(f"{path}: cannot write the baseline: {error.strerror or error}")
+    click.echo(f"nncheck: recorded {recorded} finding{'s' if recorded != 1 else ''} in {path}")
+    for finding in result.findings:
+        if finding.code.startswith("E"):  # never recorded: the run did not check everything
+            click.echo(f"{finding.path}: {finding.code} {finding.message}", err=True)
+    sys.exit(EXIT_FAILURE if result.failed else EXIT_CLEAN)
 
 
 def _report(

@@ -61,6 +61,7 @@ class RunResult:
     skips: list[Skip] = field(default_factory=list)
     files: int = 0
     suppressed: int = 0
+    baselined: int = 0  # findings dropped because --baseline records them
 
     @property
     def failed(self) -> bool:

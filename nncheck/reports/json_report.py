@@ -24,6 +24,7 @@ def render(result: RunResult, context: ReportContext) -> str:
             "warnings": result.count(Severity.WARNING),
             "infos": result.count(Severity.INFO),
             "suppressed": result.suppressed,
+            "baselined": result.baselined,
             "failed": result.failed,
         },
         "findings": [finding.to_dict() for finding in result.findings],

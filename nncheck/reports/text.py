@@ -74,7 +74,10 @@ def _skip_lines(result: RunResult) -> list[Line]:
 
 def _summary(result: RunResult) -> Line:
     files = f"{result.files} file" + ("" if result.files == 1 else "s")
-    suppressed = f" ({result.suppressed} suppressed)" if result.suppressed else ""
+    hidden = [f"{result.suppressed} suppressed"] if result.suppressed else []
+    if result.baselined:
+        hidden.append(f"{result.baselined} in the baseline")
+    suppressed = f" ({', '.join(hidden)})" if hidden else ""
     if not result.findings:
         return [(f"No findings in {files}{suppressed}.", "bold green")]
     counts = [
