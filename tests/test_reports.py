@@ -61,6 +61,7 @@ def test_json_schema_fields(demo_result) -> None:
         "warnings",
         "infos",
         "suppressed",
+        "baselined",
         "failed",
     }
     finding = document["findings"][0]
