@@ -86,15 +86,27 @@ def check(
     """
     from nncheck.adapters import keras3
 
+    signature = inspect.signature(keras3.ORIGINAL_FIT)
+    bound = signature.bind(model, x, y, validation_data=validation_data, **fit_kwargs)
+    bound.apply_defaults()
+    return check_fit_arguments(model, dict(bound.arguments), select, ignore, max_samples)
+
+
+def check_fit_arguments(
+    model: Any,
+    arguments: dict[str, Any],
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    max_samples: int = 10_000,
+) -> Report:
+    """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...)."""
+    from nncheck.adapters import keras3
+
     keras = keras3.keras
     if not isinstance(model, keras.Model):
         raise ValueError(f"Expected a keras.Model. Received: model={type(model).__name__}")
     if not model.compiled:
         raise ValueError("Expected a compiled model: call model.compile(optimizer=..., loss=...)")
-    signature = inspect.signature(keras3.ORIGINAL_FIT)
-    bound = signature.bind(model, x, y, validation_data=validation_data, **fit_kwargs)
-    bound.apply_defaults()
-    arguments = dict(bound.arguments)
     recorder = keras3.Recorder(Path.cwd() / API_PATH, max_samples)
     for layer in getattr(model, "layers", []):  # the model's own layers are the user's
         if not isinstance(layer, keras.Model):
