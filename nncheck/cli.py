@@ -118,6 +118,13 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Record today's findings in this file (adopt nncheck on an existing project).",
 )
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With a saved model: the training data to check it with (CSV, Parquet, NPZ).",
+)
+@click.option("--label", help="The label column of a data file (the NPZ array; default y).")
 @click.option("--color/--no-color", default=None, help="Colour the report [default: on a tty].")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the rules skipped, and why.")
 def check(
@@ -134,6 +141,8 @@ def check(
     max_samples: int,
     baseline_path: Path | None,
     write_baseline_path: Path | None,
+    data_path: Path | None,
+    label: str | None,
     color: bool | None,
     verbose: bool,
 ) -> None:
@@ -168,7 +177,7 @@ def check(
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
         options = CaptureOptions(timeout, max_samples, script_args)
-        targets = collect_targets(list(paths), static=static, capture=options)
+        targets = collect_targets(list(paths), static, options, data_path, label)
         known = baseline.load(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError, baseline.BaselineError) as error:
         _fail(str(error))

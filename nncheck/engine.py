@@ -79,21 +79,48 @@ def select_rules(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Ru
     return [r for r in all_rules() if r.code in chosen and r.runnable]
 
 
+DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".pq", ".npz"}
+MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
+
+
 def collect_targets(
-    paths: Sequence[Path], static: bool, capture: CaptureOptions | None = None
+    paths: Sequence[Path],
+    static: bool,
+    capture: CaptureOptions | None = None,
+    data: Path | None = None,
+    label: str | None = None,
 ) -> list[Target]:
     """Expand files and directories (recursing into *.py) into targets, in a stable order.
 
     In a full check only the files named on the command line are run; files found by
     searching a directory get the source rules only (running every script in a tree would
-    be a surprise, and a slow one).
+    be a surprise, and a slow one). Saved models (.keras, .h5, a SavedModel directory) and
+    data files (CSV, Parquet, NPZ) are checked in the full mode only.
     """
     run_options = None if static else (capture or CaptureOptions())
+    max_samples = (capture or CaptureOptions()).max_samples
     targets: list[Target] = []
     for path in paths:
         if not path.exists():
             raise TargetError(f"{path}: no such file or directory")
-        if path.is_dir():
+        kind = _file_kind(path)
+        if kind != "script" and static:
+            raise TargetError(
+                f"{path}: --static reads Python source; check a {kind} file without it"
+            )
+        if kind == "data":
+            targets.append(
+                Target(path, _display(path), False, None, "data", None, label, max_samples)
+            )
+        elif kind == "model":
+            if data is not None and not data.exists():
+                raise TargetError(f"{data}: no such data file (--data)")
+            if data is not None and data.suffix.lower() not in DATA_SUFFIXES:
+                raise TargetError(f"{data}: --data reads CSV, TSV, Parquet or NPZ files")
+            targets.append(
+                Target(path, _display(path), False, run_options, "model", data, label, max_samples)
+            )
+        elif path.is_dir():
             files = sorted(_python_files(path))
             if not files:
                 raise TargetError(f"{path}: no Python files found in this directory")
@@ -101,8 +128,24 @@ def collect_targets(
         elif path.suffix in {".py", ".pyw"} or _has_python_shebang(path):
             targets.append(Target(path, _display(path), static, run_options))
         else:
-            raise TargetError(f"{path}: not a Python file (nncheck checks training scripts, *.py)")
+            raise TargetError(
+                f"{path}: not a file nncheck checks (a training script *.py, a saved model "
+                ".keras/.h5/SavedModel, or data .csv/.tsv/.parquet/.npz)"
+            )
+    if data is not None and not any(t.kind == "model" for t in targets):
+        raise TargetError("--data goes with a saved model: nncheck model.keras --data FILE")
+    if label is not None and not any(t.kind in {"model", "data"} for t in targets):
+        raise TargetError("--label names a data file's label column: nncheck data.csv --label y")
     return targets
+
+
+def _file_kind(path: Path) -> str:
+    if path.is_dir():
+        return "model" if (path / "saved_model.pb").exists() else "script"
+    suffix = path.suffix.lower()
+    if suffix in DATA_SUFFIXES:
+        return "data"
+    return "model" if suffix in MODEL_SUFFIXES else "script"
 
 
 def _python_files(root: Path) -> Iterable[Path]:
@@ -167,9 +210,9 @@ def _check_target(
     store = store or FactStore(target)
     failures: dict[str, RunFailure] = {}
     findings: list[Finding] = []
-    if target.capture is not None:  # a full check always runs the script: E002-E004 surface
+    if target.primary_kind is not None:  # a full check always runs: E002-E004, E006 surface
         try:
-            store.get("capture")
+            store.get(target.primary_kind)
         except RunFailure as failure:
             failures[failure.code] = failure
         except FactUnavailable:

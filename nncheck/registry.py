@@ -46,6 +46,7 @@ class Rule:
     live_needs: tuple[str, ...] = ()
     live_func: RuleFunction | None = None
     options: dict[str, float | int] = dataclasses.field(default_factory=dict)
+    fallbacks: tuple[tuple[tuple[str, ...], RuleFunction], ...] = ()
 
     @property
     def family(self) -> str:
@@ -67,7 +68,7 @@ class Rule:
             found.append((self.live_needs, self.live_func))
         if self.func is not None:
             found.append((self.needs, self.func))
-        return found
+        return found + list(self.fallbacks)
 
     @property
     def all_needs(self) -> str:
@@ -157,6 +158,19 @@ def static(code: str) -> Callable[[RuleFunction], RuleFunction]:
             needs=_needs(func),
             func=func,
         )
+        return func
+
+    return decorate
+
+
+def fallback(code: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Give rule ``code`` a last-resort implementation over fewer facts (a data file checked
+    without its model): tried only when none of the others can run."""
+
+    def decorate(func: RuleFunction) -> RuleFunction:
+        current = _RULES[code]
+        extra = ((_needs(func), func),)
+        _RULES[code] = dataclasses.replace(current, fallbacks=current.fallbacks + extra)
         return func
 
     return decorate

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import DataFacts, LayerFacts, ModelFacts, OutputFacts, Site, TargetStats
+from nncheck.facts.live import (
+    DataFacts,
+    LayerFacts,
+    ModelFacts,
+    OutputFacts,
+    Site,
+    TargetStats,
+    TrainFacts,
+)
 from nncheck.findings import Violation
 
 CLASSIFICATION_LOSSES = {
@@ -82,3 +90,8 @@ def fmt_number(value: float) -> str:
         mantissa, exponent = f"{value:.0e}".split("e")
         return f"{mantissa}e{int(exponent)}"
     return f"{value:g}"
+
+
+# The training configuration of a data file checked on its own: nothing is known, so the
+# data rules' fallbacks pass this and their findings point at the file itself.
+DATA_FILE_TRAINING = TrainFacts(entry="data_file")

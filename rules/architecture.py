@@ -22,8 +22,9 @@ from nncheck.facts.live import (
 )
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import rule, static
+from nncheck.registry import fallback, rule, static
 from nncheck.rules._common import (
+    DATA_FILE_TRAINING,
     REGRESSION_LOSSES,
     at,
     at_layer,
@@ -620,14 +621,15 @@ def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
     constant.
     """
     for stats in data.inputs:
-        constant = [f.index for f in stats.features if f.std == 0 and f.distinct == 1]
+        constant = [f for f in stats.features if f.std == 0 and f.distinct == 1]
         if constant:
+            shown = ", ".join(repr(f.name) if f.name else str(f.index) for f in constant[:8])
             yield at_site(
                 train.site,
                 f"{len(constant)} of {len(stats.features)} features of input '{stats.name}' are "
-                f"constant on the sample (features {', '.join(map(str, constant[:8]))})",
+                f"constant on the sample (features {shown})",
                 "drop the constant columns",
-                features=constant,
+                features=[f.index for f in constant],
             )
     for target in data.targets:
         if target.std == 0 and data.samples > 1:
@@ -637,6 +639,11 @@ def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
                 f"all {data.samples:,} sampled rows: there is nothing to learn",
                 "check the label pipeline (a filter or a join that lost the labels)",
             )
+
+
+@fallback("D206")
+def constant_data_in_file(data: DataFacts) -> Iterator[Violation]:
+    return constant_data(data, DATA_FILE_TRAINING)
 
 
 # -- the same judgements from the source alone, where it makes them certain --------------------

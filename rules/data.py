@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import DataFacts, InputStats, ModelFacts, TargetStats, TrainFacts
+from nncheck.facts.live import (
+    DataFacts,
+    FeatureStats,
+    InputStats,
+    ModelFacts,
+    TargetStats,
+    TrainFacts,
+)
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import rule
+from nncheck.registry import fallback, rule
 from nncheck.rules._common import (
+    DATA_FILE_TRAINING,
     REGRESSION_LOSSES,
     at_site,
     fmt_number,
@@ -29,10 +37,14 @@ def _is_resampled(source: SourceFacts) -> bool:
     )
 
 
-def balanced_class_weight(classes: dict[str, int]) -> dict[int, float]:
+def balanced_class_weight(classes: dict[str, int]) -> dict[int | str, float]:
     """scikit-learn's "balanced" weights: n / (k * count), so every class weighs the same."""
     total, k = sum(classes.values()), len(classes)
-    return {int(label): round(total / (k * count), 3) for label, count in classes.items() if count}
+    return {
+        int(label) if label.lstrip("-").isdigit() else label: round(total / (k * count), 3)  # type: ignore[misc]
+        for label, count in classes.items()
+        if count
+    }
 
 
 @rule(
@@ -90,6 +102,10 @@ def class_imbalance(
         return
     if _is_resampled(source):
         return
+    yield from _imbalance(target, train, options)
+
+
+def _imbalance(target: TargetStats, train: TrainFacts, options: dict) -> Iterator[Violation]:
     total = sum(target.classes.values())
     rare_label, rare = min(target.classes.items(), key=lambda item: item[1])
     common_label, common = max(target.classes.items(), key=lambda item: item[1])
@@ -138,11 +154,11 @@ def non_finite_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
     if not parts:
         return
     described = "; ".join(f"{name}: {nan:,} NaN, {inf:,} Inf" for name, nan, inf in parts)
-    scope = "sample" if data.truncated else "data"
+    scope = "sample" if data.truncated and not data.rows else "data"
     yield at_site(
         train.site,
-        f"the training {scope} ({data.samples:,} samples) holds non-finite values ({described}): "
-        "the first batch with one turns every weight into NaN",
+        f"the training {scope} ({data.rows or data.samples:,} samples) holds non-finite values "
+        f"({described}): the first batch with one turns every weight into NaN",
         "impute or drop them before fit(), e.g. np.nan_to_num / DataFrame.fillna",
         non_finite={name: [nan, inf] for name, nan, inf in parts},
     )
@@ -364,6 +380,10 @@ def train_validation_overlap(
     )
 
 
+def _feature_name(feature: FeatureStats) -> str:
+    return repr(feature.name) if feature.name else f"feature {feature.index}"
+
+
 def _tabular_inputs(model: ModelFacts, data: DataFacts) -> Iterator[InputStats]:
     if model.preprocessing_at_input:
         return  # something transforms the inputs before the first weighted layer
@@ -426,7 +446,7 @@ def unscaled_numeric_features(
         if not offenders:
             continue
         shown = ", ".join(
-            f"feature {f.index} (mean {fmt_number(round(f.mean, 1))}, std "
+            f"{_feature_name(f)} (mean {fmt_number(round(f.mean, 1))}, std "
             f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
             f"{fmt_number(round(f.max, 2))})"
             for f in offenders[:3]
@@ -747,3 +767,34 @@ def integer_coded_categorical(
             "one-hot encode them (keras.layers.CategoryEncoding / pd.get_dummies) or embed them",
             features=[f.index for f in codes],
         )
+
+
+# -- a data file checked on its own (nncheck data.csv --label y): no model, no fit() -------
+
+
+@fallback("D101")
+def class_imbalance_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
+    target = single_target(data)
+    if target is None or target.kind not in {"binary", "sparse"} or len(target.classes) < 2:
+        return
+    yield from _imbalance(target, DATA_FILE_TRAINING, options)
+
+
+@fallback("D103")
+def unknown_label_class_in_file(data: DataFacts) -> Iterator[Violation]:
+    return unknown_label_class(data, DATA_FILE_TRAINING)
+
+
+@fallback("D104")
+def conflicting_labels_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
+    return conflicting_labels(data, DATA_FILE_TRAINING, options)
+
+
+@fallback("D105")
+def non_finite_data_in_file(data: DataFacts) -> Iterator[Violation]:
+    return non_finite_data(data, DATA_FILE_TRAINING)
+
+
+@fallback("D201")
+def unscaled_numeric_features_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
+    return unscaled_numeric_features(ModelFacts("", ""), data, DATA_FILE_TRAINING, options)

@@ -26,6 +26,24 @@ PROVIDERS: dict[str, str] = {
     "data": "nncheck.facts.capture:provide_data",
 }
 
+# A data file checked on its own, and a saved model (loaded in a child process, with the
+# optional --data file read there too).
+DATA_FILE_PROVIDERS: dict[str, str] = {"data": "nncheck.facts.datafile:provide_data"}
+SAVED_MODEL_PROVIDERS: dict[str, str] = {
+    "capture": "nncheck.facts.savedmodel:provide",
+    "model": "nncheck.facts.capture:provide_model",
+    "data": "nncheck.facts.capture:provide_data",
+}
+PROVIDERS_BY_KIND = {
+    "script": PROVIDERS,
+    "data": DATA_FILE_PROVIDERS,
+    "model": SAVED_MODEL_PROVIDERS,
+}
+MISSING_BECAUSE = {
+    "data": "a data file alone has no model or training script (give a saved model --data)",
+    "model": "a saved model has no training script or fit() arguments",
+}
+
 STATIC_KINDS = frozenset({"source"})
 
 
@@ -57,12 +75,23 @@ class CaptureOptions:
 
 @dataclass
 class Target:
-    """One thing to check: a training script (later also saved models and data files)."""
+    """One thing to check: a training script, a saved model or a data file."""
 
     path: Path
     display_path: str
     static: bool = True
     capture: CaptureOptions | None = None  # None: never run (static, or found in a directory)
+    kind: str = "script"  # "script", "model" (.keras, .h5, SavedModel) or "data" (CSV, ...)
+    data_path: Path | None = None  # a saved model's --data file
+    label: str | None = None  # the label column (or NPZ array) of a data file
+    max_samples: int = 10_000
+
+    @property
+    def primary_kind(self) -> str | None:
+        """The fact kind that must be built even when no rule asks: its failure is E0xx."""
+        if self.kind == "data":
+            return "data"
+        return "capture" if self.capture is not None else None
 
 
 @dataclass
@@ -70,7 +99,7 @@ class FactStore:
     """Builds each fact kind on first request and remembers the result, failures included."""
 
     target: Target
-    providers: dict[str, str] = field(default_factory=lambda: dict(PROVIDERS))
+    providers: dict[str, str] | None = None  # None: the providers for the target's kind
     _cache: dict[str, Any] = field(default_factory=dict)
     _errors: dict[str, Exception] = field(default_factory=dict)
 
@@ -90,8 +119,12 @@ class FactStore:
     def _provider(self, kind: str) -> Callable[[FactStore], Any]:
         if self.target.static and kind not in STATIC_KINDS:
             raise FactUnavailable(f"needs {kind} facts; --static reads the source only")
-        spec = self.providers.get(kind)
+        providers = self.providers
+        if providers is None:
+            providers = PROVIDERS_BY_KIND[self.target.kind]
+        spec = providers.get(kind)
         if spec is None:
-            raise FactUnavailable(f"no provider for {kind} facts in this version of nncheck")
+            why = MISSING_BECAUSE.get(self.target.kind, "no provider in this version of nncheck")
+            raise FactUnavailable(f"needs {kind} facts: {why}")
         module_name, _, function_name = spec.partition(":")
         return getattr(importlib.import_module(module_name), function_name)

@@ -122,6 +122,7 @@ class FeatureStats:
     max: float
     integer: bool  # every value is a whole number
     distinct: int  # distinct values, capped at 1,000
+    name: str | None = None  # the column's name, when the data has names (a CSV header)
 
 
 @dataclass
@@ -160,8 +161,9 @@ class TargetStats(ValueStats):
 class DataFacts:
     """A bounded sample of the training (and validation) data."""
 
-    source: str  # "arrays", "dataset", "generator", "py_dataset", "unknown"
+    source: str  # "arrays", "dataset", "generator", "py_dataset", "file", "unknown"
     samples: int  # samples in the sample
+    rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
     inputs: list[InputStats] = field(default_factory=list)
     targets: list[TargetStats] = field(default_factory=list)
     truncated: bool = False  # the sample is smaller than the data
