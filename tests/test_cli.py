@@ -76,11 +76,11 @@ def test_bad_input_is_one_clear_line_and_exit_2(args: list[str], message: str) -
 
 
 def test_non_python_file_and_empty_directory(tmp_path: Path) -> None:
-    data = tmp_path / "data.csv"
-    data.write_text("a,b\n1,2\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a,b\n1,2\n")
     (tmp_path / "empty").mkdir()
-    code, _, err = run("--static", str(data))
-    assert code == 2 and "not a Python file" in err
+    code, _, err = run("--static", str(notes))
+    assert code == 2 and "not a file nncheck checks (a training script *.py" in err
     code, _, err = run("--static", str(tmp_path / "empty"))
     assert code == 2 and "no Python files found" in err
 

@@ -140,7 +140,7 @@ def test_targets_recurse_into_directories_and_skip_virtualenvs(tmp_path: Path) -
     [
         (lambda p: p / "missing.py", "no such file"),
         (lambda p: (p / "empty").mkdir() or p / "empty", "no Python files"),
-        (lambda p: (p / "data.csv").write_text("a,b\n") and p / "data.csv", "not a Python file"),
+        (lambda p: (p / "notes.md").write_text("a,b\n") and p / "notes.md", "not a file nncheck"),
     ],
 )
 def test_bad_targets_raise_a_clear_error(tmp_path: Path, setup, message: str) -> None:

@@ -163,13 +163,13 @@ class DataFacts:
 
     source: str  # "arrays", "dataset", "generator", "py_dataset", "file", "unknown"
     samples: int  # samples in the sample
-    rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
     inputs: list[InputStats] = field(default_factory=list)
     targets: list[TargetStats] = field(default_factory=list)
     truncated: bool = False  # the sample is smaller than the data
     input_hashes: list[int] = field(default_factory=list)
     target_hashes: list[int] = field(default_factory=list)
     validation_input_hashes: list[int] = field(default_factory=list)
+    rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
 
 
 @dataclass
