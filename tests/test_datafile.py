@@ -36,7 +36,7 @@ def _frame(rows: int = 5000, positives: float = 0.5, seed: int = 0) -> pd.DataFr
 
 @pytest.fixture
 def many_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datafile, "BLOCK_BYTES", 4096)  # ~60 rows per CSV chunk
+    monkeypatch.setattr(datafile, "BLOCK_BYTES", 4096)  # ~60 rows per CSV block
     monkeypatch.setattr(datafile, "PARQUET_ROWS", 97)
 
 
@@ -69,7 +69,7 @@ def test_the_sample_is_uniform_over_the_file(tmp_path: Path, many_chunks: None) 
     acc_rows = datafile.read_facts(path, "y", max_samples=1000).inputs[0].features[0]
     assert acc_rows.mean == pytest.approx(9999.5)
     table = datafile.open_table(path, "y")
-    accumulator = datafile._Accumulator(1, 1000)
+    accumulator = datafile._Accumulator(table.feature_names, table.label, 1000)
     rng = np.random.default_rng(0)
     for chunk in table.chunks:
         accumulator.add(chunk, rng)
@@ -154,6 +154,17 @@ def test_unusable_data_files_are_one_e006_and_exit_2(
     assert [f["code"] for f in report["findings"]] == ["E006"]
     assert message in report["findings"][0]["message"]
     assert "\n" not in report["findings"][0]["message"]
+
+
+def test_csv_blocks_end_at_records_even_with_quoted_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    rows = [f'{i},"line one\nline ""two"" of {i}",{i % 2}' for i in range(300)]
+    path.write_text("id,note,y\n" + "\n".join(rows) + "\n")
+    blocks = list(datafile.record_blocks(path, 64))
+    assert len(blocks) > 10 and b"".join(blocks) == path.read_bytes()
+    assert all(block.count(b'"') % 2 == 0 and block.endswith(b"\n") for block in blocks)
+    facts = datafile.read_facts(path, "y", max_samples=50)
+    assert (facts.rows, facts.targets[0].classes) == (300, {"0": 150, "1": 150})
 
 
 def test_static_mode_and_misplaced_options_are_usage_errors(tmp_path: Path) -> None:
