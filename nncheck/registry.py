@@ -176,6 +176,28 @@ def fallback(code: str) -> Callable[[RuleFunction], RuleFunction]:
     return decorate
 
 
+def fallback_with(code: str, fixed: dict[str, object]) -> None:
+    """Reuse rule ``code``'s main judgement where some facts cannot exist, with stand-ins.
+
+    A saved model has no training script: its rules get an empty source and a training
+    configuration that sets nothing, so only the model and data decide. Tried before the
+    rule's other fallbacks, which need even less.
+    """
+    current = _RULES[code]
+    func = current.live_func or current.func  # the judgement over live facts
+    assert func is not None, code
+    parameters = [p for name, p in inspect.signature(func).parameters.items() if name not in fixed]
+
+    def judge(**facts: object) -> Iterable[Violation]:
+        return func(**facts, **fixed)
+
+    judge.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    judge.__name__ = judge.__qualname__ = f"{func.__name__}_without_{'_'.join(fixed)}"
+    judge.__doc__ = None
+    extra = ((_needs(judge), judge),)
+    _RULES[code] = dataclasses.replace(current, fallbacks=extra + current.fallbacks)
+
+
 def describe(code: str, name: str, severity: Severity, summary: str, doc: str) -> Rule:
     """Register a code that the engine reports itself (E0xx): metadata and docs, no function."""
     return register(Rule(code, name, severity, summary, None, (), None, doc))

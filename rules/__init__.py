@@ -3,6 +3,14 @@
 Rules judge framework-neutral facts and never import a framework (DESIGN.md section 3).
 """
 
-from nncheck.rules import architecture, data, model, pipeline, run_errors, training
+from nncheck.rules import (
+    architecture,
+    data,
+    model,
+    pipeline,
+    run_errors,
+    saved_model,
+    training,
+)
 
-__all__ = ["architecture", "data", "model", "pipeline", "run_errors", "training"]
+__all__ = ["architecture", "data", "model", "pipeline", "run_errors", "saved_model", "training"]

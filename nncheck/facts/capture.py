@@ -81,6 +81,32 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
 
 def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
     """Run ``script`` in a child process; E003 when it does not reach training in time."""
+    arguments = [str(script.resolve()), str(options.max_samples), *options.script_args]
+    timeout_message = (
+        f"the script did not reach training within {options.timeout:g} s "
+        "(--timeout); nncheck stopped it and every process it started"
+    )
+    return run_module(
+        "nncheck.adapters.child",
+        arguments,
+        script.resolve().parent,
+        options.timeout,
+        timeout_message,
+        "training",
+    )
+
+
+def run_module(
+    module: str,
+    arguments: list[str],
+    cwd: Path,
+    timeout: float,
+    timeout_message: str,
+    before: str,
+) -> CaptureResult:
+    """Run ``python -m module ARG0 OUT ARGS...`` and read back the CaptureResult it pickles
+    to OUT (inserted as the second argument). Owns the time limit, the process tree and the
+    temporary directory."""
     with tempfile.TemporaryDirectory(prefix="nncheck-") as tmp:
         out = Path(tmp) / "capture.pkl"
         log_path = Path(tmp) / "child.log"
@@ -91,15 +117,7 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the user's tree
         )
-        command = [
-            sys.executable,
-            "-m",
-            "nncheck.adapters.child",
-            str(script.resolve()),
-            str(out),
-            str(options.max_samples),
-            *options.script_args,
-        ]
+        command = [sys.executable, "-m", module, arguments[0], str(out), *arguments[1:]]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
@@ -107,20 +125,14 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
-                cwd=script.resolve().parent,
+                cwd=cwd,
                 start_new_session=True,
             )
             try:
-                process.wait(timeout=options.timeout)
+                process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 _kill_tree(process)
-                raise RunFailure(
-                    "E003",
-                    Violation(
-                        f"the script did not reach training within {options.timeout:g} s "
-                        "(--timeout); nncheck stopped it and every process it started"
-                    ),
-                ) from None
+                raise RunFailure("E003", Violation(timeout_message)) from None
             except BaseException:
                 _kill_tree(process)
                 raise
@@ -130,8 +142,9 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
             raise RunFailure(
                 "E002",
                 Violation(
-                    f"the script's process died (exit status {process.returncode}) before "
-                    f"training{': ' + tail if tail else ''}"
+                    f"the {'script' if before == 'training' else 'loader'}'s process died "
+                    f"(exit status {process.returncode}) before {before}"
+                    f"{': ' + tail if tail else ''}"
                 ),
             )
         with out.open("rb") as handle:
@@ -160,5 +173,7 @@ def provide_train(store: FactStore) -> TrainFacts:
 def provide_data(store: FactStore) -> DataFacts:
     result: CaptureResult = store.get("capture")
     if result.data is None or not result.data.inputs:
+        if store.target.kind == "model":
+            raise FactUnavailable("a saved model's data is given with --data FILE --label COLUMN")
         raise FactUnavailable("the training data is not visible (a custom training loop)")
     return result.data
