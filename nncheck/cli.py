@@ -95,16 +95,12 @@ def main() -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    default=300,
-    show_default=True,
-    help="Seconds the script may run before its first training step.",
+    help="Seconds the script may run before its first training step [default: 300].",
 )
 @click.option(
     "--max-samples",
     type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Most samples read from the training data.",
+    help="Most samples read from the training data [default: 10000].",
 )
 @click.option(
     "--baseline",
@@ -137,8 +133,8 @@ def check(
     fail_on: str | None,
     exit_zero: bool,
     config_path: Path | None,
-    timeout: float,
-    max_samples: int,
+    timeout: float | None,
+    max_samples: int | None,
     baseline_path: Path | None,
     write_baseline_path: Path | None,
     data_path: Path | None,
@@ -174,9 +170,13 @@ def check(
             settings.override("ignore", settings.ignore + _split(ignore), "--ignore")
         if fail_on:
             settings.override("fail_on", fail_on, "--fail-on")
+        if timeout is not None:
+            settings.override("timeout", timeout, "--timeout")
+        if max_samples is not None:
+            settings.override("max_samples", max_samples, "--max-samples")
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
-        options = CaptureOptions(timeout, max_samples, script_args)
+        options = CaptureOptions(settings.timeout, settings.max_samples, script_args)
         targets = collect_targets(list(paths), static, options, data_path, label)
         known = baseline.load(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError, baseline.BaselineError) as error:
@@ -254,7 +254,8 @@ def show_config(path: Path, config_path: Path | None) -> None:
     except ConfigError as error:
         _fail(str(error))
     click.echo(f"config file: {settings.config_path or '(none found; defaults)'}")
-    for key in ("select", "ignore", "fail_on", "options", "per_file_ignores", "severity"):
+    keys = ("select", "ignore", "fail_on", "timeout", "max_samples", "probe_budget", "seed")
+    for key in (*keys, "options", "per_file_ignores", "severity"):
         value = getattr(settings, key)
         shown = "every rule" if key == "select" and value is None else value
         origin = settings.origins.get(key, "default")

@@ -6,6 +6,10 @@ Keys are kebab-case, as in ruff:
     select = ["T", "M3"]          # codes, prefixes or names; default: every rule
     ignore = ["T109"]
     fail-on = "warning"           # error (default) | warning | info | never
+    timeout = 600                 # seconds before the first training step (default 300)
+    max-samples = 20000           # training samples read (default 10000)
+    probe-budget = 120            # seconds for all probes together (default 60)
+    seed = 0                      # the probes' seed (default 0)
 
     [tool.nncheck.options]        # rule thresholds, by rule code or name
     D101 = { minority-fair-share = 0.1 }
@@ -30,7 +34,22 @@ from typing import Any
 from nncheck.findings import Severity
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
-KNOWN_KEYS = ("select", "ignore", "fail-on", "options", "per-file-ignores", "severity")
+# Numbers with their lower bound and type: the full check's limits.
+NUMERIC_KEYS: dict[str, tuple[type, float]] = {
+    "timeout": (float, 1),
+    "max-samples": (int, 1),
+    "probe-budget": (float, 0),
+    "seed": (int, 0),
+}
+KNOWN_KEYS = (
+    "select",
+    "ignore",
+    "fail-on",
+    *NUMERIC_KEYS,
+    "options",
+    "per-file-ignores",
+    "severity",
+)
 
 
 class ConfigError(ValueError):
@@ -47,6 +66,10 @@ class Settings:
     options: dict[str, dict[str, float | int]] = field(default_factory=dict)
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     severity: dict[str, str] = field(default_factory=dict)
+    timeout: float = 300.0  # seconds a script may run before its first training step
+    max_samples: int = 10_000  # most training samples read
+    probe_budget: float = 60.0  # seconds all probes together may take
+    seed: int = 0  # the probes' seed
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -93,6 +116,8 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
             settings.override("ignore", _string_list(path, key, value), origin)
         elif key == "fail-on":
             settings.override("fail_on", _choice(path, key, value, FAIL_ON_CHOICES), origin)
+        elif key in NUMERIC_KEYS:
+            settings.override(key.replace("-", "_"), _number(path, key, value), origin)
         elif key == "options":
             settings.override("options", _rule_options(path, value), origin)
         elif key == "per-file-ignores":
@@ -133,6 +158,15 @@ def _string_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: [tool.nncheck] {key} must be a list of strings: {value!r}")
     return tuple(value)
+
+
+def _number(path: Path, key: str, value: Any) -> float | int:
+    kind, low = NUMERIC_KEYS[key]
+    wrong = isinstance(value, bool) or not isinstance(value, int | float)
+    if wrong or (kind is int and not isinstance(value, int)) or value < low:
+        noun = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{path}: [tool.nncheck] {key} must be {noun} >= {low:g}: {value!r}")
+    return kind(value)
 
 
 def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -504,8 +504,9 @@ def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:
     Severity.WARNING,
     "Learning rate outside the optimizer family's sane range",
     tip=7,
+    options=api.LR_RANGE_OPTIONS,
 )
-def learning_rate_out_of_range(source: SourceFacts) -> Iterator[Violation]:
+def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """
     ## What it does
     Checks a literal learning rate (or a schedule's initial rate) given to a Keras optimizer
@@ -534,6 +535,13 @@ def learning_rate_out_of_range(source: SourceFacts) -> Iterator[Violation]:
     ```
     The learning-rate range probe (X107) measures where the loss diverges for your model.
 
+    ## Options
+    Each family's bounds: `adaptive-min` (1e-6) and `adaptive-max` (0.01), `sign-based-min`
+    (1e-7) and `sign-based-max` (0.001), `sgd-min` (1e-4) and `sgd-max` (1.0),
+    `adagrad-min` / `adagrad-max`, `adadelta-min` / `adadelta-max`, `ftrl-min` / `ftrl-max`
+    (the table's values). Raise `sgd-max` for very large batches, lower `adaptive-min` for
+    delicate fine-tuning.
+
     ## References
     The ranges bracket the published defaults (Kingma & Ba 2015, Adam 1e-3; Keras' defaults;
     Zeiler 2012, Adadelta 1.0), fine-tuning practice down to 1e-6, Lion's paper (Chen et al.
@@ -546,16 +554,16 @@ def learning_rate_out_of_range(source: SourceFacts) -> Iterator[Violation]:
             continue
         optimizer = qualname.rpartition(".")[2]
         rate = _initial_learning_rate(source, call.arg("learning_rate", 0))
-        problem = _learning_rate_problem(optimizer, rate)
+        problem = _learning_rate_problem(optimizer, rate, options)
         if problem:
             yield at(call, problem[0], problem[1], learning_rate=rate)
 
 
 @live("T101")
 def learning_rate_out_of_range_live(
-    model: ModelFacts, train: TrainFacts, source: SourceFacts
+    model: ModelFacts, train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
-    problem = _learning_rate_problem(model.optimizer or "", model.learning_rate)
+    problem = _learning_rate_problem(model.optimizer or "", model.learning_rate, options)
     if not problem:
         return
     built = [c for c in source.calls if (c.qualname or "").endswith(f".{model.optimizer}")]
@@ -568,10 +576,12 @@ def learning_rate_out_of_range_live(
         yield at_site(train.site, message, fix, learning_rate=model.learning_rate)
 
 
-def _learning_rate_problem(optimizer: str, rate: Any) -> tuple[str, str] | None:
+def _learning_rate_problem(optimizer: str, rate: Any, options: dict) -> tuple[str, str] | None:
     if optimizer not in api.LR_RANGES or not is_number(rate):
         return None
-    family, low, high = api.LR_RANGES[optimizer]
+    family, _, _ = api.LR_RANGES[optimizer]
+    key = api.LR_FAMILY_OPTION[family]
+    low, high = options[f"{key}-min"], options[f"{key}-max"]
     if low <= rate <= high:
         return None
     if rate > high:

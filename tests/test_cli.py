@@ -117,6 +117,9 @@ def test_pyproject_settings_apply_and_the_command_line_overrides_them(tmp_path: 
         ("[tool.nncheck]\nfail-on = 'sometimes'\n", "fail-on must be one of"),
         ("[tool.nncheck]\nignore = [1, 2]\n", "ignore must be a list of strings"),
         ("[tool.nncheck]\nselect = ['Z9']\n", "Unknown rule selector 'Z9'"),
+        ("[tool.nncheck]\nmax-samples = 1.5\n", "max-samples must be an integer >= 1"),
+        ("[tool.nncheck]\ntimeout = 0\n", "timeout must be a number >= 1"),
+        ("[tool.nncheck.options]\nT101 = { adam-max = 1 }\n", "T101 has no option 'adam-max'"),
     ],
 )
 def test_malformed_config_is_a_clear_error(tmp_path: Path, table: str, message: str) -> None:
@@ -249,3 +252,12 @@ def test_config_command_prints_values_and_their_origin(tmp_path: Path) -> None:
     assert f"config file: {tmp_path / 'pyproject.toml'}" in out
     assert f"ignore = ('T109',)  ({tmp_path / 'pyproject.toml'})" in out
     assert "fail-on = 'error'  (default)" in out
+
+
+def test_limits_come_from_config_and_the_command_line_wins(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    _project(tmp_path, "[tool.nncheck]\ntimeout = 600\nmax-samples = 2000\nprobe-budget = 30\n")
+    code, out, _ = run("config", str(tmp_path))
+    assert code == 0
+    assert f"timeout = 600.0  ({config})" in out and f"max-samples = 2000  ({config})" in out
+    assert f"probe-budget = 30.0  ({config})" in out and "seed = 0  (default)" in out

@@ -238,3 +238,12 @@ def test_thresholds_are_options() -> None:
     facts = {"model": binary_model(), "data": data, "train": fit(), "source": NO_SOURCE}
     assert judge("D101", **facts)
     assert not judge("D101", options={"minority-fair-share": 0.05}, **facts)
+
+
+def test_t101_family_ranges_are_options() -> None:
+    model = ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05)
+    assert judge("T101", model=model, train=fit(), source=NO_SOURCE)
+    assert not judge("T101", {"adaptive-max": 0.1}, model=model, train=fit(), source=NO_SOURCE)
+    slow = ModelFacts("m", "Sequential", optimizer="SGD", learning_rate=1e-4)
+    assert not judge("T101", model=slow, train=fit(), source=NO_SOURCE)
+    assert judge("T101", {"sgd-min": 1e-3}, model=slow, train=fit(), source=NO_SOURCE)

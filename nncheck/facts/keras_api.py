@@ -216,6 +216,21 @@ LR_RANGES: dict[str, tuple[str, float, float]] = {
     "Ftrl": ("Ftrl", 1e-4, 1.0),
 }
 
+# T101's options: each family's bounds, named "<family>-min" / "<family>-max".
+LR_FAMILY_OPTION = {
+    "adaptive": "adaptive",
+    "sign-based": "sign-based",
+    "momentum SGD": "sgd",
+    "Adagrad": "adagrad",
+    "Adadelta": "adadelta",
+    "Ftrl": "ftrl",
+}
+LR_RANGE_OPTIONS: dict[str, float | int] = {
+    f"{LR_FAMILY_OPTION[family]}-{end}": bound
+    for family, low, high in LR_RANGES.values()
+    for end, bound in (("min", low), ("max", high))
+}
+
 # Metric objects and the name they log under when not given name=.
 METRIC_CLASS_NAMES = {
     "AUC": "auc",
