@@ -103,6 +103,18 @@ def main() -> None:
     help="Most samples read from the training data [default: 10000].",
 )
 @click.option(
+    "--probes/--no-probes",
+    default=True,
+    help="Run the active probes on a clone after the capture [default: on].",
+)
+@click.option(
+    "--probe-budget",
+    type=click.FloatRange(min=0),
+    help="Seconds all probes together may take [default: 60].",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="The probes' seed [default: 0].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr.")
+@click.option(
     "--baseline",
     "baseline_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -135,6 +147,10 @@ def check(
     config_path: Path | None,
     timeout: float | None,
     max_samples: int | None,
+    probes: bool,
+    probe_budget: float | None,
+    seed: int | None,
+    quiet: bool,
     baseline_path: Path | None,
     write_baseline_path: Path | None,
     data_path: Path | None,
@@ -174,9 +190,21 @@ def check(
             settings.override("timeout", timeout, "--timeout")
         if max_samples is not None:
             settings.override("max_samples", max_samples, "--max-samples")
+        if probe_budget is not None:
+            settings.override("probe_budget", probe_budget, "--probe-budget")
+        if seed is not None:
+            settings.override("seed", seed, "--seed")
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
-        options = CaptureOptions(settings.timeout, settings.max_samples, script_args)
+        options = CaptureOptions(
+            settings.timeout,
+            settings.max_samples,
+            script_args,
+            probes=probes,
+            probe_budget=settings.probe_budget,
+            seed=settings.seed,
+            progress=not quiet,
+        )
         targets = collect_targets(list(paths), static, options, data_path, label)
         known = baseline.load(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError, baseline.BaselineError) as error:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure, Target
+from nncheck.facts.live import ProbeFacts
 from nncheck.findings import Finding, Severity, Violation
 from nncheck.registry import OPTIONS_PARAMETER, Rule, all_rules, get_rule, resolve_selectors
 from nncheck.suppression import is_suppressed
@@ -62,6 +63,8 @@ class RunResult:
     files: int = 0
     suppressed: int = 0
     baselined: int = 0  # findings dropped because --baseline records them
+    probes: dict[str, ProbeFacts] = field(default_factory=dict)  # display path -> probes
+    notes: list[str] = field(default_factory=list)  # said once, after the findings
 
     @property
     def failed(self) -> bool:
@@ -233,12 +236,29 @@ def _check_target(
             )
             findings.append(_stamp(get_rule("E005"), crash, target))
     findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
+    _collect_probes(store, target, result)
     comments = _comments(store)
     for finding in findings:
         if not finding.code.startswith("E") and is_suppressed(finding, comments):
             result.suppressed += 1
         else:
             result.findings.append(finding)
+
+
+def _collect_probes(store: FactStore, target: Target, result: RunResult) -> None:
+    """Keep the probes' measurements for the report, and say once where they ran."""
+    if target.capture is None or not target.capture.probes or target.kind != "script":
+        return
+    try:
+        probes = store.get("probes")
+    except (FactUnavailable, RunFailure):
+        return
+    result.probes[target.display_path] = probes
+    if probes.device == "CPU" and not any("ran on the CPU" in n for n in result.notes):
+        from nncheck.facts.hardware import read
+
+        reason = read().reason or "no GPU visible to the framework"
+        result.notes.append(f"the probes ran on the CPU ({reason}); GPU-only rules were skipped")
 
 
 def _facts_for(

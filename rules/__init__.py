@@ -8,9 +8,19 @@ from nncheck.rules import (
     data,
     model,
     pipeline,
+    probes,
     run_errors,
     saved_model,
     training,
 )
 
-__all__ = ["architecture", "data", "model", "pipeline", "run_errors", "saved_model", "training"]
+__all__ = [
+    "architecture",
+    "data",
+    "model",
+    "pipeline",
+    "probes",
+    "run_errors",
+    "saved_model",
+    "training",
+]

@@ -5,10 +5,15 @@
 Writes a pickled :class:`~nncheck.facts.live.CaptureResult` to OUT: the facts captured at the
 first training step, the exception that ended the script before training, or the fact that it
 ended without training. The parent (``nncheck.facts.capture``) owns timeouts and clean-up.
+
+With ``NNCHECK_PROBES`` set (JSON: budget, seed, progress file) the probes run after the
+capture, which is written first, so a parent that stops overlong probes keeps the capture.
+``NNCHECK_FINGERPRINT_ONLY`` makes a twin run that reports the weights' fingerprint only.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import runpy
@@ -70,7 +75,48 @@ def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
     result = recorder.result or CaptureResult(status="no_training")
     result.timings["import_s"] = import_s
     result.timings["peak_rss_mb"] = _peak_rss_mb()
+    RECORDERS.append(recorder)
     return result
+
+
+RECORDERS: list[object] = []  # the run's recorder, for the probes after the capture
+
+
+def _write(result: CaptureResult, out: str) -> None:
+    partial = f"{out}.part"
+    with open(partial, "wb") as handle:
+        pickle.dump(result, handle)
+    os.replace(partial, out)  # the parent never reads half a file
+
+
+def _probe(result: CaptureResult, out: str) -> None:
+    """Run the probes on the captured setup (or take the twin's fingerprint)."""
+    from nncheck.adapters import keras3, probes
+
+    recorder = RECORDERS[0] if RECORDERS else None
+    model = getattr(recorder, "model", None)
+    samples = getattr(recorder, "samples", None)
+    if result.status != "captured" or model is None or result.model is None:
+        return
+    keras3.uninstall()  # the clones train with Keras' own fit / train_on_batch
+    settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
+    options = probes.ProbeOptions(
+        budget=float(settings.get("budget", 60)),
+        seed=int(settings.get("seed", 0)),
+        progress=Path(settings["progress"]) if settings.get("progress") else None,
+    )
+    arguments = dict(recorder.arguments)  # type: ignore[union-attr]
+    arguments["__source__"] = samples.source if samples is not None else "unknown"
+    x = samples.x if samples is not None else None
+    y = samples.y if samples is not None else None
+    runner = probes.Probes(model, x, y, arguments, result.model, result.train, options)
+    runner.out.fingerprint = probes.fingerprint(model)
+    if os.environ.get("NNCHECK_FINGERPRINT_ONLY"):
+        result.probes = runner.out
+        return
+    if result.train is not None and result.train.entry == "custom_loop":
+        runner.y = None  # a custom loop's labels are not visible
+    result.probes = runner.run()
 
 
 def main() -> None:
@@ -80,8 +126,13 @@ def main() -> None:
     except BaseException as error:  # nncheck's own bug: say so, with the traceback
         detail = describe_internal_error(error)
         result = CaptureResult(status="internal_error", error=detail)
-    with open(out, "wb") as handle:
-        pickle.dump(result, handle)
+    _write(result, out)
+    if "NNCHECK_PROBES" in os.environ or "NNCHECK_FINGERPRINT_ONLY" in os.environ:
+        try:
+            _probe(result, out)
+        except BaseException as error:  # the capture stands; the probes say what failed
+            result.notes.append(f"the probes failed: {describe_internal_error(error)}")
+        _write(result, out)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: TensorFlow's can take seconds
 

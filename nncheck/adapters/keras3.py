@@ -87,6 +87,10 @@ class Recorder:
         self.models: list[Any] = []
         self.result: CaptureResult | None = None
         self.started = time.perf_counter()
+        # What the probes need after the capture: the live model, fit()'s arguments, the sample.
+        self.model: Any = None
+        self.arguments: dict[str, Any] = {}
+        self.samples: Samples | None = None
 
     # -- where things come from ----------------------------------------------------------
 
@@ -167,10 +171,34 @@ class Recorder:
             return
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
+        self.model, self.arguments, self.samples = model, arguments, samples
+
+
+_ORIGINALS: list[tuple[Any, str, Any]] = []
+_INHERITED = object()  # the class did not define the attribute itself
+
+
+def uninstall() -> None:
+    """Restore what :func:`install` patched (the probes train clones with the real fit)."""
+    while _ORIGINALS:
+        owner, name, original = _ORIGINALS.pop()
+        if original is _INHERITED:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 def install(recorder: Recorder) -> None:
     """Patch Keras' training entry points and constructors to report to ``recorder``."""
+    for owner, name in (
+        (keras.layers.Layer, "__init__"),
+        (keras.callbacks.Callback, "__init__"),
+        (keras.Model, "fit"),
+        (keras.Model, "train_on_batch"),
+        (keras.optimizers.Optimizer, "apply"),
+        (keras.optimizers.Optimizer, "apply_gradients"),
+    ):
+        _ORIGINALS.append((owner, name, owner.__dict__.get(name, _INHERITED)))
     layer_init = keras.layers.Layer.__init__
 
     def recording_layer_init(layer: Any, *args: Any, **kwargs: Any) -> None:

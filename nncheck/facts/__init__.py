@@ -24,6 +24,8 @@ PROVIDERS: dict[str, str] = {
     "model": "nncheck.facts.capture:provide_model",
     "train": "nncheck.facts.capture:provide_train",
     "data": "nncheck.facts.capture:provide_data",
+    "probes": "nncheck.facts.capture:provide_probes",
+    "hardware": "nncheck.facts.hardware:provide",
 }
 
 # A data file checked on its own, and a saved model (loaded in a child process, with the
@@ -66,11 +68,16 @@ class RunFailure(Exception):
 
 @dataclass(frozen=True)
 class CaptureOptions:
-    """How to run a script: its time limit, the data sample size and its own arguments."""
+    """How to run a script: its time limit, the data sample size, its own arguments, and
+    the probes after the capture (off unless asked: the CLI asks, --no-probes does not)."""
 
     timeout: float = 300.0
     max_samples: int = 10_000
     script_args: tuple[str, ...] = ()
+    probes: bool = False
+    probe_budget: float = 60.0
+    seed: int = 0
+    progress: bool = False  # show which probe runs on stderr
 
 
 @dataclass

@@ -9,19 +9,23 @@ process tree, removing the temporary directory, and turning a failed run into E0
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import signal
 import subprocess
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure
-from nncheck.facts.live import CaptureResult, DataFacts, ModelFacts, TrainFacts
+from nncheck.facts.live import CaptureResult, DataFacts, ModelFacts, ProbeFacts, TrainFacts
 from nncheck.findings import Violation
 
 ENTRY_POINTS = "Model.fit, Model.train_on_batch or an optimizer step (apply_gradients / apply)"
+PROBE_GRACE_S = 60.0  # cloning and compiling on top of the probes' own budget
 
 
 def provide(store: FactStore) -> CaptureResult:
@@ -80,20 +84,97 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
-    """Run ``script`` in a child process; E003 when it does not reach training in time."""
+    """Run ``script`` in a child process; E003 when it does not reach training in time.
+
+    With probes, a twin child runs the script again at the same time and reports only the
+    fingerprint of the weights it built: X109 compares the two.
+    """
     arguments = [str(script.resolve()), str(options.max_samples), *options.script_args]
     timeout_message = (
         f"the script did not reach training within {options.timeout:g} s "
         "(--timeout); nncheck stopped it and every process it started"
     )
-    return run_module(
-        "nncheck.adapters.child",
-        arguments,
-        script.resolve().parent,
-        options.timeout,
-        timeout_message,
-        "training",
-    )
+    cwd = script.resolve().parent
+
+    def main(progress: Path | None) -> CaptureResult:
+        env = {}
+        if options.probes:
+            settings = {"budget": options.probe_budget, "seed": options.seed}
+            if progress is not None:
+                settings["progress"] = str(progress)
+            env["NNCHECK_PROBES"] = json.dumps(settings)
+        return run_module(
+            "nncheck.adapters.child",
+            arguments,
+            cwd,
+            options.timeout,
+            timeout_message,
+            "training",
+            env,
+            options.probe_budget + PROBE_GRACE_S if options.probes else 0,
+            progress,
+            _display(script) if options.progress else None,
+        )
+
+    if not options.probes:
+        return main(None)
+    with (
+        tempfile.TemporaryDirectory(prefix="nncheck-progress-") as tmp,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        twin = pool.submit(
+            run_module,
+            "nncheck.adapters.child",
+            arguments,
+            cwd,
+            options.timeout,
+            timeout_message,
+            "training",
+            {"NNCHECK_FINGERPRINT_ONLY": "1"},
+        )
+        result = main(Path(tmp) / "progress")
+        try:
+            twin_result = twin.result()
+        except RunFailure:
+            twin_result = None
+    if result.probes is not None and twin_result is not None and twin_result.probes:
+        result.probes.twin_fingerprint = twin_result.probes.fingerprint
+    return result
+
+
+def _display(script: Path) -> str:
+    try:
+        return str(script.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+class _ProgressDisplay:
+    """Which probe runs, on stderr (rich), while the child works; quiet when not a tty."""
+
+    def __init__(self, label: str | None, progress: Path | None) -> None:
+        self.progress, self.status = progress, None
+        if label is not None and progress is not None:
+            from rich.console import Console
+
+            console = Console(stderr=True)
+            if console.is_terminal:
+                self.status = console.status(f"nncheck: running {label}")
+                self.status.start()
+        self.label = label
+
+    def update(self) -> None:
+        if self.status is None or self.progress is None or not self.progress.exists():
+            return
+        lines = self.progress.read_text().strip().splitlines()
+        if lines:
+            index, total, name = lines[-1].split("\t")
+            text = name.replace("_", " ")
+            self.status.update(f"nncheck: {self.label}: probe {int(index) + 1}/{total} ({text})")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
 
 
 def run_module(
@@ -103,10 +184,16 @@ def run_module(
     timeout: float,
     timeout_message: str,
     before: str,
+    env_extra: dict[str, str] | None = None,
+    after_result: float = 0.0,
+    progress: Path | None = None,
+    label: str | None = None,
 ) -> CaptureResult:
     """Run ``python -m module ARG0 OUT ARGS...`` and read back the CaptureResult it pickles
     to OUT (inserted as the second argument). Owns the time limit, the process tree and the
-    temporary directory."""
+    temporary directory. ``after_result``: once OUT exists (the capture is written), the
+    child may go on for that many seconds (the probes) before it is stopped; the capture is
+    kept either way."""
     with tempfile.TemporaryDirectory(prefix="nncheck-") as tmp:
         out = Path(tmp) / "capture.pkl"
         log_path = Path(tmp) / "child.log"
@@ -117,7 +204,9 @@ def run_module(
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the user's tree
         )
+        env.update(env_extra or {})
         command = [sys.executable, "-m", module, arguments[0], str(out), *arguments[1:]]
+        display = _ProgressDisplay(label, progress)
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
@@ -128,14 +217,24 @@ def run_module(
                 cwd=cwd,
                 start_new_session=True,
             )
+            stopped_probes = False
             try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_tree(process)
-                raise RunFailure("E003", Violation(timeout_message)) from None
+                deadline, extended = time.monotonic() + timeout, False
+                while process.poll() is None:
+                    time.sleep(0.05)
+                    display.update()
+                    if after_result and not extended and out.exists():
+                        deadline, extended = time.monotonic() + after_result, True
+                    if time.monotonic() > deadline:
+                        _kill_tree(process)
+                        if not extended:
+                            raise RunFailure("E003", Violation(timeout_message))
+                        stopped_probes = True
             except BaseException:
                 _kill_tree(process)
                 raise
+            finally:
+                display.stop()
             _kill_tree(process)  # workers the script left behind
         if not out.exists():
             tail = _last_line(log_path)
@@ -148,7 +247,12 @@ def run_module(
                 ),
             )
         with out.open("rb") as handle:
-            return pickle.load(handle)
+            result: CaptureResult = pickle.load(handle)
+        if stopped_probes:
+            result.notes.append(
+                f"the probes overran their budget by {PROBE_GRACE_S:g} s and were stopped"
+            )
+        return result
 
 
 def _last_line(path: Path) -> str:
@@ -168,6 +272,18 @@ def provide_train(store: FactStore) -> TrainFacts:
     if result.train is None:
         raise FactUnavailable("no training configuration was captured")
     return result.train
+
+
+def provide_probes(store: FactStore) -> ProbeFacts:
+    """The ``probes`` fact provider: the probes the child ran after the capture."""
+    options = store.target.capture
+    if options is None or not options.probes:
+        raise FactUnavailable("the probes are off (--no-probes)")
+    result: CaptureResult = store.get("capture")
+    if result.probes is None:
+        reason = result.notes[-1] if result.notes else "the probes did not run on this setup"
+        raise FactUnavailable(reason)
+    return result.probes
 
 
 def provide_data(store: FactStore) -> DataFacts:

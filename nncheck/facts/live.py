@@ -173,6 +173,67 @@ class DataFacts:
 
 
 @dataclass
+class ProbeResult:
+    """One active probe on the throw-away clone: what it measured, or why it could not."""
+
+    name: str  # "loss_at_init", "overfit", "gradients", "dead_units", "lr_range", ...
+    status: str = "ok"  # "ok", "skipped" (does not apply), "incomplete" (ran out of its share)
+    reason: str = ""  # for "skipped" / "incomplete": one sentence
+    seconds: float = 0.0
+    values: dict[str, Any] = field(default_factory=dict)  # the measured numbers and series
+
+
+@dataclass
+class ProbeFacts:
+    """Every probe's result, in the order they ran, and where they ran."""
+
+    device: str = "CPU"  # "CPU", or the GPU's name
+    backend: str = "tensorflow"
+    budget: float = 60.0
+    seed: int = 0
+    results: list[ProbeResult] = field(default_factory=list)
+    fingerprint: str = ""  # hash of the initial weights and after one step (X109)
+    twin_fingerprint: str | None = None  # the same from a second, independent run
+
+    def get(self, name: str) -> ProbeResult | None:
+        """The probe's result when it ran to completion, else None."""
+        for result in self.results:
+            if result.name == name and result.status == "ok":
+                return result
+        return None
+
+    @property
+    def seconds(self) -> float:
+        return sum(result.seconds for result in self.results)
+
+
+@dataclass
+class GpuFacts:
+    """One NVIDIA GPU as NVML reports it."""
+
+    index: int
+    name: str
+    memory_total_mib: float
+    memory_free_mib: float
+    compute_capability: tuple[int, int]
+    utilization_percent: int | None = None
+    other_processes: int = 0  # compute processes already on this GPU
+
+    @property
+    def tensor_cores(self) -> bool:
+        return self.compute_capability >= (7, 0)
+
+
+@dataclass
+class HardwareFacts:
+    """The NVIDIA GPUs visible through NVML (none on a machine without the driver)."""
+
+    gpus: list[GpuFacts] = field(default_factory=list)
+    driver: str | None = None
+    reason: str = ""  # why there are no GPUs, when there are none
+
+
+@dataclass
 class CaptureResult:
     """What the child process reports back: the facts, or why there are none."""
 
@@ -180,6 +241,7 @@ class CaptureResult:
     model: ModelFacts | None = None
     train: TrainFacts | None = None
     data: DataFacts | None = None
+    probes: ProbeFacts | None = None
     error: str | None = None  # "ValueError: ..." for "error"; a sentence for "unusable"
     error_site: Site | None = None
     notes: list[str] = field(default_factory=list)

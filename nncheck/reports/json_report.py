@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from nncheck import __version__
@@ -28,6 +29,8 @@ def render(result: RunResult, context: ReportContext) -> str:
             "failed": result.failed,
         },
         "findings": [finding.to_dict() for finding in result.findings],
+        "probes": {path: dataclasses.asdict(probes) for path, probes in result.probes.items()},
+        "notes": result.notes,
         "skipped": [
             {"code": skip.code, "path": skip.path, "reason": skip.reason} for skip in result.skips
         ],

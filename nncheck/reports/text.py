@@ -13,6 +13,7 @@ from typing import TextIO
 from nncheck.engine import RunResult
 from nncheck.findings import Finding, Severity
 from nncheck.reports import ReportContext
+from nncheck.reports.probe_lines import probe_lines
 
 Segment = tuple[str, str]
 Line = list[Segment]
@@ -31,8 +32,11 @@ def lines(result: RunResult, context: ReportContext) -> list[Line]:
         for finding in group:
             out.extend(_finding_lines(finding))
         out.append([])
+    for path, probes in result.probes.items():
+        out.extend(probe_lines(path, probes))
     if context.verbose and result.skips:
         out.extend(_skip_lines(result))
+    out.extend([(f"note: {note}", "dim")] for note in result.notes)
     out.append(_summary(result))
     return out
 

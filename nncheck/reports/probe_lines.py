@@ -1,0 +1,145 @@
+"""The probes in the terminal report: one line each, with the evidence drawn.
+
+The single-batch loss curve and the learning-rate sweep are one-line sparklines beside
+their numbers, the per-layer gradient norms a compact bar list, so a user sees at a glance
+why a probe fired (or that it did not). The JSON report carries the raw series.
+"""
+
+from __future__ import annotations
+
+import math
+
+from nncheck.facts.live import ProbeFacts, ProbeResult
+
+Segment = tuple[str, str]
+Line = list[Segment]
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+WIDTH = 24
+LABELS = {
+    "loss_at_init": "loss at init",
+    "gradients": "gradients",
+    "dead_units": "dead ReLU",
+    "overfit": "overfit 1 batch",
+    "lr_range": "LR range",
+    "checkpoint": "checkpoint",
+    "memory": "step memory",
+    "mixed_precision": "mixed precision",
+    "throughput": "throughput",
+}
+
+
+def sparkline(values: list[float], width: int = WIDTH, log: bool = True) -> str:
+    """``values`` resampled to ``width`` points and drawn as block characters (log scale
+    for positive series spanning orders of magnitude); non-finite points are "x"."""
+    if not values:
+        return ""
+    step = max(1, math.ceil(len(values) / width))
+    points = [values[i] for i in range(0, len(values), step)]
+    finite = [v for v in points if math.isfinite(v)]
+    if log and finite and min(finite) > 0 and max(finite) / min(finite) > 100:
+        points = [math.log10(v) if math.isfinite(v) and v > 0 else v for v in points]
+        finite = [v for v in points if math.isfinite(v)]
+    if not finite:
+        return "x" * len(points)
+    low, high = min(finite), max(finite)
+    span = (high - low) or 1.0
+    return "".join(
+        BLOCKS[round((v - low) / span * (len(BLOCKS) - 1))] if math.isfinite(v) else "x"
+        for v in points
+    )
+
+
+def _sci(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _describe(result: ProbeResult) -> Line:
+    v = result.values
+    name = result.name
+    if name == "loss_at_init":
+        expected = v["expected"]
+        if expected is None:
+            return [(f"{_num(v['loss'])} (no expected value for this loss)", "")]
+        return [(f"{_num(v['loss'])} (expected {_num(expected)}, {v['loss'] / expected:.1f}x)", "")]
+    if name == "overfit":
+        losses = v["losses"]
+        finite = [x for x in losses if math.isfinite(x)]
+        end = min(finite) if finite else float("nan")
+        accuracy = f", {v['accuracy']:.0%} accuracy" if v.get("accuracy") is not None else ""
+        return [
+            (f"{_num(losses[0])} → {_num(end)} in {v['steps']} steps{accuracy}  ", ""),
+            (sparkline(losses), "cyan"),
+        ]
+    if name == "gradients":
+        layers = v["layers"]
+        if not layers:
+            return [("no trainable weight gets a gradient", "")]
+        relative = [(n, g / (w + 1e-12)) for n, g, w in layers]
+        bars = sparkline([r for _, r in relative], width=len(relative))
+        extra = f", {len(v['disconnected'])} without gradient" if v["disconnected"] else ""
+        extra += f", {v['non_finite']} non-finite" if v["non_finite"] else ""
+        low = min(r for _, r in relative)
+        high = max(r for _, r in relative)
+        names = " ".join(n for n, _ in relative[:6]) + (" …" if len(relative) > 6 else "")
+        return [
+            (f"|g|/|w| {_sci(low)} .. {_sci(high)}{extra}  ", ""),
+            (bars, "cyan"),
+            (f"  {names}", "dim"),
+        ]
+    if name == "dead_units":
+        shown = ", ".join(f"{n} {s:.0%}" for n, s, _ in v["layers"][:5])
+        return [(f"dead share per layer: {shown}", "")]
+    if name == "lr_range":
+        return [
+            (f"suggested {_sci(v['suggested'])}, diverges at {_sci(v['diverged_at'])}  ", ""),
+            (sparkline(v["losses"]), "cyan"),
+        ]
+    if name == "checkpoint":
+        state = "ok" if v["ok"] else f"FAILS: {v['error']}"
+        return [(f"{v['how']}: {state}", "")]
+    if name == "memory":
+        return [(f"~{v['step_bytes'] / 2**20:,.1f} MiB per step (batch {v['batch_size']})", "")]
+    if name == "mixed_precision":
+        base = v.get("as_is")
+        parts = [f"{k} {base / t:.2f}x" for k, t in v.items() if k != "as_is" and base and t]
+        return [(f"step {base * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
+    if name == "throughput":
+        step, batch = v["step_s"], v["batch_size"]
+        text = f"step {step * 1e3:.2f} ms ({batch / step:,.0f} samples/s)"
+        if v.get("pipeline_s"):
+            pipe = v["pipeline_s"]
+            text += f"; pipeline {pipe * 1e3:.2f} ms/batch ({step and pipe / step:.1f}x the step)"
+        else:
+            text += "; data in memory"
+        return [(text, "")]
+    return [(str(v), "")]
+
+
+def probe_lines(path: str, facts: ProbeFacts) -> list[Line]:
+    """The probe section of one target."""
+    head = (
+        f"Probes on {path} ({facts.device}, {facts.backend}, {facts.seconds:.1f} s of "
+        f"{facts.budget:g} s, seed {facts.seed}):"
+    )
+    out: list[Line] = [[(head, "bold")]]
+    for result in facts.results:
+        label = f"  {LABELS.get(result.name, result.name):<16} "
+        if result.status == "ok":
+            out.append([(label, ""), *_describe(result)])
+        else:
+            out.append([(label, ""), (f"{result.status}: {result.reason}", "dim")])
+    if facts.twin_fingerprint is not None:
+        same = facts.fingerprint == facts.twin_fingerprint
+        text = (
+            "identical initial weights in two runs" if same else "two runs built different weights"
+        )
+        out.append([(f"  {'reproducibility':<16} ", ""), (text, "")])
+    out.append([])
+    return out

@@ -1,0 +1,711 @@
+"""X1xx: what the active probes measured on a throw-away clone, and T110 from the GPUs.
+
+These rules judge measurements (:class:`~nncheck.facts.live.ProbeFacts`), not folklore: a
+loss curve, gradient norms, a learning-rate sweep, timings. A probe that did not run to
+completion gives no finding; the report says why it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.live import HardwareFacts, ModelFacts, ProbeFacts, TrainFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+from nncheck.rules._common import at_site, fmt_number
+
+
+def _lr_problem(model: ModelFacts) -> bool:
+    """T101 judges this rate already (its default ranges): X107 must not repeat it."""
+    if model.optimizer not in api.LR_RANGES or model.learning_rate is None:
+        return False
+    family = api.LR_FAMILY_OPTION[api.LR_RANGES[model.optimizer][0]]
+    low = api.LR_RANGE_OPTIONS[f"{family}-min"]
+    high = api.LR_RANGE_OPTIONS[f"{family}-max"]
+    return not low <= model.learning_rate <= high
+
+
+def _sci(value: float) -> str:
+    return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
+    """What the other probes found that stops a model from learning, most specific first."""
+    causes = []
+    gradients = probes.get("gradients")
+    if gradients and gradients.values["non_finite"]:
+        causes.append("non-finite gradients (X103)")
+    if gradients and gradients.values["disconnected"]:
+        causes.append(f"{len(gradients.values['disconnected'])} variables get no gradient (X104)")
+    dead = probes.get("dead_units")
+    if dead and any(share > 0.5 for _, share, _ in dead.values["layers"]):
+        causes.append("most ReLU units are dead (X106)")
+    sweep = probes.get("lr_range")
+    rate = model.learning_rate
+    if sweep and rate:
+        diverged, suggested = sweep.values["diverged_at"], sweep.values["suggested"]
+        if diverged and rate > diverged:
+            causes.append(f"the learning rate {_sci(rate)} is past divergence ({_sci(diverged)})")
+        elif suggested and rate < suggested / 100:
+            causes.append(f"the learning rate {_sci(rate)} is far below {_sci(suggested)}")
+    if gradients and not gradients.values["layers"] and not gradients.values["disconnected"]:
+        causes.append("the model has no trainable weights")
+    return causes
+
+
+@rule(
+    "X101",
+    "cannot-overfit-one-batch",
+    Severity.ERROR,
+    "The model cannot overfit a single batch",
+    tip=2,
+    options={"required-factor": 10.0},
+)
+def cannot_overfit_one_batch(
+    probes: ProbeFacts, model: ModelFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Trains a clone of the model on one batch of 32 training samples (same optimizer
+    settings, capture-time weights) for up to 400 steps, and fires when the loss has not
+    fallen by a factor of 10 and the batch is not classified 100% correctly. The message
+    gives the loss curve's start and end and the most likely causes the other probes found.
+
+    ## Why is this bad?
+    Any working model and optimizer can memorise 32 samples. If it cannot, something is
+    broken (frozen or disconnected layers, a learning rate off by orders of magnitude, a
+    loss that does not match the output, dead units), and a full run would learn nothing.
+
+    ## Example
+    ```python
+    model = keras.Sequential([backbone, head])
+    model.trainable = False  # meant: backbone.trainable = False
+    ```
+
+    ## Use instead
+    ```python
+    backbone.trainable = False
+    ```
+
+    ## Options
+    `required-factor` (10): how far the loss must fall (start / end) for the batch to count
+    as learned.
+
+    ## References
+    Tip 2 of the training tips (overfit a single batch first); Karpathy, "A Recipe for
+    Training Neural Networks" (2019).
+    """
+    result = probes.get("overfit")
+    if result is None or result.values["timed_out"]:
+        return
+    losses = result.values["losses"]
+    if not losses or not all(math.isfinite(v) for v in losses):
+        return  # X103's case
+    start, end = losses[0], min(losses)
+    if start <= 0 or end <= start / options["required-factor"]:
+        return
+    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
+        return
+    causes = likely_causes(model, probes)
+    because = f"; likely: {', '.join(causes)}" if causes else ""
+    yield at_site(
+        train.site,
+        f"a clone trained on one batch of {result.values['batch']} samples for "
+        f"{len(losses)} steps only took the loss from {fmt_number(round(start, 4))} to "
+        f"{fmt_number(round(end, 4))} ({start / max(end, 1e-12):.1f}x; "
+        f"{options['required-factor']:g}x needed){because}",
+        "make the model able to learn one batch first: check which layers are trainable, "
+        "the learning rate, and that the loss matches the output",
+        losses=losses,
+    )
+
+
+@rule(
+    "X102",
+    "loss-at-init-off",
+    Severity.WARNING,
+    "The loss at initialisation is far from its expected value",
+    tip=2,
+    options={"max-ratio": 3.0},
+)
+def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
+    """
+    ## What it does
+    Evaluates the loss of a clone at its initial weights on up to 512 training samples and
+    compares it with the value an untrained model should have: for softmax cross-entropy
+    the cross-entropy between the class prior and softmax(output bias) (ln C for a zero
+    bias), for sigmoid binary cross-entropy the same per unit. Fires when the measured loss
+    is more than 3 times the expected one.
+
+    ## Why is this bad?
+    A much higher loss at step 0 means the initial outputs are confidently wrong: inputs far
+    from unit scale, a too-large initialisation, or a label/loss mismatch. The first
+    epochs are spent undoing it, or training diverges.
+
+    ## Example
+    ```python
+    x = df[["income", "age"]].to_numpy()  # income ~ 50,000
+    ```
+
+    ## Use instead
+    ```python
+    norm = keras.layers.Normalization(); norm.adapt(x)  # first layer
+    ```
+
+    ## Options
+    `max-ratio` (3): measured / expected above which it fires.
+    """
+    result = probes.get("loss_at_init")
+    if result is None or result.values["expected"] is None:
+        return
+    loss, expected = result.values["loss"], result.values["expected"]
+    if not math.isfinite(loss) or expected <= 0 or loss / expected <= options["max-ratio"]:
+        return
+    yield at_site(
+        train.site,
+        f"the loss at initialisation is {fmt_number(round(loss, 3))}, {loss / expected:.1f}x "
+        f"the {fmt_number(round(expected, 3))} an untrained model should have (measured on "
+        f"{result.values['samples']} samples): the initial outputs are confidently wrong",
+        "scale the inputs (a Normalization layer) and keep the default initialisers",
+        loss=loss,
+        expected=expected,
+    )
+
+
+@rule("X103", "non-finite-loss-or-gradients", Severity.ERROR, "NaN or Inf in the first steps")
+def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Fires when the loss at initialisation, the loss during the first steps of the
+    single-batch probe, or the gradients of the first batch contain NaN or Inf (the data
+    itself is D105's).
+
+    ## Why is this bad?
+    One non-finite value in the loss or a gradient turns every weight it reaches into NaN:
+    the run is lost from that step on.
+
+    ## Example
+    ```python
+    outputs = keras.ops.log(dense(x))  # log of values <= 0
+    ```
+
+    ## Use instead
+    Keep the argument of log / sqrt / division positive (`keras.ops.log(x + 1e-7)`), use
+    `from_logits=True` losses instead of hand-written ones, lower an exploding learning rate.
+    """
+    problems = []
+    init = probes.get("loss_at_init")
+    if init and not math.isfinite(init.values["loss"]):
+        problems.append(f"the loss at initialisation is {init.values['loss']}")
+    overfit = probes.get("overfit")
+    if overfit and not problems:
+        bad = [i for i, v in enumerate(overfit.values["losses"]) if not math.isfinite(v)]
+        if bad:
+            problems.append(f"the loss is {overfit.values['losses'][bad[0]]} at step {bad[0] + 1}")
+    gradients = probes.get("gradients")
+    if gradients and gradients.values["non_finite"]:
+        count = gradients.values["non_finite"]
+        problems.append(f"{count} of {gradients.values['variables']} gradients are not finite")
+    if problems:
+        yield at_site(
+            train.site,
+            f"training produces non-finite values on a clone: {'; '.join(problems)}",
+            "find the op that overflows (log/sqrt/division of values <= 0, an exploding learning "
+            "rate); tf.debugging.enable_check_numerics() names it",
+        )
+
+
+@rule("X104", "no-gradient", Severity.WARNING, "Trainable weights that receive no gradient")
+def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Computes the gradient of the loss for one batch with respect to every trainable weight
+    of a clone and lists the weights whose gradient is missing or exactly zero.
+
+    ## Why is this bad?
+    A weight without a gradient never trains: a layer cut off by `stop_gradient`, an output
+    that does not reach the loss, a branch that is built but never used. The parameters cost
+    memory and time and the model is not the one you think you are training.
+
+    ## Example
+    ```python
+    features = keras.ops.stop_gradient(encoder(inputs))  # the encoder never learns
+    ```
+
+    ## Use instead
+    Remove the `stop_gradient` (or set `encoder.trainable = False` if freezing is meant),
+    and connect every trainable layer to the loss.
+    """
+    result = probes.get("gradients")
+    if result is None or not result.values["disconnected"]:
+        return
+    names = result.values["disconnected"]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    yield at_site(
+        train.site,
+        f"{len(names)} of {result.values['variables']} trainable weights get no gradient "
+        f"from the loss: {shown}",
+        "connect them to the loss (remove stop_gradient / unused branches) or freeze them "
+        "with layer.trainable = False",
+        variables=names,
+    )
+
+
+@rule(
+    "X105",
+    "vanishing-or-exploding-gradients",
+    Severity.WARNING,
+    "Gradients vanish or explode across the layers",
+    options={"min-ratio": 1e-4, "max-norm": 1e4},
+)
+def vanishing_or_exploding_gradients(
+    probes: ProbeFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    For each layer of a clone, measures the gradient norm relative to the weight norm on
+    one batch (the size of a step relative to the weights). Fires when the smallest relative
+    gradient is below 1e-4 of the largest (vanishing: the layers far from the loss barely
+    learn) or the total gradient norm exceeds 1e4 (exploding).
+
+    ## Why is this bad?
+    With vanishing gradients the early layers stay at their random initialisation; with
+    exploding ones a step throws the weights away. Either way the run wastes its budget.
+
+    ## Example
+    ```python
+    for _ in range(12):
+        model.add(layers.Dense(32, activation="sigmoid"))
+    ```
+
+    ## Use instead
+    ReLU-family activations with He initialisation, residual connections, normalisation
+    layers (BatchNormalization / LayerNormalization), and `clipnorm=1.0` on the optimizer
+    against explosions.
+
+    ## Options
+    `min-ratio` (1e-4): smallest / largest relative gradient below which it fires.
+    `max-norm` (1e4): the total gradient norm above which it fires.
+    """
+    result = probes.get("gradients")
+    if result is None or len(result.values["layers"]) < 2:
+        return
+    relative = [(name, g / (w + 1e-12), g) for name, g, w in result.values["layers"]]
+    total = math.sqrt(sum(g * g for _, _, g in relative))
+    low = min(relative, key=lambda item: item[1])
+    high = max(relative, key=lambda item: item[1])
+    if high[1] > 0 and low[1] / high[1] < options["min-ratio"]:
+        yield at_site(
+            train.site,
+            f"gradients vanish: layer '{low[0]}' gets a relative gradient of {_sci(low[1])}, "
+            f"{_sci(low[1] / high[1])} of layer '{high[0]}' ({_sci(high[1])}): the layers "
+            "far from the loss barely learn",
+            "ReLU-family activations with he_normal initialisation, residual connections or "
+            "normalisation layers",
+            layers=result.values["layers"],
+        )
+    elif total > options["max-norm"]:
+        yield at_site(
+            train.site,
+            f"gradients explode: the total gradient norm on one batch is {_sci(total)} "
+            f"(largest in layer '{max(relative, key=lambda item: item[2])[0]}')",
+            "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
+            layers=result.values["layers"],
+        )
+
+
+@rule(
+    "X106",
+    "dead-relu-units",
+    Severity.WARNING,
+    "Most units of a ReLU layer never activate",
+    options={"max-dead-share": 0.5},
+)
+def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
+    """
+    ## What it does
+    Runs up to 256 training samples through a clone and counts, per ReLU layer, the units
+    (channels) that output zero for every sample. Fires when more than half of a layer's
+    units are dead.
+
+    ## Why is this bad?
+    A dead ReLU unit has zero gradient for every sample: it never recovers, and the layer
+    is effectively narrower than configured. Usual causes: large negative biases, unscaled
+    inputs, or a learning rate that knocked the units out.
+
+    ## Example
+    ```python
+    layers.Dense(64, activation="relu", bias_initializer=keras.initializers.Constant(-5))
+    ```
+
+    ## Use instead
+    Zero bias initialisation, scaled inputs, or LeakyReLU / GELU.
+
+    ## Options
+    `max-dead-share` (0.5): the share of dead units in a layer above which it fires.
+    """
+    result = probes.get("dead_units")
+    if result is None:
+        return
+    dead = [(n, s, u) for n, s, u in result.values["layers"] if s > options["max-dead-share"]]
+    if not dead:
+        return
+    shown = ", ".join(f"'{n}' {s:.0%} of {u}" for n, s, u in dead[:4])
+    yield at_site(
+        train.site,
+        f"dead ReLU units on {result.values['samples']} samples: {shown}; they output 0 for "
+        "every sample and get no gradient",
+        "zero bias initialisation and scaled inputs, or activation='leaky_relu' / 'gelu'",
+        layers=result.values["layers"],
+    )
+
+
+@rule(
+    "X107",
+    "learning-rate-off-measured",
+    Severity.WARNING,
+    "The learning rate is past divergence or far below the useful range (measured)",
+    tip=7,
+    options={"too-low-factor": 100.0},
+)
+def learning_rate_off_measured(
+    probes: ProbeFacts, model: ModelFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Runs a learning-rate range test on a clone: an exponential sweep from 1e-7 to 10, one
+    step per rate on successive batches, stopping when the loss diverges. The suggested rate
+    is a tenth of the rate at the lowest (smoothed) loss. Fires when the configured initial
+    rate is past the divergence point, or more than 100x below the suggested rate. Rates
+    T101 already flags are left to it.
+
+    ## Why is this bad?
+    Past divergence the loss explodes within steps; far below the useful range the budget
+    is spent crawling. The sweep measures your model on your data, where T101 only knows
+    the optimizer family.
+
+    ## Example
+    ```python
+    keras.optimizers.Adam(learning_rate=2e-6)  # in Adam's range, useless for this model
+    ```
+
+    ## Use instead
+    The suggested rate in the message (then tune around it).
+
+    ## Options
+    `too-low-factor` (100): how far below the suggested rate the configured one may be.
+
+    ## References
+    Smith, "Cyclical Learning Rates for Training Neural Networks" (2017).
+    """
+    result = probes.get("lr_range")
+    rate = model.learning_rate
+    if result is None or rate is None or _lr_problem(model):
+        return
+    diverged, suggested = result.values["diverged_at"], result.values["suggested"]
+    if diverged is not None and rate > diverged:
+        message = (
+            f"the learning rate {_sci(rate)} is past the point where the loss diverges on "
+            f"this model ({_sci(diverged)}, measured by a range test on a clone)"
+        )
+    elif suggested is not None and rate < suggested / options["too-low-factor"]:
+        message = (
+            f"the learning rate {_sci(rate)} is {suggested / rate:.0f}x below the "
+            f"{_sci(suggested)} a range test on a clone suggests: training would crawl"
+        )
+    else:
+        return
+    fix = f"learning_rate={_sci(suggested)}" if suggested else "a lower learning rate"
+    yield at_site(
+        train.site,
+        message,
+        fix,
+        rates=result.values["rates"],
+        losses=result.values["losses"],
+    )
+
+
+@rule(
+    "X108",
+    "input-bound-pipeline",
+    Severity.WARNING,
+    "The input pipeline is slower than the training step",
+    tip=16,
+    options={"max-ratio": 1.0},
+)
+def input_bound_pipeline(
+    probes: ProbeFacts, train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Times the real training step of a clone on an in-memory batch and the time to draw one
+    batch from your input pipeline (tf.data, a generator or a PyDataset; arrays are in
+    memory already), and fires when a batch takes longer to produce than a step takes to
+    train on it. Measured on the CPU the step is slower than on a GPU, so a pipeline that
+    is too slow here is too slow there.
+
+    ## Why is this bad?
+    The accelerator waits for data: the run takes as long as the pipeline, whatever the
+    GPU, and the GPU hours are paid for idle time.
+
+    ## Example
+    ```python
+    def batches():
+        while True:
+            yield load_and_augment(next_files())  # Python, one batch at a time
+    ```
+
+    ## Use instead
+    ```python
+    ds = (tf.data.Dataset.from_tensor_slices(files)
+          .map(load_and_augment, num_parallel_calls=tf.data.AUTOTUNE)
+          .batch(64).prefetch(tf.data.AUTOTUNE))
+    ```
+
+    ## Options
+    `max-ratio` (1.0): batch time / step time above which it fires.
+    """
+    result = probes.get("throughput")
+    if result is None or not result.values.get("pipeline_s"):
+        return
+    step, pipeline = result.values["step_s"], result.values["pipeline_s"]
+    ratio = pipeline / step if step else math.inf
+    if ratio <= options["max-ratio"]:
+        return
+    batch = result.values["batch_size"]
+    habit = {
+        "generator": "a Python generator produces each batch in the training loop's thread",
+        "py_dataset": "the PyDataset's __getitem__ runs per batch (workers=1 by default)",
+        "dataset": "the tf.data pipeline does not keep up (parallel map, cache, prefetch)",
+    }.get(result.values["source"], "")
+    yield at_site(
+        train.site,
+        f"input-bound: drawing one batch of {batch} takes {pipeline * 1e3:.1f} ms "
+        f"but the training step takes {step * 1e3:.1f} ms ({ratio:.1f}x; "
+        f"{batch / pipeline:,.0f} vs {batch / step:,.0f} samples/s)"
+        + (f": {habit}" if habit else ""),
+        "tf.data with .map(..., num_parallel_calls=tf.data.AUTOTUNE), .cache() and "
+        ".prefetch(tf.data.AUTOTUNE), or a PyDataset with workers > 1",
+        step_s=step,
+        pipeline_s=pipeline,
+    )
+
+
+@rule(
+    "X109",
+    "not-reproducible",
+    Severity.WARNING,
+    "Two runs of the script build different initial weights despite seeding",
+    tip=3,
+)
+def not_reproducible(
+    probes: ProbeFacts, train: TrainFacts, source: SourceFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Runs the script twice up to its first training step (the second run at the same time
+    as the first, in its own process) and compares a digest of the weights each built.
+    Fires when the script seeds its random generators (T109 is silent) and the weights
+    still differ: the seeding comes too late or misses a generator.
+
+    ## Why is this bad?
+    Without repeatable runs a change cannot be told apart from noise, and a good result
+    cannot be reproduced.
+
+    ## Example
+    ```python
+    model = build_model()
+    keras.utils.set_random_seed(42)  # after the weights were drawn
+    ```
+
+    ## Use instead
+    ```python
+    keras.utils.set_random_seed(42)  # first, before any layer is built
+    model = build_model()
+    ```
+    """
+    if probes.twin_fingerprint is None or probes.fingerprint == probes.twin_fingerprint:
+        return
+    if not source.seeded or not source.training_calls:
+        return  # no seeding at all: T109 says so
+    yield at_site(
+        train.site,
+        "two runs of this script built different initial weights (weight digests "
+        f"{probes.fingerprint} and {probes.twin_fingerprint}) although it seeds: the seed is "
+        "set too late or a random generator is not covered",
+        "call keras.utils.set_random_seed(SEED) at the top, before any layer is built",
+    )
+
+
+@rule(
+    "X110",
+    "checkpoint-round-trip-fails",
+    Severity.ERROR,
+    "The model cannot be saved and loaded back the way the script checkpoints it",
+)
+def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Saves a clone the way the script's ModelCheckpoint would (`.keras`, `.h5` or
+    `.weights.h5`; `.keras` when there is none), loads it back in the same process, and
+    compares the predictions on a few samples.
+
+    ## Why is this bad?
+    A custom layer without `get_config`, or one Keras cannot find when loading, fails after
+    hours of training, when the best checkpoint is needed, not now.
+
+    ## Example
+    ```python
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor):  # no get_config, not registered
+    ```
+
+    ## Use instead
+    ```python
+    @keras.saving.register_keras_serializable()
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor, **kwargs): ...
+        def get_config(self): return {**super().get_config(), "factor": self.factor}
+    ```
+    """
+    result = probes.get("checkpoint")
+    if result is None or result.values["ok"]:
+        return
+    yield at_site(
+        train.site,
+        f"a checkpoint of this model does not round-trip ({result.values['how']}): "
+        f"{result.values['error']}",
+        "register custom layers with @keras.saving.register_keras_serializable() and give "
+        "them get_config() returning every constructor argument",
+    )
+
+
+@rule(
+    "X111",
+    "tensor-core-speedup-measured",
+    Severity.INFO,
+    "Measured speed-up of mixed precision and aligned widths on this GPU",
+    tip=15,
+    options={"min-speedup": 1.1},
+)
+def tensor_core_speedup_measured(
+    probes: ProbeFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    On a GPU with Tensor Cores, times the training step of a clone as configured, with the
+    `mixed_float16` policy, and with hidden widths padded to multiples of 8, and reports the
+    changes that make the step at least 1.1x faster. Skipped on the CPU.
+
+    ## Why is this bad?
+    Tensor Cores run float16/bfloat16 matrix products several times faster than float32,
+    and want dimensions that are multiples of 8; M301-M307 advise it, this measures it.
+
+    ## Use instead
+    `keras.mixed_precision.set_global_policy("mixed_float16")` before building the model,
+    and the widths the M3xx rules propose.
+
+    ## Options
+    `min-speedup` (1.1): the smallest speed-up reported.
+    """
+    result = probes.get("mixed_precision")
+    if result is None or not result.values.get("as_is"):
+        return
+    base = result.values["as_is"]
+    gains = [
+        (name, base / result.values[name])
+        for name in ("mixed_float16", "aligned")
+        if result.values.get(name) and base / result.values[name] >= options["min-speedup"]
+    ]
+    if gains:
+        shown = ", ".join(f"{name.replace('_', ' ')} {gain:.2f}x" for name, gain in gains)
+        yield at_site(
+            train.site,
+            f"measured on {probes.device}: the training step is faster with {shown} "
+            f"({base * 1e3:.1f} ms as configured)",
+            "keras.mixed_precision.set_global_policy('mixed_float16') before building; widths "
+            "in multiples of 8",
+            speedups=dict(gains),
+        )
+
+
+@rule(
+    "X112",
+    "batch-exceeds-gpu-memory",
+    Severity.ERROR,
+    "One training step needs more memory than the GPU has free",
+)
+def batch_exceeds_gpu_memory(
+    probes: ProbeFacts, hardware: HardwareFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Estimates the memory of one training step from the model: the weights, their gradients
+    and optimizer slots, plus every layer's activations for the batch (kept for the backward
+    pass), and compares it with the free memory NVML reports on the first GPU.
+
+    ## Why is this bad?
+    The run stops with an out-of-memory error at its first step, or, with memory growth,
+    after the first larger batch, once the data and the budget are committed.
+
+    ## Use instead
+    A smaller batch (with a proportionally smaller learning rate), mixed precision (halves
+    activations), or gradient checkpointing.
+    """
+    result = probes.get("memory")
+    if result is None or not hardware.gpus:
+        return
+    gpu = hardware.gpus[0]
+    need_mib = result.values["step_bytes"] / 2**20
+    if need_mib <= gpu.memory_free_mib:
+        return
+    yield at_site(
+        train.site,
+        f"one training step with batch size {result.values['batch_size']} needs about "
+        f"{need_mib:,.0f} MiB, and {gpu.name} has {gpu.memory_free_mib:,.0f} MiB free "
+        f"of {gpu.memory_total_mib:,.0f}",
+        "a smaller batch_size, mixed precision, or a GPU with more free memory",
+        need_mib=need_mib,
+    )
+
+
+@rule(
+    "T110",
+    "gpus-without-strategy",
+    Severity.WARNING,
+    "Several GPUs visible and no distribution strategy",
+    tip=18,
+)
+def gpus_without_strategy(hardware: HardwareFacts, train: TrainFacts) -> Iterator[Violation]:
+    """
+    ## What it does
+    Fires when NVML reports more than one GPU and training runs without a tf.distribute
+    strategy (or the backend's equivalent).
+
+    ## Why is this bad?
+    Keras trains on one GPU by default: the others idle while the run takes N times longer
+    than it could.
+
+    ## Use instead
+    ```python
+    strategy = tf.distribute.MirroredStrategy()
+    with strategy.scope():
+        model = build_model()
+    ```
+    or restrict the run to one GPU with CUDA_VISIBLE_DEVICES.
+    """
+    if len(hardware.gpus) < 2 or train.strategy is not None:
+        return
+    busy = sum(1 for gpu in hardware.gpus if gpu.other_processes)
+    note = f" ({busy} already used by other processes)" if busy else ""
+    yield at_site(
+        train.site,
+        f"{len(hardware.gpus)} GPUs are visible{note} and training uses no distribution "
+        "strategy: Keras trains on one of them",
+        "create the model under tf.distribute.MirroredStrategy().scope(), or set "
+        "CUDA_VISIBLE_DEVICES to one GPU",
+        gpus=len(hardware.gpus),
+    )
