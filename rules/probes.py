@@ -32,6 +32,49 @@ def _sci(value: float) -> str:
     return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
 
 
+def _vanishing(layers: list[list], min_ratio: float) -> tuple[str, float, str, float] | None:
+    """(weakest early layer, its relative gradient, strongest late layer, its) when the
+    layers nearest the input get less than ``min_ratio`` of the relative gradient of the
+    layers nearest the loss (medians of the first and last thirds, in model order);
+    relative = gradient norm / weight norm of the layer's weight matrices."""
+    relative = [(name, g / (w + 1e-12)) for name, g, w in layers]
+    if len(relative) < 3:
+        return None
+    third = max(1, len(relative) // 3)
+    early, late = relative[:third], relative[-third:]
+    early_median = sorted(r for _, r in early)[len(early) // 2]
+    late_median = sorted(r for _, r in late)[len(late) // 2]
+    if late_median > 0 and early_median / late_median < min_ratio:
+        low = min(early, key=lambda item: item[1])
+        high = max(late, key=lambda item: item[1])
+        return low[0], low[1], high[0], high[1]
+    return None
+
+
+def _stalled(losses: list[float]) -> bool:
+    """The last quarter of the curve improved the loss by less than 10%."""
+    quarter = max(1, len(losses) // 4)
+    before, after = min(losses[:-quarter] or losses[:1]), min(losses[-quarter:])
+    return after > before * 0.9
+
+
+def _overfit_succeeded(probes: ProbeFacts) -> bool:
+    """The configured learning rate learned one batch: it is not uselessly low."""
+    result = probes.get("overfit")
+    if result is None:
+        return False
+    losses = [v for v in result.values["losses"] if math.isfinite(v)]
+    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
+        return True
+    return bool(losses) and losses[0] > 0 and min(losses) <= losses[0] / 10
+
+
+def _broken_numerics(probes: ProbeFacts) -> bool:
+    """Non-finite gradients (X103): other gradient and activation measures mean nothing."""
+    gradients = probes.get("gradients")
+    return bool(gradients and gradients.values["non_finite"])
+
+
 def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
     """What the other probes found that stops a model from learning, most specific first."""
     causes = []
@@ -51,7 +94,9 @@ def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
             causes.append(f"the learning rate {_sci(rate)} is past divergence ({_sci(diverged)})")
         elif suggested and rate < suggested / 100:
             causes.append(f"the learning rate {_sci(rate)} is far below {_sci(suggested)}")
-    if gradients and not gradients.values["layers"] and not gradients.values["disconnected"]:
+    if gradients and _vanishing(gradients.values["layers"], 1e-4):
+        causes.append("the gradients vanish (X105)")
+    if gradients and not gradients.values["variables"]:
         causes.append("the model has no trainable weights")
     return causes
 
@@ -69,10 +114,12 @@ def cannot_overfit_one_batch(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Trains a clone of the model on one batch of 32 training samples (same optimizer
-    settings, capture-time weights) for up to 400 steps, and fires when the loss has not
-    fallen by a factor of 10 and the batch is not classified 100% correctly. The message
-    gives the loss curve's start and end and the most likely causes the other probes found.
+    Trains a clone of the model on one batch of 32 training samples (with every class in
+    it; same optimizer settings, capture-time weights) for up to 400 steps, and fires when
+    the loss has not fallen by a factor of 10, the batch is not classified 100% correctly,
+    and the loss has stalled (the last quarter of the steps improved it by less than 10%).
+    A loss still falling at the step cap is slow, not broken: no finding. The message gives
+    the loss curve's start and end and the most likely causes the other probes found.
 
     ## Why is this bad?
     Any working model and optimizer can memorise 32 samples. If it cannot, something is
@@ -102,12 +149,14 @@ def cannot_overfit_one_batch(
     if result is None or result.values["timed_out"]:
         return
     losses = result.values["losses"]
-    if not losses or not all(math.isfinite(v) for v in losses):
+    if not losses or not all(math.isfinite(v) for v in losses) or _broken_numerics(probes):
         return  # X103's case
     start, end = losses[0], min(losses)
     if start <= 0 or end <= start / options["required-factor"]:
         return
     if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
+        return
+    if not _stalled(losses):
         return
     causes = likely_causes(model, probes)
     because = f"; likely: {', '.join(causes)}" if causes else ""
@@ -240,9 +289,15 @@ def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
     and connect every trainable layer to the loss.
     """
     result = probes.get("gradients")
-    if result is None or not result.values["disconnected"]:
+    if result is None:
         return
-    names = result.values["disconnected"]
+    names = list(result.values["disconnected"])
+    dead = probes.get("dead_units")
+    all_dead = dead is not None and any(share == 1.0 for _, share, _ in dead.values["layers"])
+    if probes.backend != "tensorflow" and not all_dead:  # they report zeros, not None
+        names += result.values.get("zero", [])
+    if not names:
+        return
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     yield at_site(
         train.site,
@@ -266,10 +321,11 @@ def vanishing_or_exploding_gradients(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    For each layer of a clone, measures the gradient norm relative to the weight norm on
-    one batch (the size of a step relative to the weights). Fires when the smallest relative
-    gradient is below 1e-4 of the largest (vanishing: the layers far from the loss barely
-    learn) or the total gradient norm exceeds 1e4 (exploding).
+    For each layer of a clone, measures the gradient norm of its weight matrices relative to
+    their norm on one batch (the size of a step relative to the weights). Fires when the
+    layers nearest the input (the first third, median) get less than 1e-4 of the relative
+    gradient of the layers nearest the loss (the last third): vanishing, the early layers
+    barely learn; or when the total gradient norm exceeds 1e4: exploding.
 
     ## Why is this bad?
     With vanishing gradients the early layers stay at their random initialisation; with
@@ -287,22 +343,21 @@ def vanishing_or_exploding_gradients(
     against explosions.
 
     ## Options
-    `min-ratio` (1e-4): smallest / largest relative gradient below which it fires.
+    `min-ratio` (1e-4): early / late relative gradient below which it fires.
     `max-norm` (1e4): the total gradient norm above which it fires.
     """
     result = probes.get("gradients")
-    if result is None or len(result.values["layers"]) < 2:
+    if result is None or len(result.values["layers"]) < 2 or _broken_numerics(probes):
         return
-    relative = [(name, g / (w + 1e-12), g) for name, g, w in result.values["layers"]]
-    total = math.sqrt(sum(g * g for _, _, g in relative))
-    low = min(relative, key=lambda item: item[1])
-    high = max(relative, key=lambda item: item[1])
-    if high[1] > 0 and low[1] / high[1] < options["min-ratio"]:
+    total = math.sqrt(sum(g * g for _, g, _ in result.values["layers"]))
+    vanishing = _vanishing(result.values["layers"], options["min-ratio"])
+    if vanishing:
+        low_name, low, high_name, high = vanishing
         yield at_site(
             train.site,
-            f"gradients vanish: layer '{low[0]}' gets a relative gradient of {_sci(low[1])}, "
-            f"{_sci(low[1] / high[1])} of layer '{high[0]}' ({_sci(high[1])}): the layers "
-            "far from the loss barely learn",
+            f"gradients vanish: layer '{low_name}' gets a relative gradient of {_sci(low)}, "
+            f"{_sci(low / high)} of layer '{high_name}' ({_sci(high)}): the layers far from "
+            "the loss barely learn",
             "ReLU-family activations with he_normal initialisation, residual connections or "
             "normalisation layers",
             layers=result.values["layers"],
@@ -311,7 +366,7 @@ def vanishing_or_exploding_gradients(
         yield at_site(
             train.site,
             f"gradients explode: the total gradient norm on one batch is {_sci(total)} "
-            f"(largest in layer '{max(relative, key=lambda item: item[2])[0]}')",
+            f"(largest in layer '{max(result.values['layers'], key=lambda item: item[1])[0]}')",
             "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
             layers=result.values["layers"],
         )
@@ -348,7 +403,7 @@ def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Ite
     `max-dead-share` (0.5): the share of dead units in a layer above which it fires.
     """
     result = probes.get("dead_units")
-    if result is None:
+    if result is None or _broken_numerics(probes):
         return
     dead = [(n, s, u) for n, s, u in result.values["layers"] if s > options["max-dead-share"]]
     if not dead:
@@ -379,8 +434,10 @@ def learning_rate_off_measured(
     Runs a learning-rate range test on a clone: an exponential sweep from 1e-7 to 10, one
     step per rate on successive batches, stopping when the loss diverges. The suggested rate
     is a tenth of the rate at the lowest (smoothed) loss. Fires when the configured initial
-    rate is past the divergence point, or more than 100x below the suggested rate. Rates
-    T101 already flags are left to it.
+    rate is past the divergence point, or more than 100x below the suggested rate while the
+    single-batch probe (run at the configured rate) could not learn its batch: a short
+    sweep overestimates the useful rate, so a rate that demonstrably learns is left alone.
+    Rates T101 already flags are left to it.
 
     ## Why is this bad?
     Past divergence the loss explodes within steps; far below the useful range the budget
@@ -411,7 +468,11 @@ def learning_rate_off_measured(
             f"the learning rate {_sci(rate)} is past the point where the loss diverges on "
             f"this model ({_sci(diverged)}, measured by a range test on a clone)"
         )
-    elif suggested is not None and rate < suggested / options["too-low-factor"]:
+    elif (
+        suggested is not None
+        and rate < suggested / options["too-low-factor"]
+        and not _overfit_succeeded(probes)
+    ):
         message = (
             f"the learning rate {_sci(rate)} is {suggested / rate:.0f}x below the "
             f"{_sci(suggested)} a range test on a clone suggests: training would crawl"
@@ -471,11 +532,13 @@ def input_bound_pipeline(
     result = probes.get("throughput")
     if result is None or not result.values.get("pipeline_s"):
         return
-    step, pipeline = result.values["step_s"], result.values["pipeline_s"]
+    pipeline = result.values["pipeline_s"]
+    batch = result.values.get("pipeline_batch_size") or result.values["batch_size"]
+    # the step was timed on batch_size samples: scale it to the pipeline's batch
+    step = result.values["step_s"] * batch / result.values["batch_size"]
     ratio = pipeline / step if step else math.inf
     if ratio <= options["max-ratio"]:
         return
-    batch = result.values["batch_size"]
     habit = {
         "generator": "a Python generator produces each batch in the training loop's thread",
         "py_dataset": "the PyDataset's __getitem__ runs per batch (workers=1 by default)",
@@ -484,7 +547,7 @@ def input_bound_pipeline(
     yield at_site(
         train.site,
         f"input-bound: drawing one batch of {batch} takes {pipeline * 1e3:.1f} ms "
-        f"but the training step takes {step * 1e3:.1f} ms ({ratio:.1f}x; "
+        f"but training on it takes {step * 1e3:.1f} ms ({ratio:.1f}x; "
         f"{batch / pipeline:,.0f} vs {batch / step:,.0f} samples/s)"
         + (f": {habit}" if habit else ""),
         "tf.data with .map(..., num_parallel_calls=tf.data.AUTOTUNE), .cache() and "
@@ -529,7 +592,7 @@ def not_reproducible(
     """
     if probes.twin_fingerprint is None or probes.fingerprint == probes.twin_fingerprint:
         return
-    if not source.seeded or not source.training_calls:
+    if not source.seeded:
         return  # no seeding at all: T109 says so
     yield at_site(
         train.site,

@@ -33,6 +33,13 @@ OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's 
 LR_SWEEP = (1e-7, 10.0)
 LR_SWEEP_STEPS = 80
 THROUGHPUT_STEPS = 20
+MATRIX_WEIGHTS = {
+    "kernel",
+    "depthwise_kernel",
+    "pointwise_kernel",
+    "embeddings",
+    "recurrent_kernel",
+}
 PIPELINE_BATCHES = 20
 # Share of the remaining budget each probe may use, in the order they run.
 SHARES = {
@@ -154,7 +161,8 @@ class Probes:
         try:
             copy = keras.models.clone_model(self.model)
         except Exception as error:
-            raise Skip(f"the model cannot be cloned ({type(error).__name__})") from None
+            text = " ".join(str(error).split())[:120]
+            raise Skip(f"the model cannot be cloned ({type(error).__name__}: {text})") from None
         copy.set_weights(self.model.get_weights())
         for layer in _flat_layers(copy):  # Normalization derives its mean from the weights
             finalize = getattr(layer, "finalize_state", None)
@@ -213,15 +221,20 @@ class Probes:
         copy = self.clone()
         grads = loss_gradients(copy, x, y)
         layers: dict[str, list[float]] = {}
-        disconnected, non_finite = [], 0
+        disconnected, zero, non_finite = [], [], 0
         for variable, grad in zip(copy.trainable_variables, grads, strict=True):
             owner = variable.path.split("/")[-2] if "/" in variable.path else variable.path
-            if grad is None or not np.any(grad):
+            if grad is None:
                 disconnected.append(variable.path)
+                continue
+            if not np.any(grad):
+                zero.append(variable.path)
                 continue
             if not np.all(np.isfinite(grad)):
                 non_finite += 1
                 continue
+            if variable.path.rsplit("/", 1)[-1] not in MATRIX_WEIGHTS:
+                continue  # biases and normalisation scales: no depth signal, much noise
             weight = float(np.linalg.norm(np.asarray(variable)))
             norms = layers.setdefault(owner, [0.0, 0.0])
             norms[0] = math.hypot(norms[0], float(np.linalg.norm(grad)))
@@ -229,6 +242,7 @@ class Probes:
         return {
             "layers": [[name, g, w] for name, (g, w) in layers.items()],
             "disconnected": disconnected,
+            "zero": zero,  # no dependence on JAX / torch, or dead units on any backend
             "non_finite": non_finite,
             "variables": len(grads),
         }
@@ -326,19 +340,20 @@ class Probes:
         if weights_only:
             suffix = ".weights.h5"
         x, _ = self._first_batch(8)
-        copy = self.clone()
-        before = np.asarray(copy.predict_on_batch(x))
+        # The user's model itself is saved (its weights are only read) so that a model
+        # whose layers cannot even be rebuilt from their config is caught too.
+        before = np.asarray(self.model.predict_on_batch(x))
         how = "save_weights / load_weights" if weights_only else f"save / load_model ({suffix})"
         with tempfile.TemporaryDirectory(prefix="nncheck-ckpt-") as tmp:
             path = Path(tmp) / f"checkpoint{suffix}"
             try:
                 if weights_only:
-                    copy.save_weights(path)
-                    restored = self.clone()
+                    self.model.save_weights(path)
+                    restored = keras.models.clone_model(self.model)
                     restored.load_weights(path)
                 else:
-                    copy.save(path)
-                    restored = keras.saving.load_model(path)
+                    self.model.save(path)
+                    restored = _load_like_a_fresh_process(path)
                 after = np.asarray(restored.predict_on_batch(x))
             except Exception as error:
                 message = " ".join(str(error).split())[:300]
@@ -390,7 +405,8 @@ class Probes:
         if batches is None:
             result["pipeline_s"] = None
             return result
-        result["pipeline_s"] = _time_batches(batches, PIPELINE_BATCHES, deadline)
+        result["pipeline_s"], size = _time_batches(batches, PIPELINE_BATCHES, deadline)
+        result["pipeline_batch_size"] = size
         return result
 
 
@@ -510,6 +526,21 @@ def _with_policy(layer: Any) -> Any:
 # -- small utilities --------------------------------------------------------------------------
 
 
+def _load_like_a_fresh_process(path: Path) -> Any:
+    """Load ``path`` with the script's own namespace out of reach, as the process that
+    resumes or serves the checkpoint would: its classes must be registered (or importable)."""
+    import sys
+    import types
+
+    script = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        return keras.saving.load_model(path)
+    finally:
+        if script is not None:
+            sys.modules["__main__"] = script
+
+
 def _time_steps(step: Callable[[], Any], count: int, deadline: Deadline) -> float:
     """Median seconds of one call after two warm-up calls (compilation, caches)."""
     for _ in range(2):
@@ -525,9 +556,14 @@ def _time_steps(step: Callable[[], Any], count: int, deadline: Deadline) -> floa
     return float(np.median(times))
 
 
-def _time_batches(batches: Iterator[Any], count: int, deadline: Deadline) -> float:
-    """Median seconds to draw one batch from the pipeline, after one warm-up batch."""
-    next(batches, None)
+def _time_batches(batches: Iterator[Any], count: int, deadline: Deadline) -> tuple[float, int]:
+    """Median seconds to draw one batch from the pipeline (after one warm-up batch), and
+    the size of the batches it yields."""
+    first = next(batches, None)
+    size = 0
+    if first is not None:
+        inputs = first[0] if isinstance(first, tuple | list) else first
+        size = _length(inputs) if not isinstance(inputs, dict) or inputs else 0
     times = []
     for _ in range(count):
         begin = time.perf_counter()
@@ -538,7 +574,7 @@ def _time_batches(batches: Iterator[Any], count: int, deadline: Deadline) -> flo
             break
     if not times:
         raise Skip("the input pipeline ran out of batches")
-    return float(np.median(times))
+    return float(np.median(times)), size
 
 
 def _pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:

@@ -1,0 +1,379 @@
+"""The probe rules on hand-built measurements, the NVML facts on a fake NVML, and the pure
+helpers of the probes (expected loss, LR sweep summary, sparklines)."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+from test_live_rules import NO_SOURCE, binary_model, fit, judge
+
+from nncheck.facts import hardware
+from nncheck.facts.live import (
+    GpuFacts,
+    HardwareFacts,
+    LossFacts,
+    ModelFacts,
+    OutputFacts,
+    ProbeFacts,
+    ProbeResult,
+    TrainFacts,
+)
+from nncheck.reports.probe_lines import probe_lines, sparkline
+
+np = pytest.importorskip("numpy")
+
+
+def probes(*results: ProbeResult, **kwargs: object) -> ProbeFacts:
+    return ProbeFacts(results=list(results), **kwargs)
+
+
+def overfit(losses: list[float], accuracy: float | None = None, classes: int = 2) -> ProbeResult:
+    return ProbeResult(
+        "overfit",
+        values={
+            "losses": losses,
+            "steps": len(losses),
+            "accuracy": accuracy,
+            "classes": classes,
+            "batch": 32,
+            "timed_out": False,
+            "share": 10.0,
+        },
+    )
+
+
+def gradients(layers: list, disconnected=(), zero=(), non_finite: int = 0) -> ProbeResult:
+    return ProbeResult(
+        "gradients",
+        values={
+            "layers": layers,
+            "disconnected": list(disconnected),
+            "zero": list(zero),
+            "non_finite": non_finite,
+            "variables": 2 * max(len(layers), 1),
+        },
+    )
+
+
+# -- X101 ----------------------------------------------------------------------------------
+
+
+def test_x101_fires_on_a_stalled_curve_and_names_the_causes() -> None:
+    found = judge(
+        "X101",
+        probes=probes(
+            overfit([0.69] * 400), gradients([["d", 1.0, 1.0]], disconnected=["e/kernel"])
+        ),
+        model=binary_model(),
+        train=fit(),
+    )
+    assert len(found) == 1
+    assert "from 0.69 to 0.69 (1.0x; 10x needed)" in found[0].message
+    assert "1 variables get no gradient (X104)" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("curve", "accuracy", "classes"),
+    [
+        ([1.0] + [0.05] * 10, None, 2),  # fell 20x
+        ([0.69] * 40, 1.0, 2),  # learned the batch
+        ([0.9 - i * 0.001 for i in range(400)], None, 2),  # still falling: slow, not broken
+        ([0.69, math.nan], None, 2),  # X103's case
+    ],
+)
+def test_x101_quiet_when_the_batch_is_learned_or_still_learning(curve, accuracy, classes) -> None:
+    assert not judge(
+        "X101", probes=probes(overfit(curve, accuracy, classes)), model=binary_model(), train=fit()
+    )
+
+
+def test_x101_a_one_class_batch_at_100_percent_proves_nothing() -> None:
+    found = judge(
+        "X101", probes=probes(overfit([0.69] * 400, 1.0, 1)), model=binary_model(), train=fit()
+    )
+    assert found
+
+
+# -- X102, X103, X104, X105, X106 --------------------------------------------------------------
+
+
+def test_x102_ratio_of_measured_to_expected() -> None:
+    def loss(value: float) -> ProbeFacts:
+        return probes(
+            ProbeResult("loss_at_init", values={"loss": value, "expected": 0.693, "samples": 512})
+        )
+
+    assert "239.0x the 0.693" in judge("X102", probes=loss(165.6), train=fit())[0].message
+    assert not judge("X102", probes=loss(2.0), train=fit())
+    assert judge("X102", {"max-ratio": 2.0}, probes=loss(2.0), train=fit())
+
+
+def test_x103_non_finite_gradients_or_losses() -> None:
+    assert judge("X103", probes=probes(gradients([], non_finite=6)), train=fit())
+    assert judge("X103", probes=probes(overfit([0.7, 0.5, math.inf])), train=fit())
+    assert not judge(
+        "X103", probes=probes(overfit([0.7, 0.5]), gradients([["d", 1, 1]])), train=fit()
+    )
+
+
+def test_x104_none_gradients_and_backend_zeros() -> None:
+    tf_probes = probes(gradients([["d", 1, 1]], disconnected=["a/kernel"]))
+    assert "a/kernel" in judge("X104", probes=tf_probes, train=fit())[0].message
+    zeros = gradients([["d", 1, 1]], zero=["a/kernel"])
+    assert not judge("X104", probes=probes(zeros), train=fit())  # TF: zeros are dead units
+    assert judge("X104", probes=probes(zeros, backend="jax"), train=fit())
+
+
+def test_x105_vanishing_compares_the_first_third_with_the_last() -> None:
+    deep = [[f"d{i}", 10.0 ** -(12 - i), 1.0] for i in range(12)]
+    found = judge("X105", probes=probes(gradients(deep)), train=fit())
+    assert "gradients vanish: layer 'd0'" in found[0].message
+    # a large first-layer gradient (ResNet's stem) is not vanishing
+    stem = [["conv1", 700.0, 1.0]] + [[f"c{i}", 0.01, 1.0] for i in range(9)]
+    assert not judge("X105", probes=probes(gradients(stem)), train=fit())
+    exploding = [[f"d{i}", 3e4, 1.0] for i in range(3)]
+    assert "explode" in judge("X105", probes=probes(gradients(exploding)), train=fit())[0].message
+
+
+def test_x106_dead_share_per_layer() -> None:
+    def dead(share: float) -> ProbeFacts:
+        return probes(
+            ProbeResult("dead_units", values={"layers": [["d", share, 64]], "samples": 256})
+        )
+
+    assert "'d' 100% of 64" in judge("X106", probes=dead(1.0), train=fit())[0].message
+    assert not judge("X106", probes=dead(0.3), train=fit())
+
+
+# -- X107, X108, X109, X110 ---------------------------------------------------------------------
+
+
+def _sweep(suggested: float, diverged: float | None) -> ProbeResult:
+    return ProbeResult(
+        "lr_range",
+        values={
+            "rates": [1e-7, 1.0],
+            "losses": [0.7, 0.6],
+            "suggested": suggested,
+            "diverged_at": diverged,
+        },
+    )
+
+
+def test_x107_past_divergence_or_far_below_when_the_batch_was_not_learned() -> None:
+    model = ModelFacts("m", "Sequential", optimizer="SGD", learning_rate=0.9)
+    assert (
+        "past the point"
+        in judge("X107", probes=probes(_sweep(1e-2, 0.3)), model=model, train=fit())[0].message
+    )
+    slow = ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=2e-6)
+    stalled = probes(_sweep(5e-3, 1.0), overfit([0.7] * 400))
+    assert "2500x below" in judge("X107", probes=stalled, model=slow, train=fit())[0].message
+    learned = probes(_sweep(5e-3, 1.0), overfit([0.7, 0.05]))
+    assert not judge("X107", probes=learned, model=slow, train=fit())
+    t101 = ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05)  # T101's
+    assert not judge("X107", probes=probes(_sweep(1e-3, 0.01)), model=t101, train=fit())
+
+
+def test_x108_scales_the_step_to_the_pipeline_batch() -> None:
+    def throughput(pipeline: float) -> ProbeFacts:
+        return probes(
+            ProbeResult(
+                "throughput",
+                values={
+                    "source": "generator",
+                    "step_s": 0.002,
+                    "batch_size": 32,
+                    "pipeline_s": pipeline,
+                    "pipeline_batch_size": 64,
+                },
+            )
+        )
+
+    found = judge("X108", probes=throughput(0.03), train=fit(), source=NO_SOURCE)
+    assert "one batch of 64 takes 30.0 ms but training on it takes 4.0 ms (7.5x" in (
+        found[0].message
+    )
+    assert not judge("X108", probes=throughput(0.003), train=fit(), source=NO_SOURCE)
+
+
+def test_x109_only_when_the_script_seeds() -> None:
+    from nncheck.facts.source import SourceFacts
+
+    seeded = SourceFacts.from_text(
+        "import keras\nkeras.utils.set_random_seed(1)\nmodel.fit(x, y)\n"
+    )
+    differ = probes(fingerprint="aa", twin_fingerprint="bb")
+    assert judge("X109", probes=differ, train=fit(), source=seeded)
+    assert not judge("X109", probes=differ, train=fit(), source=NO_SOURCE)  # T109's case
+    same = probes(fingerprint="aa", twin_fingerprint="aa")
+    assert not judge("X109", probes=same, train=fit(), source=seeded)
+
+
+def test_x110_reports_the_loading_error() -> None:
+    failed = ProbeResult(
+        "checkpoint",
+        values={
+            "ok": False,
+            "how": "save / load_model (.keras)",
+            "error": "TypeError: could not locate Scale",
+        },
+    )
+    assert "could not locate Scale" in judge("X110", probes=probes(failed), train=fit())[0].message
+
+
+# -- GPU-only: X111, X112, T110 ---------------------------------------------------------------
+
+H200 = GpuFacts(0, "NVIDIA H200", 143_771.0, 1_000.0, (9, 0))
+
+
+def test_x111_reports_measured_speedups_on_a_gpu() -> None:
+    measured = ProbeResult(
+        "mixed_precision", values={"as_is": 0.010, "mixed_float16": 0.004, "aligned": 0.0098}
+    )
+    found = judge("X111", probes=probes(measured, device="NVIDIA H200"), train=fit())
+    assert "faster with mixed float16 2.50x" in found[0].message
+    assert "aligned" not in found[0].message  # 1.02x is below min-speedup
+
+
+def test_x112_step_memory_against_free_gpu_memory() -> None:
+    memory = ProbeResult(
+        "memory",
+        values={
+            "step_bytes": 4 * 2**30,
+            "batch_size": 512,
+            "activation_bytes_per_sample": 1,
+            "parameter_bytes": 1,
+        },
+    )
+    hw = HardwareFacts(gpus=[H200])
+    found = judge("X112", probes=probes(memory), hardware=hw, train=fit())
+    assert "needs about 4,096 MiB, and NVIDIA H200 has 1,000 MiB free" in found[0].message
+    roomy = HardwareFacts(gpus=[GpuFacts(0, "H200", 143_771.0, 140_000.0, (9, 0))])
+    assert not judge("X112", probes=probes(memory), hardware=roomy, train=fit())
+
+
+def test_t110_several_gpus_without_a_strategy() -> None:
+    two = HardwareFacts(gpus=[H200, GpuFacts(1, "NVIDIA H200", 143_771.0, 9e4, (9, 0), 0, 1)])
+    found = judge("T110", hardware=two, train=fit())
+    assert "2 GPUs are visible (1 already used by other processes)" in found[0].message
+    assert not judge("T110", hardware=two, train=TrainFacts("fit", strategy="MirroredStrategy"))
+    assert not judge("T110", hardware=HardwareFacts(gpus=[H200]), train=fit())
+
+
+class FakeNVML:
+    """The part of pynvml that nncheck calls, for two GPUs."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail, self.shut = fail, False
+
+    def nvmlInit(self) -> None:
+        if self.fail:
+            raise RuntimeError("NVML Shared Library Not Found")
+
+    def nvmlShutdown(self) -> None:
+        self.shut = True
+
+    def nvmlSystemGetDriverVersion(self) -> bytes:
+        return b"560.35"
+
+    def nvmlDeviceGetCount(self) -> int:
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetName(self, handle: int) -> str:
+        return "NVIDIA H200" if handle == 0 else "Tesla P100"
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
+        return SimpleNamespace(total=141 * 2**30, free=(100 - handle * 90) * 2**30)
+
+    def nvmlDeviceGetCudaComputeCapability(self, handle: int) -> tuple[int, int]:
+        return (9, 0) if handle == 0 else (6, 0)
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> SimpleNamespace:
+        return SimpleNamespace(gpu=7)
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[object]:
+        return [object()] if handle == 1 else []
+
+
+def test_nvml_facts_from_a_fake_nvml() -> None:
+    nvml = FakeNVML()
+    facts = hardware.read(nvml)
+    assert facts.driver == "560.35" and nvml.shut
+    h200, p100 = facts.gpus
+    assert (h200.name, h200.memory_free_mib, h200.tensor_cores) == ("NVIDIA H200", 102_400, True)
+    assert (p100.tensor_cores, p100.other_processes, p100.utilization_percent) == (False, 1, 7)
+
+
+def test_no_driver_means_no_gpus_and_a_reason() -> None:
+    facts = hardware.read(FakeNVML(fail=True))
+    assert facts.gpus == [] and facts.reason.startswith("no NVIDIA driver")
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def test_expected_initial_loss_accounts_for_the_bias_and_prior() -> None:
+    from nncheck.adapters import probes as probe_module  # imports Keras
+
+    sigmoid = ModelFacts(
+        "m",
+        "S",
+        outputs=[OutputFacts("o", 1, "sigmoid", [0.0])],
+        losses=[LossFacts("binary_crossentropy")],
+    )
+    y = np.array([0.0] * 90 + [1.0] * 10)
+    assert probe_module.expected_initial_loss(sigmoid, y) == pytest.approx(math.log(2))
+    prior_bias = math.log(0.1 / 0.9)
+    sigmoid.outputs[0].bias = [prior_bias]
+    entropy = -(0.1 * math.log(0.1) + 0.9 * math.log(0.9))
+    assert probe_module.expected_initial_loss(sigmoid, y) == pytest.approx(entropy)
+    softmax = ModelFacts(
+        "m",
+        "S",
+        outputs=[OutputFacts("o", 10, "softmax", [0.0] * 10)],
+        losses=[LossFacts("sparse_categorical_crossentropy")],
+    )
+    labels = np.arange(100) % 10
+    assert probe_module.expected_initial_loss(softmax, labels) == pytest.approx(math.log(10))
+
+
+def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
+    from nncheck.adapters.probes import lr_range_summary
+
+    rates = [10 ** (-7 + i * 0.1) for i in range(70)]
+    losses = [1.0 if r < 1e-4 else (0.2 if r < 1e-2 else 50.0) for r in rates]
+    summary = lr_range_summary(rates, losses)
+    assert 1e-4 / 10 < summary["suggested"] < 1e-2 / 10
+    assert 1e-2 <= summary["diverged_at"] < 2e-2
+
+
+def test_tensor_core_rewrite_pads_hidden_widths_not_the_output() -> None:
+    from nncheck.adapters.probes import rewrite_for_tensor_cores
+
+    config = {
+        "layers": [{"config": {"units": 50}}, {"config": {"filters": 30}}, {"config": {"units": 3}}]
+    }
+    rewritten = rewrite_for_tensor_cores(config)
+    assert [next(iter(layer["config"].values())) for layer in rewritten["layers"]] == [56, 32, 3]
+
+
+def test_sparklines_and_the_probe_section() -> None:
+    assert sparkline([1.0, 0.5, 0.25, 0.125]) == "█▄▂▁"
+    assert sparkline([1.0, math.nan]) == "▁x"
+    facts = probes(
+        overfit([0.7, 0.35, 0.07], accuracy=1.0),
+        ProbeResult("mixed_precision", status="skipped", reason="needs a GPU"),
+        fingerprint="a",
+        twin_fingerprint="a",
+    )
+    rendered = ["".join(text for text, _ in line) for line in probe_lines("t.py", facts)]
+    assert rendered[0].startswith("Probes on t.py (CPU, tensorflow,")
+    assert rendered[1] == "  overfit 1 batch  0.7 → 0.07 in 3 steps, 100% accuracy  █▄▁"
+    assert rendered[2] == "  mixed precision  skipped: needs a GPU"
+    assert rendered[3] == "  reproducibility  identical initial weights in two runs"
