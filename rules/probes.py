@@ -570,9 +570,10 @@ def not_reproducible(
     """
     ## What it does
     Runs the script twice up to its first training step (the second run at the same time
-    as the first, in its own process) and compares a digest of the weights each built.
-    Fires when the script seeds its random generators (T109 is silent) and the weights
-    still differ: the seeding comes too late or misses a generator.
+    as the first, in its own process), with nncheck seeding every generator differently
+    before each run starts, and compares a digest of the weights each built: only the
+    script's own seeding can make them agree. Fires when the script seeds (T109 is silent)
+    and the weights still differ: the seeding comes too late or misses a generator.
 
     ## Why is this bad?
     Without repeatable runs a change cannot be told apart from noise, and a good result

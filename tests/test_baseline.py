@@ -49,7 +49,7 @@ def test_moving_lines_keeps_findings_known_and_editing_one_makes_it_new(project:
     script.write_text(source.replace("Dense(50,", "Dense(60,"))
     code, out, _ = run("--static", str(script), "--baseline", str(base), "--format", "json")
     report = json.loads(out)
-    assert [(f["code"], f["location"]["line"]) for f in report["findings"]] == [("M301", 35)]
+    assert [(f["code"], f["location"]["line"]) for f in report["findings"]] == [("M301", 36)]
     assert report["summary"]["baselined"] == len(json.loads(base.read_text())["findings"]) - 1
     assert code == 0  # a warning; the default --fail-on is error
 

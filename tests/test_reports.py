@@ -16,6 +16,7 @@ from conftest import ROOT
 
 from nncheck import __version__
 from nncheck.engine import check_targets, collect_targets, select_rules
+from nncheck.facts import CaptureOptions
 from nncheck.reports import ReportContext, json_report, text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -40,9 +41,15 @@ def test_text_report_snapshot(demo_result) -> None:
 
 
 def test_full_check_text_report_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make demo`'s findings (probes included, deterministic under their seed); the probe
+    section itself carries timings, so it is checked for its lines, not its numbers."""
     monkeypatch.chdir(ROOT)
-    targets = collect_targets([Path("fixtures/demo/train.py")], static=False)
+    options = CaptureOptions(probes=True, probe_budget=30)
+    targets = collect_targets([Path("fixtures/demo/train.py")], static=False, capture=options)
     result = check_targets(targets, select_rules(None, ()))
+    section = text.render(result, ReportContext("full"))
+    assert "Probes on fixtures/demo/train.py (" in section and "  overfit 1 batch  " in section
+    result.probes, result.notes = {}, []
     _assert_snapshot("demo_full.txt", text.render(result, ReportContext("full")))
 
 

@@ -55,6 +55,11 @@ def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
     import_s = time.perf_counter() - started
     recorder = keras3.Recorder(script, max_samples)
     keras3.install(recorder)
+    preseed = os.environ.get("NNCHECK_PRESEED")
+    if preseed is not None:
+        # Deterministic probes even for a script that does not seed; the twin run gets
+        # another pre-seed, so only the script's own seeding can make the two runs agree.
+        keras3.keras.utils.set_random_seed(int(preseed))
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(script.parent))
     os.chdir(script.parent)

@@ -99,6 +99,7 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
     def main(progress: Path | None) -> CaptureResult:
         env = {}
         if options.probes:
+            env["NNCHECK_PRESEED"] = str(options.seed)
             settings = {"budget": options.probe_budget, "seed": options.seed}
             if progress is not None:
                 settings["progress"] = str(progress)
