@@ -668,6 +668,11 @@ def tensor_core_speedup_measured(
     Tensor Cores run float16/bfloat16 matrix products several times faster than float32,
     and want dimensions that are multiples of 8; M301-M307 advise it, this measures it.
 
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input((100,)), layers.Dense(1000, activation="relu"), ...])
+    ```
+
     ## Use instead
     `keras.mixed_precision.set_global_policy("mixed_float16")` before building the model,
     and the widths the M3xx rules propose.
@@ -715,6 +720,11 @@ def batch_exceeds_gpu_memory(
     The run stops with an out-of-memory error at its first step, or, with memory growth,
     after the first larger batch, once the data and the budget are committed.
 
+    ## Example
+    ```python
+    model.fit(images_512px, labels, batch_size=256)  # on a GPU with 16 GiB free
+    ```
+
     ## Use instead
     A smaller batch (with a proportionally smaller learning rate), mixed precision (halves
     activations), or gradient checkpointing.
@@ -752,6 +762,12 @@ def gpus_without_strategy(hardware: HardwareFacts, train: TrainFacts) -> Iterato
     ## Why is this bad?
     Keras trains on one GPU by default: the others idle while the run takes N times longer
     than it could.
+
+    ## Example
+    ```python
+    model = build_model()  # on a machine with 8 GPUs
+    model.fit(train_ds, epochs=90)
+    ```
 
     ## Use instead
     ```python
