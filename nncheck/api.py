@@ -77,9 +77,16 @@ def check(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     max_samples: int = 10_000,
+    probes: bool = True,
+    probe_budget: float = 60.0,
+    seed: int = 0,
     **fit_kwargs: Any,
 ) -> Report:
     """Check ``model`` with the data and ``fit()`` arguments you would train it with.
+
+    The probes (``probes=True``) train throw-away clones in your process; your model's
+    weights and the random generators' states (Python, NumPy, Keras) are restored as they
+    were. The two-run reproducibility probe (X109) needs a script and does not run here.
 
     Raises:
         ValueError: when ``model`` is not a compiled Keras model.
@@ -89,7 +96,10 @@ def check(
     signature = inspect.signature(keras3.ORIGINAL_FIT)
     bound = signature.bind(model, x, y, validation_data=validation_data, **fit_kwargs)
     bound.apply_defaults()
-    return check_fit_arguments(model, dict(bound.arguments), select, ignore, max_samples)
+    budget = probe_budget if probes else None
+    return check_fit_arguments(
+        model, dict(bound.arguments), select, ignore, max_samples, budget, seed
+    )
 
 
 def check_fit_arguments(
@@ -98,8 +108,11 @@ def check_fit_arguments(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     max_samples: int = 10_000,
+    probe_budget: float | None = None,
+    seed: int = 0,
 ) -> Report:
-    """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...)."""
+    """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...);
+    with a ``probe_budget`` (seconds) the probes run too."""
     from nncheck.adapters import keras3
 
     keras = keras3.keras
@@ -126,5 +139,50 @@ def check_fit_arguments(
         facts["train"] = captured.train
     if captured.data is not None and captured.data.inputs:
         facts["data"] = captured.data
+    if probe_budget is not None:
+        facts["probes"] = _run_probes(recorder, captured, probe_budget, seed)
     target = Target(Path(API_PATH), API_PATH, static=False)
-    return Report(check_facts(target, facts, select_rules(select, ignore)))
+    result = check_facts(target, facts, select_rules(select, ignore))
+    if "probes" in facts:
+        result.probes[API_PATH] = facts["probes"]  # type: ignore[assignment]
+    return Report(result)
+
+
+def _run_probes(recorder: Any, captured: CaptureResult, budget: float, seed: int) -> Any:
+    """The probes on clones in this process, leaving the random generators as they were."""
+    import random
+
+    import numpy as np
+
+    from nncheck.adapters import probes
+
+    try:  # Keras' own global generator (dropout, initialisers); internal, so guarded
+        from keras.src.random.seed_generator import global_seed_generator
+    except ImportError:  # pragma: no cover - a Keras that moved it: Python and NumPy only
+        global_seed_generator = None
+
+    state = (random.getstate(), np.random.get_state())
+    keras_state = (
+        probes.keras.ops.convert_to_numpy(global_seed_generator().state.value)
+        if global_seed_generator
+        else None
+    )
+    try:
+        samples = recorder.samples
+        arguments = dict(recorder.arguments)
+        arguments["__source__"] = samples.source if samples is not None else "unknown"
+        runner = probes.Probes(
+            recorder.model,
+            samples.x if samples is not None else None,
+            samples.y if samples is not None else None,
+            arguments,
+            captured.model,
+            captured.train,
+            probes.ProbeOptions(budget=budget, seed=seed),
+        )
+        return runner.run()
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+        if global_seed_generator is not None:
+            global_seed_generator().state.assign(keras_state)

@@ -247,7 +247,7 @@ def _check_target(
 
 def _collect_probes(store: FactStore, target: Target, result: RunResult) -> None:
     """Keep the probes' measurements for the report, and say once where they ran."""
-    if target.capture is None or not target.capture.probes or target.kind != "script":
+    if target.capture is None or not target.capture.probes:
         return
     try:
         probes = store.get("probes")

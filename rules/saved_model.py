@@ -9,7 +9,7 @@ skipped with that reason.
 
 from nncheck.facts.source import SourceFacts
 from nncheck.registry import fallback_with
-from nncheck.rules import architecture, data, model, training  # noqa: F401  (registers them)
+from nncheck.rules import architecture, data, model, probes, training  # noqa: F401  (registers)
 from nncheck.rules._common import DATA_FILE_TRAINING
 
 NO_SOURCE = SourceFacts.from_text("", "<saved model>")
@@ -34,6 +34,17 @@ JUDGED_ON_MODEL_AND_DATA = {
     "M201": {"train": DATA_FILE_TRAINING},
     "M404": {"train": DATA_FILE_TRAINING},
     "T101": {"train": DATA_FILE_TRAINING, "source": NO_SOURCE},
+    # the probes of a saved model run with its --data
+    "X101": {"train": DATA_FILE_TRAINING},
+    "X102": {"train": DATA_FILE_TRAINING},
+    "X103": {"train": DATA_FILE_TRAINING},
+    "X104": {"train": DATA_FILE_TRAINING},
+    "X105": {"train": DATA_FILE_TRAINING},
+    "X106": {"train": DATA_FILE_TRAINING},
+    "X107": {"train": DATA_FILE_TRAINING},
+    "X110": {"train": DATA_FILE_TRAINING},
+    "X111": {"train": DATA_FILE_TRAINING},
+    "X112": {"train": DATA_FILE_TRAINING},
 }
 
 for code, stand_ins in JUDGED_ON_MODEL_AND_DATA.items():

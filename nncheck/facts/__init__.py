@@ -35,6 +35,8 @@ SAVED_MODEL_PROVIDERS: dict[str, str] = {
     "capture": "nncheck.facts.savedmodel:provide",
     "model": "nncheck.facts.capture:provide_model",
     "data": "nncheck.facts.capture:provide_data",
+    "probes": "nncheck.facts.capture:provide_probes",
+    "hardware": "nncheck.facts.hardware:provide",
 }
 PROVIDERS_BY_KIND = {
     "script": PROVIDERS,

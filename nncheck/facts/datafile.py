@@ -364,6 +364,14 @@ def _open_npz(path: Path, label: str, pa: Any) -> Table:
 
 def read_facts(path: Path, label: str | None, max_samples: int, seed: int = 0) -> DataFacts:
     """Stream ``path`` once into DataFacts: exact counts, sampled rows."""
+    return read_with_sample(path, label, max_samples, seed)[0]
+
+
+def read_with_sample(
+    path: Path, label: str | None, max_samples: int, seed: int = 0
+) -> tuple[DataFacts, np.ndarray, np.ndarray | None]:
+    """DataFacts and the sampled rows themselves (features as float32, labels), for the
+    probes of a saved model checked with its data."""
     table = open_table(path, label)
     accumulator = _Accumulator(table.feature_names, table.label, max_samples)
     rng = np.random.default_rng(seed)
@@ -375,7 +383,10 @@ def read_facts(path: Path, label: str | None, max_samples: int, seed: int = 0) -
         raise DataFileError(f"{path}: cannot read it {where}: {_first_line(error)}") from None
     if accumulator.rows == 0:
         raise DataFileError(f"{path}: the file has no data rows")
-    return _facts(accumulator, table)
+    order = np.argsort(accumulator.keys)  # the sample in random order, not file order
+    features = accumulator.sample[order].astype(np.float32)
+    labels = accumulator.sample_labels[order] if accumulator.sample_labels is not None else None
+    return _facts(accumulator, table), features, labels
 
 
 def _facts(acc: _Accumulator, table: Table) -> DataFacts:

@@ -6,6 +6,8 @@ Keras' safe mode on and reports ModelFacts (and DataFacts for ``--data``) like a
 
 from __future__ import annotations
 
+import json
+
 from nncheck.facts import FactStore, RunFailure
 from nncheck.facts.capture import run_module
 from nncheck.facts.live import CaptureResult
@@ -24,13 +26,18 @@ def provide(store: FactStore) -> CaptureResult:
         str(target.data_path.resolve()) if target.data_path else "",
         target.label or "",
     ]
+    options = target.capture
+    env = {}
+    if options is not None and options.probes and target.data_path is not None:
+        env["NNCHECK_PROBES"] = json.dumps({"budget": options.probe_budget, "seed": options.seed})
     result = run_module(
         "nncheck.adapters.loader",
         arguments,
         target.path.resolve().parent,
-        timeout,
+        timeout + (options.probe_budget + 60 if env else 0) if options else timeout,
         f"loading the model took longer than {timeout:g} s (--timeout); nncheck stopped it",
         "loading the model",
+        env,
     )
     if result.status == "captured":
         return result
