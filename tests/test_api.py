@@ -50,3 +50,22 @@ def test_a_clean_setup_reports_nothing_and_bad_input_is_a_clear_error() -> None:
     raw = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="compiled"):
         nncheck.check(raw, x, y)
+
+
+def test_probes_run_on_clones_and_leave_the_random_generators_as_they_were() -> None:
+    import random
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = _model()
+    before = [w.numpy().copy() for w in model.weights]
+    keras.utils.set_random_seed(7)
+    expected = (random.random(), np.random.random())
+    keras.utils.set_random_seed(7)
+    report = nncheck.check(model, x, y, epochs=5, probe_budget=20)
+    assert (random.random(), np.random.random()) == expected
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
+    results = {r.name: r for r in report.result.probes["<model>"].results}
+    assert results["overfit"].status == "ok" and results["loss_at_init"].status == "ok"
+    assert "Probes on <model>" in str(report)
