@@ -76,6 +76,8 @@ def test_a_sound_saved_model_with_balanced_data_is_clean(files: Path) -> None:
         str(files / "good.keras"), "--data", str(files / "balanced.csv"), "--label", "y"
     )
     assert (code, codes(report)) == (0, [])
+    results = {r["name"]: r for r in report["probes"]["good.keras"]["results"]}
+    assert results["overfit"]["status"] == results["checkpoint"]["status"] == "ok"
 
 
 def test_h5_loads_like_keras(files: Path) -> None:
