@@ -76,7 +76,8 @@ def test_a_sound_saved_model_with_balanced_data_is_clean(files: Path) -> None:
         str(files / "good.keras"), "--data", str(files / "balanced.csv"), "--label", "y"
     )
     assert (code, codes(report)) == (0, [])
-    results = {r["name"]: r for r in report["probes"]["good.keras"]["results"]}
+    (probes,) = report["probes"].values()
+    results = {r["name"]: r for r in probes["results"]}
     assert results["overfit"]["status"] == results["checkpoint"]["status"] == "ok"
 
 
