@@ -51,8 +51,10 @@ def main() -> None:
     """Find what will waste a neural-network training run, before it runs.
 
     \b
-    nncheck train.py            check a training script
+    nncheck train.py            check a training script (and probe it on a clone)
     nncheck --static src/       read the source only (no TensorFlow import; pre-commit)
+    nncheck model.keras --data train.csv --label y   check a saved model with its data
+    nncheck train.csv --label y                      check a data file alone
     nncheck rules               list every rule
     nncheck explain T102        a rule's documentation
     """
