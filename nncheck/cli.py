@@ -17,6 +17,7 @@ import click
 from nncheck import __version__
 
 if TYPE_CHECKING:
+    from nncheck.baseline import Baseline
     from nncheck.engine import RunResult
     from nncheck.findings import Severity
 
@@ -164,7 +165,6 @@ def check(
 
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
-    from nncheck import baseline
     from nncheck.config import ConfigError, load_settings
     from nncheck.engine import (
         TargetError,
@@ -208,8 +208,8 @@ def check(
             progress=not quiet,
         )
         targets = collect_targets(list(paths), static, options, data_path, label)
-        known = baseline.load(baseline_path) if baseline_path else None
-    except (ConfigError, UnknownRuleError, TargetError, baseline.BaselineError) as error:
+        known = _load_baseline(baseline_path) if baseline_path else None
+    except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
     result = check_targets(targets, rules, settings.options)
     root = settings.config_path.parent if settings.config_path else None
@@ -221,6 +221,17 @@ def check(
     mode = "static" if static else "full"
     _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
+
+
+def _load_baseline(path: Path) -> Baseline:
+    """The baseline file (imported only when one is used: the static path stays lean)."""
+    from nncheck import baseline
+
+    try:
+        return baseline.load(path)
+    except baseline.BaselineError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
 
 
 def _write_baseline(result: RunResult, path: Path) -> None:

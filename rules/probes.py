@@ -218,7 +218,8 @@ def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> It
         f"the loss at initialisation is {fmt_number(round(loss, 3))}, {loss / expected:.1f}x "
         f"the {fmt_number(round(expected, 3))} an untrained model should have (measured on "
         f"{result.values['samples']} samples): the initial outputs are confidently wrong",
-        "scale the inputs (a Normalization layer) and keep the default initialisers",
+        "scale the inputs (a Normalization layer; layers.Rescaling(1 / 255) for pixels) and "
+        "keep the default initialisers",
         loss=loss,
         expected=expected,
     )
