@@ -129,3 +129,18 @@ def test_an_uncompiled_model_and_empty_data_are_clear_errors(tmp_path: Path) -> 
     assert findings[0].line == 5
     codes, findings = _codes(empty)
     assert codes == {"E002"} and "training data is empty" in findings[0].message
+
+
+def test_probes_out_of_budget_say_so_and_the_capture_stands() -> None:
+    from nncheck.facts.capture import run_child
+
+    script = FIXTURES / "live" / "clean_regression.py"
+    result = run_child(script, CaptureOptions(probes=True, probe_budget=0))
+    assert result.status == "captured" and result.model is not None
+    assert result.probes is not None
+    statuses = {r.name: (r.status, r.reason) for r in result.probes.results}
+    assert set(statuses.values()) == {
+        ("incomplete", "the probe budget was spent before this probe")
+    }
+    targets = collect_targets([script], False, CaptureOptions(probes=True, probe_budget=0))
+    assert check_targets(targets, select_rules(None, ())).findings == []  # nothing guessed
