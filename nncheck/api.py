@@ -170,7 +170,10 @@ def _run_probes(recorder: Any, captured: CaptureResult, budget: float, seed: int
     try:
         samples = recorder.samples
         arguments = dict(recorder.arguments)
-        arguments["__source__"] = samples.source if samples is not None else "unknown"
+        source = samples.source if samples is not None else "unknown"
+        # In the caller's process a one-shot generator is not read again for the throughput
+        # probe: its batches belong to the caller's training.
+        arguments["__source__"] = "unknown" if source == "generator" else source
         runner = probes.Probes(
             recorder.model,
             samples.x if samples is not None else None,
