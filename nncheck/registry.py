@@ -179,9 +179,10 @@ def fallback(code: str) -> Callable[[RuleFunction], RuleFunction]:
 def fallback_with(code: str, fixed: dict[str, object]) -> None:
     """Reuse rule ``code``'s main judgement where some facts cannot exist, with stand-ins.
 
-    A saved model has no training script: its rules get an empty source and a training
-    configuration that sets nothing, so only the model and data decide. Tried before the
-    rule's other fallbacks, which need even less.
+    A saved model has no training script, a data file neither a script nor a model: their
+    rules get stand-ins (an empty source, a training configuration that sets nothing), so
+    only the facts that exist decide. Tried before the fallbacks registered earlier, which
+    therefore should need fewer facts.
     """
     current = _RULES[code]
     func = current.live_func or current.func  # the judgement over live facts

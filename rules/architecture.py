@@ -22,7 +22,7 @@ from nncheck.facts.live import (
 )
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import fallback, rule, static
+from nncheck.registry import fallback_with, rule, static
 from nncheck.rules._common import (
     DATA_FILE_TRAINING,
     REGRESSION_LOSSES,
@@ -641,9 +641,7 @@ def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
             )
 
 
-@fallback("D206")
-def constant_data_in_file(data: DataFacts) -> Iterator[Violation]:
-    return constant_data(data, DATA_FILE_TRAINING)
+fallback_with("D206", {"train": DATA_FILE_TRAINING})  # a data file checked on its own
 
 
 # -- the same judgements from the source alone, where it makes them certain --------------------

@@ -14,7 +14,7 @@ from nncheck.facts.live import (
 )
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
-from nncheck.registry import fallback, rule
+from nncheck.registry import fallback, fallback_with, rule
 from nncheck.rules._common import (
     DATA_FILE_TRAINING,
     REGRESSION_LOSSES,
@@ -780,21 +780,8 @@ def class_imbalance_in_file(data: DataFacts, options: dict) -> Iterator[Violatio
     yield from _imbalance(target, DATA_FILE_TRAINING, options)
 
 
-@fallback("D103")
-def unknown_label_class_in_file(data: DataFacts) -> Iterator[Violation]:
-    return unknown_label_class(data, DATA_FILE_TRAINING)
-
-
-@fallback("D104")
-def conflicting_labels_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
-    return conflicting_labels(data, DATA_FILE_TRAINING, options)
-
-
-@fallback("D105")
-def non_finite_data_in_file(data: DataFacts) -> Iterator[Violation]:
-    return non_finite_data(data, DATA_FILE_TRAINING)
-
-
-@fallback("D201")
-def unscaled_numeric_features_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
-    return unscaled_numeric_features(ModelFacts("", ""), data, DATA_FILE_TRAINING, options)
+# The judgements above that read fit() only for a location: the same on a file, with a
+# configuration that sets nothing (and, for D201, a model that preprocesses nothing).
+for _code in ("D103", "D104", "D105"):
+    fallback_with(_code, {"train": DATA_FILE_TRAINING})
+fallback_with("D201", {"model": ModelFacts("", ""), "train": DATA_FILE_TRAINING})
