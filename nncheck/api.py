@@ -168,22 +168,8 @@ def _run_probes(recorder: Any, captured: CaptureResult, budget: float, seed: int
         else None
     )
     try:
-        samples = recorder.samples
-        arguments = dict(recorder.arguments)
-        source = samples.source if samples is not None else "unknown"
-        # In the caller's process a one-shot generator is not read again for the throughput
-        # probe: its batches belong to the caller's training.
-        arguments["__source__"] = "unknown" if source == "generator" else source
-        runner = probes.Probes(
-            recorder.model,
-            samples.x if samples is not None else None,
-            samples.y if samples is not None else None,
-            arguments,
-            captured.model,
-            captured.train,
-            probes.ProbeOptions(budget=budget, seed=seed),
-        )
-        return runner.run()
+        options = probes.ProbeOptions(budget=budget, seed=seed)
+        return probes.for_capture(recorder, captured, options, reread_one_shot=False).run()
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])

@@ -255,9 +255,15 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> None
         return
     result.probes[target.display_path] = probes
     if probes.device == "CPU" and not any("ran on the CPU" in n for n in result.notes):
-        from nncheck.facts.hardware import read
+        from nncheck.facts.hardware import NoGpu
 
-        reason = read().reason or "no GPU visible to the framework"
+        reason = "no GPU visible to the framework"
+        try:
+            store.get("hardware")  # the GPU rules' facts: NVML is asked once per target
+        except NoGpu as no_gpu:
+            reason = no_gpu.why
+        except (FactUnavailable, RunFailure):
+            pass
         result.notes.append(f"the probes ran on the CPU ({reason}); GPU-only rules were skipped")
 
 

@@ -92,6 +92,13 @@ def fmt_number(value: float) -> str:
     return f"{value:g}"
 
 
+def fmt_sci(value: float | None) -> str:
+    """A measurement in short scientific notation: 0.00123 -> 1.2e-3; None -> "-"."""
+    if value is None:
+        return "-"
+    return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
+
+
 # The training configuration of a data file checked on its own: nothing is known, so the
 # data rules' fallbacks pass this and their findings point at the file itself.
 DATA_FILE_TRAINING = TrainFacts(entry="data_file")

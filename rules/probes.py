@@ -11,25 +11,18 @@ import math
 from collections.abc import Iterator
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import HardwareFacts, ModelFacts, ProbeFacts, TrainFacts
+from nncheck.facts.live import HardwareFacts, ModelFacts, ProbeFacts, ProbeResult, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
-from nncheck.rules._common import at_site, fmt_number
+from nncheck.rules._common import at_site, fmt_number, fmt_sci
+from nncheck.rules.training import _learning_rate_problem
 
 
 def _lr_problem(model: ModelFacts) -> bool:
     """T101 judges this rate already (its default ranges): X107 must not repeat it."""
-    if model.optimizer not in api.LR_RANGES or model.learning_rate is None:
-        return False
-    family = api.LR_FAMILY_OPTION[api.LR_RANGES[model.optimizer][0]]
-    low = api.LR_RANGE_OPTIONS[f"{family}-min"]
-    high = api.LR_RANGE_OPTIONS[f"{family}-max"]
-    return not low <= model.learning_rate <= high
-
-
-def _sci(value: float) -> str:
-    return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
+    rate = model.learning_rate
+    return _learning_rate_problem(model.optimizer or "", rate, api.LR_RANGE_OPTIONS) is not None
 
 
 def _vanishing(layers: list[list], min_ratio: float) -> tuple[str, float, str, float] | None:
@@ -58,15 +51,19 @@ def _stalled(losses: list[float]) -> bool:
     return after > before * 0.9
 
 
+def _learned(result: ProbeResult, factor: float) -> bool:
+    """The clone learned its batch: the loss fell by ``factor``, or every sample of a batch
+    with more than one class is classified right."""
+    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
+        return True
+    losses = [v for v in result.values["losses"] if math.isfinite(v)]
+    return bool(losses) and losses[0] > 0 and min(losses) <= losses[0] / factor
+
+
 def _overfit_succeeded(probes: ProbeFacts) -> bool:
     """The configured learning rate learned one batch: it is not uselessly low."""
     result = probes.get("overfit")
-    if result is None:
-        return False
-    losses = [v for v in result.values["losses"] if math.isfinite(v)]
-    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
-        return True
-    return bool(losses) and losses[0] > 0 and min(losses) <= losses[0] / 10
+    return result is not None and _learned(result, 10)
 
 
 def _broken_numerics(probes: ProbeFacts) -> bool:
@@ -91,9 +88,11 @@ def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
     if sweep and rate:
         diverged, suggested = sweep.values["diverged_at"], sweep.values["suggested"]
         if diverged and rate > diverged:
-            causes.append(f"the learning rate {_sci(rate)} is past divergence ({_sci(diverged)})")
+            causes.append(
+                f"the learning rate {fmt_sci(rate)} is past divergence ({fmt_sci(diverged)})"
+            )
         elif suggested and rate < suggested / 100:
-            causes.append(f"the learning rate {_sci(rate)} is far below {_sci(suggested)}")
+            causes.append(f"the learning rate {fmt_sci(rate)} is far below {fmt_sci(suggested)}")
     if gradients and _vanishing(gradients.values["layers"], 1e-4):
         causes.append("the gradients vanish (X105)")
     if gradients and not gradients.values["variables"]:
@@ -152,11 +151,7 @@ def cannot_overfit_one_batch(
     if not losses or not all(math.isfinite(v) for v in losses) or _broken_numerics(probes):
         return  # X103's case
     start, end = losses[0], min(losses)
-    if start <= 0 or end <= start / options["required-factor"]:
-        return
-    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
-        return
-    if not _stalled(losses):
+    if start <= 0 or _learned(result, options["required-factor"]) or not _stalled(losses):
         return
     causes = likely_causes(model, probes)
     because = f"; likely: {', '.join(causes)}" if causes else ""
@@ -356,8 +351,8 @@ def vanishing_or_exploding_gradients(
         low_name, low, high_name, high = vanishing
         yield at_site(
             train.site,
-            f"gradients vanish: layer '{low_name}' gets a relative gradient of {_sci(low)}, "
-            f"{_sci(low / high)} of layer '{high_name}' ({_sci(high)}): the layers far from "
+            f"gradients vanish: layer '{low_name}' gets a relative gradient of {fmt_sci(low)}, "
+            f"{fmt_sci(low / high)} of layer '{high_name}' ({fmt_sci(high)}): the layers far from "
             "the loss barely learn",
             "ReLU-family activations with he_normal initialisation, residual connections or "
             "normalisation layers",
@@ -366,7 +361,7 @@ def vanishing_or_exploding_gradients(
     elif total > options["max-norm"]:
         yield at_site(
             train.site,
-            f"gradients explode: the total gradient norm on one batch is {_sci(total)} "
+            f"gradients explode: the total gradient norm on one batch is {fmt_sci(total)} "
             f"(largest in layer '{max(result.values['layers'], key=lambda item: item[1])[0]}')",
             "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
             layers=result.values["layers"],
@@ -466,8 +461,8 @@ def learning_rate_off_measured(
     diverged, suggested = result.values["diverged_at"], result.values["suggested"]
     if diverged is not None and rate > diverged:
         message = (
-            f"the learning rate {_sci(rate)} is past the point where the loss diverges on "
-            f"this model ({_sci(diverged)}, measured by a range test on a clone)"
+            f"the learning rate {fmt_sci(rate)} is past the point where the loss diverges on "
+            f"this model ({fmt_sci(diverged)}, measured by a range test on a clone)"
         )
     elif (
         suggested is not None
@@ -475,12 +470,12 @@ def learning_rate_off_measured(
         and not _overfit_succeeded(probes)
     ):
         message = (
-            f"the learning rate {_sci(rate)} is {suggested / rate:.0f}x below the "
-            f"{_sci(suggested)} a range test on a clone suggests: training would crawl"
+            f"the learning rate {fmt_sci(rate)} is {suggested / rate:.0f}x below the "
+            f"{fmt_sci(suggested)} a range test on a clone suggests: training would crawl"
         )
     else:
         return
-    fix = f"learning_rate={_sci(suggested)}" if suggested else "a lower learning rate"
+    fix = f"learning_rate={fmt_sci(suggested)}" if suggested else "a lower learning rate"
     yield at_site(
         train.site,
         message,

@@ -13,7 +13,6 @@ capture, which is written first, so a parent that stops overlong probes keeps th
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import runpy
@@ -21,6 +20,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from nncheck.facts.live import CaptureResult, Site, describe_internal_error
 
@@ -48,7 +48,8 @@ def _peak_rss_mb() -> float:
         return 0.0
 
 
-def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
+def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult, Any]:
+    """The script's CaptureResult, and the Recorder that holds the live objects."""
     started = time.perf_counter()
     from nncheck.adapters import keras3
 
@@ -69,22 +70,16 @@ def run(script: Path, max_samples: int, args: list[str]) -> CaptureResult:
         pass
     except SystemExit as exit_:
         if exit_.code not in (None, 0):
-            return CaptureResult(
-                status="error", error=f"the script exited with status {exit_.code}"
-            )
+            failed = f"the script exited with status {exit_.code}"
+            return CaptureResult(status="error", error=failed), recorder
     except BaseException as error:  # the user's script failed: report where and why
         message = f"{type(error).__name__}: {error}".strip()
-        return CaptureResult(
-            status="error", error=message, error_site=_user_frame(error, script.parent)
-        )
+        site = _user_frame(error, script.parent)
+        return CaptureResult(status="error", error=message, error_site=site), recorder
     result = recorder.result or CaptureResult(status="no_training")
     result.timings["import_s"] = import_s
     result.timings["peak_rss_mb"] = _peak_rss_mb()
-    RECORDERS.append(recorder)
-    return result
-
-
-RECORDERS: list[object] = []  # the run's recorder, for the probes after the capture
+    return result, recorder
 
 
 def _write(result: CaptureResult, out: str) -> None:
@@ -94,27 +89,15 @@ def _write(result: CaptureResult, out: str) -> None:
     os.replace(partial, out)  # the parent never reads half a file
 
 
-def _probe(result: CaptureResult, out: str) -> None:
+def _probe(result: CaptureResult, recorder: Any) -> None:
     """Run the probes on the captured setup (or take the twin's fingerprint)."""
     from nncheck.adapters import keras3, probes
 
-    recorder = RECORDERS[0] if RECORDERS else None
     model = getattr(recorder, "model", None)
-    samples = getattr(recorder, "samples", None)
     if result.status != "captured" or model is None or result.model is None:
         return
     keras3.uninstall()  # the clones train with Keras' own fit / train_on_batch
-    settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
-    options = probes.ProbeOptions(
-        budget=float(settings.get("budget", 60)),
-        seed=int(settings.get("seed", 0)),
-        progress=Path(settings["progress"]) if settings.get("progress") else None,
-    )
-    arguments = dict(recorder.arguments)  # type: ignore[union-attr]
-    arguments["__source__"] = samples.source if samples is not None else "unknown"
-    x = samples.x if samples is not None else None
-    y = samples.y if samples is not None else None
-    runner = probes.Probes(model, x, y, arguments, result.model, result.train, options)
+    runner = probes.for_capture(recorder, result, probes.ProbeOptions.from_env())
     runner.out.fingerprint = probes.fingerprint(model)
     if os.environ.get("NNCHECK_FINGERPRINT_ONLY"):
         result.probes = runner.out
@@ -126,15 +109,16 @@ def _probe(result: CaptureResult, out: str) -> None:
 
 def main() -> None:
     script, out, max_samples, *args = sys.argv[1:]
+    recorder = None
     try:
-        result = run(Path(script).resolve(), int(max_samples), args)
+        result, recorder = run(Path(script).resolve(), int(max_samples), args)
     except BaseException as error:  # nncheck's own bug: say so, with the traceback
         detail = describe_internal_error(error)
         result = CaptureResult(status="internal_error", error=detail)
     _write(result, out)
     if "NNCHECK_PROBES" in os.environ or "NNCHECK_FINGERPRINT_ONLY" in os.environ:
         try:
-            _probe(result, out)
+            _probe(result, recorder)
         except BaseException as error:  # the capture stands; the probes say what failed
             result.notes.append(f"the probes failed: {describe_internal_error(error)}")
         _write(result, out)

@@ -190,15 +190,6 @@ def uninstall() -> None:
 
 def install(recorder: Recorder) -> None:
     """Patch Keras' training entry points and constructors to report to ``recorder``."""
-    for owner, name in (
-        (keras.layers.Layer, "__init__"),
-        (keras.callbacks.Callback, "__init__"),
-        (keras.Model, "fit"),
-        (keras.Model, "train_on_batch"),
-        (keras.optimizers.Optimizer, "apply"),
-        (keras.optimizers.Optimizer, "apply_gradients"),
-    ):
-        _ORIGINALS.append((owner, name, owner.__dict__.get(name, _INHERITED)))
     layer_init = keras.layers.Layer.__init__
 
     def recording_layer_init(layer: Any, *args: Any, **kwargs: Any) -> None:
@@ -241,12 +232,16 @@ def install(recorder: Recorder) -> None:
         pairs = list(grads_and_vars)
         apply(optimizer, [g for g, _ in pairs], [v for _, v in pairs])
 
-    keras.layers.Layer.__init__ = recording_layer_init
-    keras.callbacks.Callback.__init__ = recording_callback_init
-    keras.Model.fit = fit
-    keras.Model.train_on_batch = train_on_batch
-    keras.optimizers.Optimizer.apply = apply
-    keras.optimizers.Optimizer.apply_gradients = apply_gradients
+    for owner, name, patch in (
+        (keras.layers.Layer, "__init__", recording_layer_init),
+        (keras.callbacks.Callback, "__init__", recording_callback_init),
+        (keras.Model, "fit", fit),
+        (keras.Model, "train_on_batch", train_on_batch),
+        (keras.optimizers.Optimizer, "apply", apply),
+        (keras.optimizers.Optimizer, "apply_gradients", apply_gradients),
+    ):
+        _ORIGINALS.append((owner, name, owner.__dict__.get(name, _INHERITED)))
+        setattr(owner, name, patch)
 
 
 def _model_owning(models: list[Any], variables: list[Any]) -> Any:
@@ -305,7 +300,7 @@ def _take(value: Any, index: np.ndarray | None) -> Any:
         return value
     if isinstance(value, dict):
         return {k: _take(v, index) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_take(v, index) for v in value]
     return value[index]
 
@@ -313,7 +308,7 @@ def _take(value: Any, index: np.ndarray | None) -> Any:
 def _length(value: Any) -> int:
     if isinstance(value, dict):
         return len(next(iter(value.values())))
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return len(value[0])
     return len(value)
 

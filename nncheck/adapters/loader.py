@@ -11,7 +11,6 @@ to OUT: status "captured", or "unreadable" with one line saying why.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import re
@@ -118,25 +117,20 @@ def run(model_path: Path, max_samples: int, data_path: Path | None, label: str |
         except datafile.DataFileError as error:
             raise Unreadable(str(error).removeprefix(f"{data_path}: ")) from None
         _check_data_shape(model, result.data, data_path)
-        settings = os.environ.get("NNCHECK_PROBES")
-        if settings is not None and result.model.compiled and y is not None:
-            result.probes = _probe(model, x, y, result, json.loads(settings))
+        if "NNCHECK_PROBES" in os.environ and result.model.compiled and y is not None:
+            result.probes = _probe(model, x, y, result)
     return result
 
 
-def _probe(model: Any, x: Any, y: Any, result: CaptureResult, settings: dict) -> Any:
-    """The probes on a saved model with its data (written once the facts are safe)."""
+def _probe(model: Any, x: Any, y: Any, result: CaptureResult) -> Any:
+    """The probes on a saved model with its data."""
     from nncheck.adapters import probes
 
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) == 1 and None not in tuple(inputs[0].shape[1:]):
         x = x.reshape((len(x), *tuple(inputs[0].shape[1:])))
     y = y.astype("float32") if y.dtype.kind in "fiub" else y
-    options = probes.ProbeOptions(
-        budget=float(settings.get("budget", 60)),
-        seed=int(settings.get("seed", 0)),
-        progress=Path(settings["progress"]) if settings.get("progress") else None,
-    )
+    options = probes.ProbeOptions.from_env()
     arguments = {"__source__": "arrays"}
     return probes.Probes(model, x, y, arguments, result.model, None, options).run()
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +27,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from nncheck.facts.live import ModelFacts, ProbeFacts, ProbeResult, TrainFacts
+from nncheck.adapters.keras3 import _flat_layers, _length, _take
+from nncheck.facts.live import CaptureResult, ModelFacts, ProbeFacts, ProbeResult, TrainFacts
 
 OVERFIT_BATCH = 32
 OVERFIT_MAX_STEPS = 400
@@ -68,6 +71,39 @@ class ProbeOptions:
     budget: float = 60.0
     seed: int = 0
     progress: Path | None = None  # a file the parent reads to show which probe runs
+
+    @classmethod
+    def from_env(cls) -> ProbeOptions:
+        """The options the parent passed in ``NNCHECK_PROBES`` (JSON)."""
+        settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
+        return cls(
+            budget=float(settings.get("budget", 60)),
+            seed=int(settings.get("seed", 0)),
+            progress=Path(settings["progress"]) if settings.get("progress") else None,
+        )
+
+
+def for_capture(
+    recorder: Any, result: CaptureResult, options: ProbeOptions, reread_one_shot: bool = True
+) -> Probes:
+    """Probes for what a Recorder captured: its live model, fit()'s arguments, the sample.
+
+    ``reread_one_shot=False`` keeps the throughput probe off a one-shot generator (in the
+    caller's own process its batches belong to the caller's training).
+    """
+    samples = recorder.samples
+    source = samples.source if samples is not None else "unknown"
+    arguments = dict(recorder.arguments)
+    arguments["__source__"] = "unknown" if source == "generator" and not reread_one_shot else source
+    return Probes(
+        recorder.model,
+        samples.x if samples is not None else None,
+        samples.y if samples is not None else None,
+        arguments,
+        result.model,  # type: ignore[arg-type]
+        result.train,
+        options,
+    )
 
 
 class Deadline:
@@ -630,13 +666,6 @@ def _distinct_rows(y: Any) -> int:
     return int(np.unique(labels.reshape(len(labels), -1), axis=0).shape[0]) if labels.size else 0
 
 
-def _flat_layers(model: Any) -> list[Any]:
-    found: list[Any] = []
-    for layer in getattr(model, "layers", []):
-        found.extend(_flat_layers(layer) if isinstance(layer, keras.Model) else [layer])
-    return found
-
-
 def _activation_of(layer: Any) -> str | None:
     if type(layer).__name__ == "ReLU":
         return "relu"
@@ -654,21 +683,3 @@ def _has_output(layer: Any) -> bool:
 
 def _dtype_name(dtype: Any) -> str:
     return getattr(dtype, "name", None) or str(dtype)
-
-
-def _length(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(next(iter(value.values())))
-    if isinstance(value, list | tuple):
-        return len(value[0])
-    return len(value)
-
-
-def _take(value: Any, index: np.ndarray) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return {k: _take(v, index) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_take(v, index) for v in value]
-    return np.asarray(value)[index]

@@ -83,6 +83,14 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def probe_env(options: CaptureOptions, progress: Path | None = None) -> dict[str, str]:
+    """How a child learns that it runs the probes (read by ProbeOptions.from_env)."""
+    settings: dict[str, object] = {"budget": options.probe_budget, "seed": options.seed}
+    if progress is not None:
+        settings["progress"] = str(progress)
+    return {"NNCHECK_PROBES": json.dumps(settings)}
+
+
 def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
     """Run ``script`` in a child process; E003 when it does not reach training in time.
 
@@ -95,15 +103,13 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
         "(--timeout); nncheck stopped it and every process it started"
     )
     cwd = script.resolve().parent
+    from nncheck.engine import _display  # the path as the report shows it
 
     def main(progress: Path | None) -> CaptureResult:
         env = {}
         if options.probes:
             env["NNCHECK_PRESEED"] = str(options.seed)
-            settings = {"budget": options.probe_budget, "seed": options.seed}
-            if progress is not None:
-                settings["progress"] = str(progress)
-            env["NNCHECK_PROBES"] = json.dumps(settings)
+            env.update(probe_env(options, progress))
         return run_module(
             "nncheck.adapters.child",
             arguments,
@@ -141,13 +147,6 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
     if result.probes is not None and twin_result is not None and twin_result.probes:
         result.probes.twin_fingerprint = twin_result.probes.fingerprint
     return result
-
-
-def _display(script: Path) -> str:
-    try:
-        return str(script.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(script)
 
 
 class _ProgressDisplay:

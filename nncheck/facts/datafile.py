@@ -28,7 +28,6 @@ from nncheck.facts import datastats as ds
 from nncheck.facts.live import DataFacts, FeatureStats, InputStats, TargetStats
 from nncheck.findings import Violation
 
-DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".pq", ".npz"}
 BLOCK_BYTES = 32 << 20  # CSV bytes parsed per chunk
 PARQUET_ROWS = 1 << 20
 

@@ -55,9 +55,17 @@ def read(nvml: Any = None) -> HardwareFacts:
             nvml.nvmlShutdown()
 
 
+class NoGpu(FactUnavailable):
+    """No NVIDIA GPU is visible; ``why`` is NVML's reason, for the report's note."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"needs an NVIDIA GPU: {why}")
+        self.why = why
+
+
 def provide(store: FactStore) -> HardwareFacts:
     """The ``hardware`` fact provider: NVML's view, or unavailable without a GPU."""
     facts = read()
     if not facts.gpus:
-        raise FactUnavailable(f"needs an NVIDIA GPU: {facts.reason}")
+        raise NoGpu(facts.reason)
     return facts

@@ -6,10 +6,8 @@ Keras' safe mode on and reports ModelFacts (and DataFacts for ``--data``) like a
 
 from __future__ import annotations
 
-import json
-
 from nncheck.facts import FactStore, RunFailure
-from nncheck.facts.capture import run_module
+from nncheck.facts.capture import probe_env, run_module
 from nncheck.facts.live import CaptureResult
 from nncheck.findings import Violation
 
@@ -29,7 +27,7 @@ def provide(store: FactStore) -> CaptureResult:
     options = target.capture
     env = {}
     if options is not None and options.probes and target.data_path is not None:
-        env["NNCHECK_PROBES"] = json.dumps({"budget": options.probe_budget, "seed": options.seed})
+        env = probe_env(options)
     result = run_module(
         "nncheck.adapters.loader",
         arguments,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from nncheck.facts.live import ProbeFacts, ProbeResult
+from nncheck.rules._common import fmt_sci
 
 Segment = tuple[str, str]
 Line = list[Segment]
@@ -50,12 +51,6 @@ def sparkline(values: list[float], width: int = WIDTH, log: bool = True) -> str:
     )
 
 
-def _sci(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
-
-
 def _num(value: float) -> str:
     return f"{value:.3g}"
 
@@ -89,7 +84,7 @@ def _describe(result: ProbeResult) -> Line:
         high = max(r for _, r in relative)
         names = " ".join(n for n, _ in relative[:6]) + (" …" if len(relative) > 6 else "")
         return [
-            (f"|g|/|w| {_sci(low)} .. {_sci(high)}{extra}  ", ""),
+            (f"|g|/|w| {fmt_sci(low)} .. {fmt_sci(high)}{extra}  ", ""),
             (bars, "cyan"),
             (f"  {names}", "dim"),
         ]
@@ -98,7 +93,7 @@ def _describe(result: ProbeResult) -> Line:
         return [(f"dead share per layer: {shown}", "")]
     if name == "lr_range":
         return [
-            (f"suggested {_sci(v['suggested'])}, diverges at {_sci(v['diverged_at'])}  ", ""),
+            (f"suggested {fmt_sci(v['suggested'])}, diverges at {fmt_sci(v['diverged_at'])}  ", ""),
             (sparkline(v["losses"]), "cyan"),
         ]
     if name == "checkpoint":
