@@ -112,7 +112,25 @@ def check_fit_arguments(
     seed: int = 0,
 ) -> Report:
     """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...);
-    with a ``probe_budget`` (seconds) the probes run too."""
+    with a ``probe_budget`` (seconds) the probes run too. A SIGTERM meanwhile removes what
+    the check made (temporary directories) before the process's own handler gets it."""
+    from nncheck.interrupts import redeliver_termination
+
+    with redeliver_termination():
+        return _check_fit_arguments(
+            model, arguments, select, ignore, max_samples, probe_budget, seed
+        )
+
+
+def _check_fit_arguments(
+    model: Any,
+    arguments: dict[str, Any],
+    select: Iterable[str] | None,
+    ignore: Iterable[str],
+    max_samples: int,
+    probe_budget: float | None,
+    seed: int,
+) -> Report:
     from nncheck.adapters import keras3
 
     keras = keras3.keras

@@ -169,7 +169,6 @@ def check(
     from nncheck.engine import (
         TargetError,
         apply_overrides,
-        check_targets,
         collect_targets,
         select_rules,
     )
@@ -211,7 +210,7 @@ def check(
         known = _load_baseline(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
-    result = check_targets(targets, rules, settings.options)
+    result = _check_interruptibly(targets, rules, settings.options)
     root = settings.config_path.parent if settings.config_path else None
     apply_overrides(result, settings.per_file_ignores, settings.severity, root)
     if write_baseline_path is not None:
@@ -221,6 +220,23 @@ def check(
     mode = "static" if static else "full"
     _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
+
+
+def _check_interruptibly(targets: list, rules: list, options: dict) -> RunResult:
+    """Run the check; Ctrl-C or SIGTERM stops it with every child process killed and every
+    temporary directory removed, and exits 130 / 143 as shells and CI runners expect."""
+    from nncheck.engine import check_targets
+    from nncheck.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, signals_unwind
+
+    try:
+        with signals_unwind():
+            return check_targets(targets, rules, options)
+    except KeyboardInterrupt:
+        click.echo("nncheck: interrupted; stopped the script and removed its files", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        click.echo("nncheck: terminated; stopped the script and removed its files", err=True)
+        sys.exit(EXIT_TERMINATED)
 
 
 def _load_baseline(path: Path) -> Baseline:

@@ -11,13 +11,14 @@ import contextlib
 import dataclasses
 import fnmatch
 import inspect
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure, Target
-from nncheck.facts.live import ProbeFacts
+from nncheck.facts.live import PROBE_LABELS, ProbeFacts
 from nncheck.findings import Finding, Severity, Violation
 from nncheck.registry import OPTIONS_PARAMETER, Rule, all_rules, get_rule, resolve_selectors
 from nncheck.suppression import is_suppressed
@@ -236,7 +237,8 @@ def _check_target(
             )
             findings.append(_stamp(get_rule("E005"), crash, target))
     findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
-    _collect_probes(store, target, result)
+    findings.extend(_collect_probes(store, target, result))
+    findings = _without_superseded(findings, rules)
     comments = _comments(store)
     for finding in findings:
         if not finding.code.startswith("E") and is_suppressed(finding, comments):
@@ -245,14 +247,31 @@ def _check_target(
             result.findings.append(finding)
 
 
-def _collect_probes(store: FactStore, target: Target, result: RunResult) -> None:
-    """Keep the probes' measurements for the report, and say once where they ran."""
-    if target.capture is None or not target.capture.probes:
-        return
+def _without_superseded(findings: list[Finding], rules: Sequence[Rule]) -> list[Finding]:
+    """Drop the findings of a rule that a selected rule supersedes and that fired here too:
+    the same problem is said once, with the stronger evidence."""
+    fired = {f.code for f in findings}
+    replaced = {code for r in rules if r.code in fired for code in r.supersedes}
+    return [f for f in findings if f.code not in replaced]
+
+
+def _collect_probes(store: FactStore, target: Target, result: RunResult) -> list[Finding]:
+    """Keep the probes' measurements for the report, say once where they ran, and report
+    the probes that could not finish: stopped by the budget (E007) or crashed (E005)."""
+    wanted = target.capture is not None and target.capture.probes
+    if not wanted and not store.has("probes"):
+        return []
     try:
         probes = store.get("probes")
     except (FactUnavailable, RunFailure):
-        return
+        return []
+    if not store.has("probes"):
+        return []
+    findings = [
+        _stamp(get_rule(code), violation, target) for code, violation in probe_failures(probes)
+    ]
+    if target.capture is None:  # the Python API keeps the probes itself
+        return findings
     result.probes[target.display_path] = probes
     if probes.device == "CPU" and not any("ran on the CPU" in n for n in result.notes):
         from nncheck.facts.hardware import NoGpu
@@ -265,6 +284,50 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> None
         except (FactUnavailable, RunFailure):
             pass
         result.notes.append(f"the probes ran on the CPU ({reason}); GPU-only rules were skipped")
+    return findings
+
+
+def probe_failures(probes: ProbeFacts) -> list[tuple[str, Violation]]:
+    """E007 for a probe the budget stopped (how far it got, and a budget that would do),
+    E005 for a probe that raised: a probe's failure is never a silent skip."""
+    failures: list[tuple[str, Violation]] = []
+    for result in probes.results:
+        label = PROBE_LABELS.get(result.name, result.name)
+        if result.status == "crashed":
+            failures.append(
+                (
+                    "E005",
+                    Violation(
+                        f"probe '{label}' crashed: {result.reason}; please report this with "
+                        "the script that triggers it"
+                    ),
+                )
+            )
+    stopped = next((r for r in probes.results if r.status == "over_budget"), None)
+    if stopped is not None:
+        not_run = [
+            PROBE_LABELS.get(r.name, r.name) for r in probes.results if r.status == "not_run"
+        ]
+        done = float(stopped.values.get("done") or 0.0)
+        finished = sum(r.seconds for r in probes.results if r.status not in {"not_run"})
+        finished -= stopped.seconds
+        needed = finished + stopped.seconds / max(done, 0.05)
+        needed += len(not_run) * max(stopped.seconds / max(done, 0.05), 1.0) / 2
+        suggestion = int(math.ceil(needed * 1.5 / 10) * 10)
+        rest = f"; not run: {', '.join(not_run)}" if not_run else ""
+        failures.append(
+            (
+                "E007",
+                Violation(
+                    f"the probes reached --probe-budget {probes.budget:g} s in "
+                    f"'{PROBE_LABELS.get(stopped.name, stopped.name)}' ({stopped.reason}){rest}: "
+                    "their findings are incomplete",
+                    fix=f"--probe-budget {max(suggestion, int(probes.budget) + 10)}",
+                    data={"probe": stopped.name, "progress": stopped.reason, "not_run": not_run},
+                ),
+            )
+        )
+    return failures
 
 
 def _facts_for(

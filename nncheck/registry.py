@@ -47,6 +47,10 @@ class Rule:
     live_func: RuleFunction | None = None
     options: dict[str, float | int] = dataclasses.field(default_factory=dict)
     fallbacks: tuple[tuple[tuple[str, ...], RuleFunction], ...] = ()
+    # Rules whose finding this one replaces on a target when both fire: the same problem,
+    # said once, with the stronger (measured) evidence. Resolved by the engine among the
+    # rules selected for the run, so a superseded rule speaks when this one is not run.
+    supersedes: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -115,17 +119,29 @@ def rule(
     summary: str,
     tip: int | None = None,
     options: dict[str, float | int] | None = None,
+    supersedes: tuple[str, ...] = (),
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register the decorated function as rule ``code`` / ``name``.
 
     The function's parameter names are the facts it needs; it yields violations. ``options``
     are the rule's thresholds and their defaults (kebab-case names); a rule function with an
     ``options`` parameter receives them, with the user's [tool.nncheck.options] applied.
+    ``supersedes``: codes whose findings this rule's finding replaces on the same target.
     """
 
     def decorate(func: RuleFunction) -> RuleFunction:
         register(
-            Rule(code, name, severity, summary, tip, _needs(func), func, options=options or {})
+            Rule(
+                code,
+                name,
+                severity,
+                summary,
+                tip,
+                _needs(func),
+                func,
+                options=options or {},
+                supersedes=supersedes,
+            )
         )
         return func
 

@@ -1,6 +1,6 @@
 """nncheck's built-in rule pack, one module per family. Importing it registers every rule.
 
-Rules judge framework-neutral facts and never import a framework (DESIGN.md section 3).
+Rules judge framework-neutral facts and never import a framework.
 """
 
 from nncheck.rules import (

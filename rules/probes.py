@@ -10,19 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts import keras_api as api
 from nncheck.facts.live import HardwareFacts, ModelFacts, ProbeFacts, ProbeResult, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 from nncheck.rules._common import at_site, fmt_number, fmt_sci
-from nncheck.rules.training import _learning_rate_problem
-
-
-def _lr_problem(model: ModelFacts) -> bool:
-    """T101 judges this rate already (its default ranges): X107 must not repeat it."""
-    rate = model.learning_rate
-    return _learning_rate_problem(model.optimizer or "", rate, api.LR_RANGE_OPTIONS) is not None
 
 
 def _vanishing(layers: list[list], min_ratio: float) -> tuple[str, float, str, float] | None:
@@ -51,25 +43,48 @@ def _stalled(losses: list[float]) -> bool:
     return after > before * 0.9
 
 
-def _learned(result: ProbeResult, factor: float) -> bool:
-    """The clone learned its batch: the loss fell by ``factor``, or every sample of a batch
+def _learned(losses: list[float], accuracy: float | None, classes: int, factor: float) -> bool:
+    """A clone learned its batch: the loss fell by ``factor``, or every sample of a batch
     with more than one class is classified right."""
-    if result.values["accuracy"] == 1.0 and result.values.get("classes", 2) > 1:
+    if accuracy == 1.0 and classes > 1:
         return True
-    losses = [v for v in result.values["losses"] if math.isfinite(v)]
-    return bool(losses) and losses[0] > 0 and min(losses) <= losses[0] / factor
+    finite = [v for v in losses if math.isfinite(v)]
+    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
+
+
+def _overfit_learned(result: ProbeResult, factor: float) -> bool:
+    """The configured optimizer learned the single batch."""
+    values = result.values
+    return _learned(values["losses"], values["accuracy"], values.get("classes", 2), factor)
+
+
+def _reference_learned(result: ProbeResult | None, factor: float) -> bool:
+    """The reference optimizer (Adam at 1e-3) learned the batch the configured one failed
+    on: the model can learn, so the configured settings are what failed."""
+    reference = result.values.get("reference") if result is not None else None
+    if not reference:
+        return False
+    classes = result.values.get("classes", 2)  # type: ignore[union-attr]
+    return _learned(reference["losses"], reference["accuracy"], classes, factor)
 
 
 def _overfit_succeeded(probes: ProbeFacts) -> bool:
     """The configured learning rate learned one batch: it is not uselessly low."""
     result = probes.get("overfit")
-    return result is not None and _learned(result, 10)
+    return result is not None and _overfit_learned(result, 10)
 
 
 def _broken_numerics(probes: ProbeFacts) -> bool:
     """Non-finite gradients (X103): other gradient and activation measures mean nothing."""
     gradients = probes.get("gradients")
     return bool(gradients and gradients.values["non_finite"])
+
+
+LAMBDA_FIX = (
+    "replace the lambda with a named function registered with "
+    "@keras.saving.register_keras_serializable() (or a small custom layer); load with "
+    "safe_mode=False only checkpoints you trust"
+)
 
 
 def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
@@ -105,7 +120,7 @@ def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
     "cannot-overfit-one-batch",
     Severity.ERROR,
     "The model cannot overfit a single batch",
-    tip=2,
+    tip=1,
     options={"required-factor": 10.0},
 )
 def cannot_overfit_one_batch(
@@ -114,11 +129,16 @@ def cannot_overfit_one_batch(
     """
     ## What it does
     Trains a clone of the model on one batch of 32 training samples (with every class in
-    it; same optimizer settings, capture-time weights) for up to 400 steps, and fires when
-    the loss has not fallen by a factor of 10, the batch is not classified 100% correctly,
-    and the loss has stalled (the last quarter of the steps improved it by less than 10%).
-    A loss still falling at the step cap is slow, not broken: no finding. The message gives
-    the loss curve's start and end and the most likely causes the other probes found.
+    it; same optimizer settings, capture-time weights) for up to 400 steps (fewer for large
+    models: the count depends on the model's size, never on time), and, when that does not
+    learn the batch, trains another clone on the same batch with a reference optimizer (Adam
+    at 1e-3). Fires when neither learned it: the loss has not fallen by a factor of 10, the
+    batch is not classified 100% correctly, and the loss has stalled (the last quarter of
+    the steps improved it by less than 10%). A loss still falling at the step cap is slow,
+    not broken; a batch the reference optimizer learns shows that the model can learn and
+    the configured optimizer settings are the problem (X107's business): no finding. The
+    message gives the loss curve's start and end and the most likely causes the other
+    probes found.
 
     ## Why is this bad?
     Any working model and optimizer can memorise 32 samples. If it cannot, something is
@@ -141,17 +161,17 @@ def cannot_overfit_one_batch(
     as learned.
 
     ## References
-    Tip 2 of the training tips (overfit a single batch first); Karpathy, "A Recipe for
+    Tip 1 of the training tips (overfit a single batch first); Karpathy, "A Recipe for
     Training Neural Networks" (2019).
     """
     result = probes.get("overfit")
-    if result is None or result.values["timed_out"]:
+    if result is None or _reference_learned(result, options["required-factor"]):
         return
     losses = result.values["losses"]
     if not losses or not all(math.isfinite(v) for v in losses) or _broken_numerics(probes):
         return  # X103's case
     start, end = losses[0], min(losses)
-    if start <= 0 or _learned(result, options["required-factor"]) or not _stalled(losses):
+    if start <= 0 or _overfit_learned(result, options["required-factor"]) or not _stalled(losses):
         return
     causes = likely_causes(model, probes)
     because = f"; likely: {', '.join(causes)}" if causes else ""
@@ -172,7 +192,7 @@ def cannot_overfit_one_batch(
     "loss-at-init-off",
     Severity.WARNING,
     "The loss at initialisation is far from its expected value",
-    tip=2,
+    tip=6,
     options={"max-ratio": 3.0},
 )
 def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
@@ -263,7 +283,7 @@ def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Itera
         )
 
 
-@rule("X104", "no-gradient", Severity.WARNING, "Trainable weights that receive no gradient")
+@rule("X104", "no-gradient", Severity.WARNING, "Trainable weights that receive no gradient", tip=14)
 def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
     """
     ## What it does
@@ -421,6 +441,7 @@ def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Ite
     "The learning rate is past divergence or far below the useful range (measured)",
     tip=7,
     options={"too-low-factor": 100.0},
+    supersedes=("T101",),
 )
 def learning_rate_off_measured(
     probes: ProbeFacts, model: ModelFacts, train: TrainFacts, options: dict
@@ -428,12 +449,16 @@ def learning_rate_off_measured(
     """
     ## What it does
     Runs a learning-rate range test on a clone: an exponential sweep from 1e-7 to 10, one
-    step per rate on successive batches, stopping when the loss diverges. The suggested rate
-    is a tenth of the rate at the lowest (smoothed) loss. Fires when the configured initial
-    rate is past the divergence point, or more than 100x below the suggested rate while the
-    single-batch probe (run at the configured rate) could not learn its batch: a short
-    sweep overestimates the useful rate, so a rate that demonstrably learns is left alone.
-    Rates T101 already flags are left to it.
+    step per rate on successive batches (80 points, fewer for large models), stopping when
+    the loss diverges. The suggested rate is a tenth of the rate at the lowest (smoothed)
+    loss. Fires when the configured initial rate is past the divergence point, or more than
+    100x below the suggested rate while the single-batch probe, run at the configured rate,
+    could not learn its batch (a short sweep overestimates the useful rate, so a rate that
+    demonstrably learns is left alone). When the reference optimizer (Adam at 1e-3) learned
+    the batch that the configured one did not, the message shows both curves.
+
+    This is the measured form of T101: when both fire on a target, only X107 is reported
+    (with the measurement); with X107 not selected, T101 speaks.
 
     ## Why is this bad?
     Past divergence the loss explodes within steps; far below the useful range the budget
@@ -452,36 +477,57 @@ def learning_rate_off_measured(
     `too-low-factor` (100): how far below the suggested rate the configured one may be.
 
     ## References
-    Smith, "Cyclical Learning Rates for Training Neural Networks" (2017).
+    Tip 7 of the training tips (tune the learning rate); Smith, "Cyclical Learning Rates for
+    Training Neural Networks" (2017).
     """
     result = probes.get("lr_range")
     rate = model.learning_rate
-    if result is None or rate is None or _lr_problem(model):
+    if result is None or rate is None:
         return
     diverged, suggested = result.values["diverged_at"], result.values["suggested"]
     if diverged is not None and rate > diverged:
+        direction = "high"
         message = (
             f"the learning rate {fmt_sci(rate)} is past the point where the loss diverges on "
-            f"this model ({fmt_sci(diverged)}, measured by a range test on a clone)"
+            f"this model ({fmt_sci(diverged)}, measured by a range test on a clone"
+            + (f"; suggested {fmt_sci(suggested)})" if suggested else ")")
         )
     elif (
         suggested is not None
         and rate < suggested / options["too-low-factor"]
         and not _overfit_succeeded(probes)
     ):
+        direction = "low"
         message = (
             f"the learning rate {fmt_sci(rate)} is {suggested / rate:.0f}x below the "
             f"{fmt_sci(suggested)} a range test on a clone suggests: training would crawl"
         )
     else:
         return
+    overfit = probes.get("overfit")
+    curves: dict[str, object] = {}
+    if overfit is not None and _reference_learned(overfit, 10):
+        mine, reference = overfit.values["losses"], overfit.values["reference"]
+        theirs = reference["losses"]
+        message += (
+            f"; on one batch it took the loss from {fmt_number(round(mine[0], 4))} to "
+            f"{fmt_number(round(min(mine), 4))} in {len(mine)} steps, where "
+            f"{reference['optimizer']} took it to {fmt_number(round(min(theirs), 4))} in "
+            f"{len(theirs)}"
+        )
+        curves = {"overfit_losses": mine, "reference_losses": theirs}
     fix = f"learning_rate={fmt_sci(suggested)}" if suggested else "a lower learning rate"
     yield at_site(
         train.site,
         message,
         fix,
+        direction=direction,
+        rate=rate,
+        diverged_at=diverged,
+        suggested=suggested,
         rates=result.values["rates"],
         losses=result.values["losses"],
+        **curves,
     )
 
 
@@ -490,7 +536,7 @@ def learning_rate_off_measured(
     "input-bound-pipeline",
     Severity.WARNING,
     "The input pipeline is slower than the training step",
-    tip=16,
+    tip=8,
     options={"max-ratio": 1.0},
 )
 def input_bound_pipeline(
@@ -605,6 +651,7 @@ def not_reproducible(
     "checkpoint-round-trip-fails",
     Severity.ERROR,
     "The model cannot be saved and loaded back the way the script checkpoints it",
+    tip=13,
 )
 def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
     """
@@ -630,6 +677,9 @@ def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterat
         def __init__(self, factor, **kwargs): ...
         def get_config(self): return {**super().get_config(), "factor": self.factor}
     ```
+    A `Lambda` layer holding a Python lambda is refused by `load_model`'s safe mode: give it
+    a named function registered with `@keras.saving.register_keras_serializable()`, or
+    write a small custom layer; load with `safe_mode=False` only files you trust.
     """
     result = probes.get("checkpoint")
     if result is None or result.values["ok"]:
@@ -638,7 +688,9 @@ def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterat
         train.site,
         f"a checkpoint of this model does not round-trip ({result.values['how']}): "
         f"{result.values['error']}",
-        "register custom layers with @keras.saving.register_keras_serializable() and give "
+        LAMBDA_FIX
+        if result.values.get("lambda")
+        else "register custom layers with @keras.saving.register_keras_serializable() and give "
         "them get_config() returning every constructor argument",
     )
 

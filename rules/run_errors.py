@@ -72,12 +72,12 @@ describe(
     "E005",
     "internal-error",
     Severity.ERROR,
-    "nncheck itself failed (a rule or the capture raised); the rest still ran",
+    "nncheck itself failed (a rule, a probe or the capture raised); the rest still ran",
     """
     ## What it does
-    Reports a rule, or nncheck's capture of the training setup, that raised an exception on
-    this target. The other rules' findings are still reported, and nncheck exits with code 2
-    because its check was incomplete.
+    Reports a rule, an active probe, or nncheck's capture of the training setup, that raised
+    an exception on this target. The other rules' findings are still reported, and nncheck
+    exits with code 2 because its check was incomplete.
 
     ## Use instead
     Report it with the script that triggers it; `--ignore CODE` skips a crashing rule
@@ -99,5 +99,24 @@ describe(
     ## Use instead
     Fix or re-export the file; for a custom layer, make its module importable and decorate
     the class with `@keras.saving.register_keras_serializable()`.
+    """,
+)
+describe(
+    "E007",
+    "probe-budget-exceeded",
+    Severity.ERROR,
+    "The active probes hit --probe-budget before they finished",
+    """
+    ## What it does
+    The probes' work is sized by the setup (steps, samples, sweep points), never by time,
+    so that their verdict does not depend on how busy the machine is. `--probe-budget` is
+    only a safety limit: when a probe reaches it, nncheck stops the probes and reports
+    which one it was, how far it got, the probes that did not run, and a budget that would
+    let them finish. The findings of the probes that finished are still reported; nncheck
+    exits with code 2, because the check is incomplete and a gate must not pass on it.
+
+    ## Use instead
+    Give the probes the budget the message proposes (`--probe-budget 120`, or
+    `probe-budget = 120` in `[tool.nncheck]`), or skip them with `--no-probes`.
     """,
 )

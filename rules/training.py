@@ -90,7 +90,7 @@ def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
     For bit-exact GPU runs also call `tf.config.experimental.enable_op_determinism()`.
 
     ## References
-    - Tip 3 of the training tips (shared/DESIGN.md)
+    - Tip 3 of the training tips (docs/tips.md)
     - https://keras.io/api/utils/python_utils/#setrandomseed-function
     """
     if not source.training_calls:

@@ -154,3 +154,63 @@ def test_violation_fields_reach_the_finding(write_script) -> None:
     (finding,) = check_targets(collect_targets([path], static=True), [rule]).findings
     assert (finding.line, finding.col, finding.end_line) == (1, 2, 3)
     assert (finding.fix, finding.layer, finding.data) == ("do this", "dense_1", {"n": 1})
+
+
+def test_a_superseding_rule_that_fires_replaces_the_other_among_the_selected_rules() -> None:
+    from nncheck.engine import check_facts
+    from nncheck.facts.live import ModelFacts, ProbeFacts, ProbeResult, Site, TrainFacts
+    from nncheck.facts.source import SourceFacts
+
+    sweep = ProbeResult(
+        "lr_range",
+        values={"rates": [1e-7, 1.0], "losses": [0.7, 0.6], "suggested": 1e-3, "diverged_at": 1e-2},
+    )
+    facts = {
+        "model": ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05),
+        "train": TrainFacts(entry="fit", site=Site("train.py", 5)),
+        "source": SourceFacts.from_text("import keras\n", "train.py"),
+        "probes": ProbeFacts(results=[sweep]),
+    }
+    target = Target(Path("train.py"), "train.py", static=False)
+
+    def codes(select: list[str], options: dict | None = None) -> list[str]:
+        result = check_facts(target, facts, select_rules(select, ()), options)
+        return [f.code for f in result.findings]
+
+    assert codes(["T101", "X107"]) == ["X107"]  # one problem, said once, with the measurement
+    assert codes(["T101"]) == ["T101"]  # X107 not selected: T101 speaks
+    assert codes(["X107"]) == ["X107"]
+    # X107 does not read T101's range: widening it changes nothing for X107
+    wide = {"T101": {"adaptive-max": 1.0}}
+    assert codes(["T101", "X107"], wide) == ["X107"]
+    assert codes(["T101"], wide) == []
+
+
+def test_a_crashed_probe_is_e005_and_a_probe_stopped_by_the_budget_is_e007() -> None:
+    from nncheck.engine import check_facts
+    from nncheck.facts.live import ProbeFacts, ProbeResult
+
+    results = [
+        ProbeResult("loss_at_init", status="crashed", reason="TypeError: boom (in x.py:1, f)"),
+        ProbeResult(
+            "overfit",
+            status="over_budget",
+            reason="the single-batch overfit reached step 100 of 400",
+            seconds=10.0,
+            values={"done": 0.25},
+        ),
+        ProbeResult("lr_range", status="not_run", reason="the probe budget was spent"),
+    ]
+    target = Target(Path("train.py"), "train.py", static=False)
+    probes = ProbeFacts(results=results, budget=20)
+    found = check_facts(target, {"probes": probes}, select_rules(["X1"], ())).findings
+    assert [f.code for f in found] == ["E005", "E007"]
+    assert found[0].message == (
+        "probe 'loss at init' crashed: TypeError: boom (in x.py:1, f); please report this "
+        "with the script that triggers it"
+    )
+    assert found[1].message == (
+        "the probes reached --probe-budget 20 s in 'overfit 1 batch' (the single-batch "
+        "overfit reached step 100 of 400); not run: LR range: their findings are incomplete"
+    )
+    assert found[1].fix == "--probe-budget 90"

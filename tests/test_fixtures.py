@@ -57,18 +57,23 @@ GPU_ONLY = {"X111", "X112", "T110"}
 
 def _capture_options(path: Path) -> CaptureOptions:
     """The fixture's `# nncheck-args:`; probes only where it says --probes (they cost
-    seconds per fixture; every X fixture and a set of clean ones ask for them)."""
+    seconds per fixture; every X fixture and a set of clean ones ask for them). The probes'
+    budget is a safety limit far above their work, so a busy machine cannot change a verdict;
+    the script's time limit is as generous."""
     args = (header(path, "nncheck-args") or "").split()
-    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 120.0
-    return CaptureOptions(timeout=timeout, probes="--probes" in args, probe_budget=20)
+    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 300.0
+    return CaptureOptions(timeout=timeout, probes="--probes" in args, probe_budget=600)
 
 
 @pytest.fixture(scope="session")
 def full_results() -> dict[Path, set[str]]:
-    """Every full-mode fixture checked once, two at a time (each runs its script in a child)."""
-    rules = select_rules(None, ())
+    """Every full-mode fixture checked once, two at a time (each runs its script in a child);
+    a fixture's `# nncheck-args: --select CODES` narrows the rules it runs."""
 
     def run(path: Path) -> tuple[Path, set[str]]:
+        args = (header(path, "nncheck-args") or "").split()
+        select = args[args.index("--select") + 1].split(",") if "--select" in args else None
+        rules = select_rules(select, ())
         targets = collect_targets([path], static=False, capture=_capture_options(path))
         return path, {f.code for f in check_targets(targets, rules).findings}
 

@@ -29,17 +29,31 @@ def probes(*results: ProbeResult, **kwargs: object) -> ProbeFacts:
     return ProbeFacts(results=list(results), **kwargs)
 
 
-def overfit(losses: list[float], accuracy: float | None = None, classes: int = 2) -> ProbeResult:
+def overfit(
+    losses: list[float],
+    accuracy: float | None = None,
+    classes: int = 2,
+    reference: list[float] | None = None,
+) -> ProbeResult:
+    """The single-batch probe's result; ``reference``: the curve of the retry with Adam."""
+    retry = None
+    if reference is not None:
+        retry = {
+            "optimizer": "Adam(learning_rate=0.001)",
+            "losses": reference,
+            "accuracy": None,
+            "learned": min(reference) <= reference[0] / 10,
+        }
     return ProbeResult(
         "overfit",
         values={
             "losses": losses,
             "steps": len(losses),
+            "max_steps": 400,
             "accuracy": accuracy,
             "classes": classes,
             "batch": 32,
-            "timed_out": False,
-            "share": 10.0,
+            "reference": retry,
         },
     )
 
@@ -86,6 +100,22 @@ def test_x101_fires_on_a_stalled_curve_and_names_the_causes() -> None:
 def test_x101_quiet_when_the_batch_is_learned_or_still_learning(curve, accuracy, classes) -> None:
     assert not judge(
         "X101", probes=probes(overfit(curve, accuracy, classes)), model=binary_model(), train=fit()
+    )
+
+
+def test_x101_is_about_the_settings_not_the_model_when_the_reference_optimizer_learns() -> None:
+    stalled = [0.69] * 400
+    assert judge(  # neither learned: the model cannot learn this batch
+        "X101",
+        probes=probes(overfit(stalled, reference=[0.69] * 400)),
+        model=binary_model(),
+        train=fit(),
+    )
+    assert not judge(  # Adam at 1e-3 learned it: X107's business, not X101's
+        "X101",
+        probes=probes(overfit(stalled, reference=[0.69, 0.3, 0.05])),
+        model=binary_model(),
+        train=fit(),
     )
 
 
@@ -173,8 +203,25 @@ def test_x107_past_divergence_or_far_below_when_the_batch_was_not_learned() -> N
     assert "2500x below" in judge("X107", probes=stalled, model=slow, train=fit())[0].message
     learned = probes(_sweep(5e-3, 1.0), overfit([0.7, 0.05]))
     assert not judge("X107", probes=learned, model=slow, train=fit())
-    t101 = ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05)  # T101's
-    assert not judge("X107", probes=probes(_sweep(1e-3, 0.01)), model=t101, train=fit())
+    # a rate T101 also flags is measured here too (the engine keeps X107 alone)
+    t101 = ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05)
+    found = judge("X107", probes=probes(_sweep(1e-3, 0.01)), model=t101, train=fit())
+    assert found[0].message == (
+        "the learning rate 5.0e-2 is past the point where the loss diverges on this model "
+        "(1.0e-2, measured by a range test on a clone; suggested 1.0e-3)"
+    )
+    assert found[0].data["direction"] == "high"
+
+
+def test_x107_shows_both_curves_when_the_reference_optimizer_learned() -> None:
+    slow = ModelFacts("m", "Sequential", optimizer="SGD", learning_rate=1e-6)
+    both = probes(_sweep(5e-2, 1.0), overfit([0.7] * 400, reference=[0.7, 0.2, 0.04]))
+    found = judge("X107", probes=both, model=slow, train=fit())
+    assert found[0].message.endswith(
+        "; on one batch it took the loss from 0.7 to 0.7 in 400 steps, where "
+        "Adam(learning_rate=0.001) took it to 0.04 in 3"
+    )
+    assert found[0].data["reference_losses"] == [0.7, 0.2, 0.04]
 
 
 def test_x108_scales_the_step_to_the_pipeline_batch() -> None:

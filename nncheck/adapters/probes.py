@@ -3,15 +3,22 @@
 Each probe trains or evaluates a clone of the captured model (same architecture, weights at
 capture time, loss and optimizer settings, dtype policy) on batches from the captured data
 sample, so the user's model, weights, files and iterators are untouched (the input-pipeline
-probe reads the user's own iterator, in this throw-away process only). Probes share a time
-budget: each gets a share of what is left, and one that runs out says so ("incomplete")
-rather than guessing. Results are plain :class:`~nncheck.facts.live.ProbeResult` facts; the
-X rules judge them. Keras 3's own API throughout (so the JAX and torch backends work too);
-gradients are the one backend-specific piece (:mod:`nncheck.adapters.gradients`).
+probe reads the user's own iterator, in this throw-away process only).
+
+The work of every probe is sized by the setup alone (steps, samples and sweep points are
+counts derived from the model's size, never from measured time), and each probe draws its
+batches from its own generator seeded by ``--seed``: the same script, data and seed give the
+same measurements on a quiet machine and on a busy one. The time budget is only a safety
+limit: a probe that hits it stops and is reported as such (E007, naming how far it got), and
+one that raises is reported as nncheck's own failure (E005), never as a silent skip. Results
+are plain :class:`~nncheck.facts.live.ProbeResult` facts; the X rules judge them. Keras 3's
+own API throughout (so the JAX and torch backends work too); gradients are the one
+backend-specific piece (:mod:`nncheck.adapters.gradients`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -28,13 +35,21 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
-from nncheck.facts.live import CaptureResult, ModelFacts, ProbeFacts, ProbeResult, TrainFacts
+from nncheck.facts.live import (
+    DEFAULT_PROBE_BUDGET,
+    PROBE_LABELS,
+    CaptureResult,
+    ModelFacts,
+    ProbeFacts,
+    ProbeResult,
+    TrainFacts,
+    describe_internal_error,
+)
 
 OVERFIT_BATCH = 32
-OVERFIT_MAX_STEPS = 400
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
+REFERENCE_OPTIMIZER = ("Adam", 1e-3)  # the retry that tells "cannot learn" from "settings"
 LR_SWEEP = (1e-7, 10.0)
-LR_SWEEP_STEPS = 80
 THROUGHPUT_STEPS = 20
 MATRIX_WEIGHTS = {
     "kernel",
@@ -43,32 +58,51 @@ MATRIX_WEIGHTS = {
     "embeddings",
     "recurrent_kernel",
 }
-PIPELINE_BATCHES = 20
-# Share of the remaining budget each probe may use, in the order they run.
-SHARES = {
-    "loss_at_init": 1,
-    "gradients": 1,
-    "dead_units": 1,
-    "overfit": 4,
-    "lr_range": 3,
-    "checkpoint": 1,
-    "memory": 0.2,
-    "mixed_precision": 2,
-    "throughput": 2,
-}
+# Work sizes by the model's multiply-adds per sample (a count, so the same on any machine):
+# (largest multiply-adds per sample, overfit steps, sweep points, timed steps).
+SIZES = (
+    (1e6, 400, 80, 20),
+    (1e8, 300, 60, 10),
+    (math.inf, 200, 40, 5),
+)
+PROBE_ORDER = tuple(PROBE_LABELS)
 
 
 class Skip(Exception):
     """The probe does not apply to this setup; the message says why."""
 
 
-class OutOfTime(Exception):
-    """The probe's share of the budget ran out; the message says how far it got."""
+class UsersStepFails(Skip):
+    """The script's own model raises in Keras' step on this data: the first training step
+    would fail the same way (the model and data rules name why); not nncheck's failure."""
+
+
+@contextlib.contextmanager
+def users_step() -> Iterator[None]:
+    """Around Keras' own step on the script's model and data: an exception there is the
+    setup's (labels that do not fit the loss, a layer that cannot run), not a probe's bug."""
+    try:
+        yield
+    except (Skip, OverBudget):
+        raise
+    except Exception as error:
+        text = " ".join(str(error).split())[:200]
+        raise UsersStepFails(
+            f"the model's own training step raises on this data ({type(error).__name__}: {text})"
+        ) from None
+
+
+class OverBudget(Exception):
+    """The safety limit (--probe-budget) was reached; the message says how far it got."""
+
+    def __init__(self, progress: str, done: float) -> None:
+        super().__init__(progress)
+        self.progress, self.done = progress, done
 
 
 @dataclass
 class ProbeOptions:
-    budget: float = 60.0
+    budget: float = DEFAULT_PROBE_BUDGET
     seed: int = 0
     progress: Path | None = None  # a file the parent reads to show which probe runs
 
@@ -77,7 +111,7 @@ class ProbeOptions:
         """The options the parent passed in ``NNCHECK_PROBES`` (JSON)."""
         settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
         return cls(
-            budget=float(settings.get("budget", 60)),
+            budget=float(settings.get("budget", DEFAULT_PROBE_BUDGET)),
             seed=int(settings.get("seed", 0)),
             progress=Path(settings["progress"]) if settings.get("progress") else None,
         )
@@ -106,18 +140,18 @@ def for_capture(
     )
 
 
-class Deadline:
+class Budget:
+    """The probes' safety limit: one deadline for all of them, checked inside their loops."""
+
     def __init__(self, seconds: float) -> None:
-        self.end = time.perf_counter() + seconds
         self.seconds = seconds
+        self.end = time.perf_counter() + seconds
 
-    def check(self, what: str) -> None:
+    def check(self, progress: str, done: float) -> None:
+        """Stop the running probe when the limit is reached; ``progress`` says how far it
+        got (``done``: the share of its work finished, for the budget that would do)."""
         if time.perf_counter() > self.end:
-            raise OutOfTime(f"{what} did not finish within its {self.seconds:.1f} s share")
-
-    @property
-    def expired(self) -> bool:
-        return time.perf_counter() > self.end
+            raise OverBudget(progress, done)
 
 
 class Probes:
@@ -138,6 +172,11 @@ class Probes:
         self.rng = np.random.default_rng(options.seed)
         self.batch_size = (train.batch_size if train else None) or OVERFIT_BATCH
         self.length = _length(x) if x is not None else 0
+        macs = multiply_adds_per_sample(model)
+        self.overfit_steps, self.sweep_points, self.timed_steps = next(
+            (steps, points, timed) for limit, steps, points, timed in SIZES if macs <= limit
+        )
+        self.cloning = "copy"  # "copy", or "in place" for a model that cannot be copied
         self.out = ProbeFacts(
             device=_device(),
             backend=keras.backend.backend(),
@@ -148,8 +187,7 @@ class Probes:
     # -- running -----------------------------------------------------------------------------
 
     def run(self) -> ProbeFacts:
-        started = time.perf_counter()
-        plan: list[tuple[str, Callable[[Deadline], dict[str, Any]]]] = [
+        plan: list[tuple[str, Callable[[Budget], dict[str, Any]]]] = [
             ("loss_at_init", self.loss_at_init),
             ("gradients", self.gradients),
             ("dead_units", self.dead_units),
@@ -160,28 +198,35 @@ class Probes:
             ("mixed_precision", self.mixed_precision),
             ("throughput", self.throughput),
         ]
+        assert tuple(name for name, _ in plan) == PROBE_ORDER
+        budget = Budget(self.options.budget)
+        spent = False
         for index, (name, probe) in enumerate(plan):
-            left = self.options.budget - (time.perf_counter() - started)
-            remaining_shares = sum(SHARES[n] for n, _ in plan[index:])
-            share = max(0.0, left) * SHARES[name] / remaining_shares
             self._progress(name, index, len(plan))
             result = ProbeResult(name)
+            # Each probe draws from its own generator: what one probe does (or skips)
+            # never changes the batches another sees.
+            self.rng = np.random.default_rng([self.options.seed, index])
             begin = time.perf_counter()
             try:
+                if spent:
+                    result.status, result.reason = "not_run", "the probe budget was spent"
+                    self.out.results.append(result)
+                    continue
                 if self.y is None and name not in {"memory", "throughput"}:
                     raise Skip("no labels reach the training step (a custom loop or unlabelled)")
-                if share <= 0:
-                    raise OutOfTime("the probe budget was spent before this probe")
-                result.values = probe(Deadline(share))
+                result.values = probe(budget)
             except Skip as skip:
                 result.status, result.reason = "skipped", str(skip)
-            except OutOfTime as late:
-                result.status, result.reason = "incomplete", str(late)
-            except Exception as error:  # the probe's own failure must not end the others
-                text = " ".join(str(error).split())[:200]
-                result.status, result.reason = "skipped", f"{type(error).__name__}: {text}"
+            except OverBudget as over:
+                result.status, result.reason = "over_budget", over.progress
+                result.values = {"done": over.done}
+                spent = True
+            except Exception as error:  # nncheck's own failure: reported, never a skip
+                result.status, result.reason = "crashed", describe_internal_error(error)
             result.seconds = time.perf_counter() - begin
             self.out.results.append(result)
+        self.out.cloning = self.cloning
         self._progress("done", len(plan), len(plan))
         return self.out
 
@@ -190,25 +235,61 @@ class Probes:
             with self.options.progress.open("a") as handle:
                 handle.write(f"{index}\t{total}\t{name}\n")
 
-    # -- helpers ---------------------------------------------------------------------------
+    # -- copies of the model -------------------------------------------------------------------
 
-    def clone(self, learning_rate: float | None = None) -> Any:
-        """A fresh copy of the model with its capture-time weights, compiled the same way."""
+    @contextlib.contextmanager
+    def trainable_copy(
+        self, learning_rate: float | None = None, optimizer: Any = None
+    ) -> Iterator[Any]:
+        """A model with the capture-time weights, compiled with the script's loss and a fresh
+        optimizer like the script's (or ``optimizer``), to train as the probe likes.
+
+        Normally a copy. A model that cannot be copied (a custom layer whose config cannot
+        rebuild it) is used itself, its weights and compilation restored afterwards,
+        whatever happens: the probes never skip a model for being hard to copy.
+        """
+        fresh = optimizer if optimizer is not None else self._optimizer(learning_rate)
+        copy = self._copy()
+        if copy is not None:
+            copy.compile(optimizer=fresh, loss=self.model.loss)
+            yield copy
+            return
+        self.cloning = "in place"
+        model = self.model
+        weights = [np.array(w) for w in model.get_weights()]
+        compiled = getattr(getattr(model, "_compile_config", None), "config", None)
         try:
-            copy = keras.models.clone_model(self.model)
-        except Exception as error:
-            text = " ".join(str(error).split())[:120]
-            raise Skip(f"the model cannot be cloned ({type(error).__name__}: {text})") from None
-        copy.set_weights(self.model.get_weights())
+            model.compile(optimizer=fresh, loss=model.loss)
+            yield model
+        finally:
+            model.set_weights(weights)
+            if compiled is not None:
+                model.compile(**compiled)
+
+    def _copy(self) -> Any | None:
+        """A copy of the model with its capture-time weights, or None when it cannot be made.
+
+        The model is the script's own object, not an untrusted file, so a Lambda's function
+        may be copied (Keras' safe mode guards files).
+        """
+        try:
+            with _unsafe_deserialization():
+                copy = keras.models.clone_model(self.model)
+            if not copy.built or len(copy.weights) != len(self.model.weights):
+                copy(self._first_batch(2)[0])  # a subclassed model builds on its first call
+            copy.set_weights(self.model.get_weights())
+        except Exception:
+            return None
         for layer in _flat_layers(copy):  # Normalization derives its mean from the weights
             finalize = getattr(layer, "finalize_state", None)
             if callable(finalize) and getattr(layer, "built", False):
                 finalize()
-        copy.compile(optimizer=self._optimizer(learning_rate), loss=self.model.loss)
         return copy
 
     def _optimizer(self, learning_rate: float | None) -> Any:
         optimizer = self.model.optimizer
+        if optimizer is None:
+            raise Skip("the model has no optimizer (a custom loop): nothing to train it with")
         inner = getattr(optimizer, "inner_optimizer", optimizer)
         config = dict(inner.get_config())
         if learning_rate is not None:
@@ -226,7 +307,9 @@ class Probes:
     def _mixed_batch(self, size: int) -> tuple[Any, Any]:
         """A batch with every class present when labels are classes (round-robin over them):
         on a batch of one class, 100% accuracy proves nothing."""
-        labels = np.asarray(self.y)
+        if not isinstance(self.y, np.ndarray):
+            return self._first_batch(size)
+        labels = self.y
         keys = labels.reshape(len(labels), -1)
         if keys.shape[1] > 1:
             keys = keys.argmax(axis=1)[:, None]
@@ -241,37 +324,38 @@ class Probes:
 
     # -- X102: loss at initialisation --------------------------------------------------------
 
-    def loss_at_init(self, deadline: Deadline) -> dict[str, Any]:
+    def loss_at_init(self, budget: Budget) -> dict[str, Any]:
         x, y = self._first_batch(512)
-        copy = self.clone()
-        loss = float(copy.test_on_batch(x, y, return_dict=True)["loss"])
-        expected = expected_initial_loss(self.facts, np.asarray(y))
+        with self.trainable_copy() as copy, users_step():
+            loss = float(copy.test_on_batch(x, y, return_dict=True)["loss"])
+        expected = expected_initial_loss(self.facts, y) if isinstance(y, np.ndarray) else None
         return {"loss": loss, "expected": expected, "samples": _length(x)}
 
     # -- X103 / X104 / X105: gradients ------------------------------------------------------
 
-    def gradients(self, deadline: Deadline) -> dict[str, Any]:
+    def gradients(self, budget: Budget) -> dict[str, Any]:
         from nncheck.adapters.gradients import loss_gradients
 
         x, y = self._first_batch(self.batch_size)
-        copy = self.clone()
-        grads = loss_gradients(copy, x, y)
+        with self.trainable_copy() as copy, users_step():
+            grads = loss_gradients(copy, x, y)
+            variables = [(v.path, np.asarray(v)) for v in copy.trainable_variables]
         layers: dict[str, list[float]] = {}
         disconnected, zero, non_finite = [], [], 0
-        for variable, grad in zip(copy.trainable_variables, grads, strict=True):
-            owner = variable.path.split("/")[-2] if "/" in variable.path else variable.path
+        for (path, value), grad in zip(variables, grads, strict=True):
+            owner = path.split("/")[-2] if "/" in path else path
             if grad is None:
-                disconnected.append(variable.path)
+                disconnected.append(path)
                 continue
             if not np.any(grad):
-                zero.append(variable.path)
+                zero.append(path)
                 continue
             if not np.all(np.isfinite(grad)):
                 non_finite += 1
                 continue
-            if variable.path.rsplit("/", 1)[-1] not in MATRIX_WEIGHTS:
+            if path.rsplit("/", 1)[-1] not in MATRIX_WEIGHTS:
                 continue  # biases and normalisation scales: no depth signal, much noise
-            weight = float(np.linalg.norm(np.asarray(variable)))
+            weight = float(np.linalg.norm(value))
             norms = layers.setdefault(owner, [0.0, 0.0])
             norms[0] = math.hypot(norms[0], float(np.linalg.norm(grad)))
             norms[1] = math.hypot(norms[1], weight)
@@ -285,20 +369,21 @@ class Probes:
 
     # -- X106: dead ReLU units --------------------------------------------------------------
 
-    def dead_units(self, deadline: Deadline) -> dict[str, Any]:
+    def dead_units(self, budget: Budget) -> dict[str, Any]:
         relu = [
             layer
             for layer in _flat_layers(self.model)
             if _activation_of(layer) == "relu" and _has_output(layer)
         ]
         if not relu:
-            raise Skip("the model has no ReLU layers")
+            raise Skip("the model has no ReLU layers whose outputs are visible")
         try:
             probe = keras.Model(self.model.inputs, [layer.output for layer in relu])
         except Exception:
             raise Skip("the ReLU layers' outputs are not reachable (a subclassed model)") from None
         x, _ = self._first_batch(256)
-        outputs = probe.predict_on_batch(x)
+        with users_step():
+            outputs = probe.predict_on_batch(x)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         shares = []
         for layer, out in zip(relu, outputs, strict=True):
@@ -307,62 +392,90 @@ class Probes:
             shares.append([layer.name, float(dead.mean()), int(dead.size)])
         return {"layers": shares, "samples": _length(x)}
 
-    # -- X101 / X103: single-batch overfit ----------------------------------------------------
+    # -- X101 / X103 / X107: single-batch overfit -----------------------------------------------
 
-    def overfit(self, deadline: Deadline) -> dict[str, Any]:
+    def overfit(self, budget: Budget) -> dict[str, Any]:
         x, y = self._mixed_batch(OVERFIT_BATCH)
-        several = _distinct_rows(y) > 1
-        copy = self.clone()
-        losses: list[float] = []
-        accuracy = None
-        for step in range(OVERFIT_MAX_STEPS):
-            loss = float(copy.train_on_batch(x, y, return_dict=True)["loss"])
-            losses.append(loss)
-            if not math.isfinite(loss):
-                break
-            if loss <= losses[0] * OVERFIT_TARGET:
-                break
-            if step % 20 == 19:
-                accuracy = _accuracy(self.facts, copy.predict_on_batch(x), np.asarray(y))
-                if accuracy == 1.0 and several:
-                    break
-            if deadline.expired:
-                break
-        accuracy = _accuracy(self.facts, copy.predict_on_batch(x), np.asarray(y))
-        return {
+        with self.trainable_copy() as copy:
+            losses, accuracy = self._fit_batch(copy, x, y, budget, "the single-batch overfit")
+        found: dict[str, Any] = {
             "losses": losses,
             "steps": len(losses),
+            "max_steps": self.overfit_steps,
             "accuracy": accuracy,
             "classes": _distinct_rows(y),
             "batch": _length(x),
-            "timed_out": deadline.expired,
-            "share": deadline.seconds,
+            "reference": None,
         }
+        if not batch_learned(losses, accuracy, found["classes"]):
+            # The same batch with a reference optimizer: if it learns, the model can learn
+            # and the configured optimizer settings are what failed (X107's business).
+            name, rate = REFERENCE_OPTIMIZER
+            reference = getattr(keras.optimizers, name)(learning_rate=rate)
+            with self.trainable_copy(optimizer=reference) as copy:
+                ref_losses, ref_accuracy = self._fit_batch(
+                    copy, x, y, budget, f"the single-batch overfit with {name} at {rate:g}"
+                )
+            found["reference"] = {
+                "optimizer": f"{name}(learning_rate={rate:g})",
+                "losses": ref_losses,
+                "accuracy": ref_accuracy,
+                "learned": batch_learned(ref_losses, ref_accuracy, found["classes"]),
+            }
+        return found
+
+    def _fit_batch(
+        self, model: Any, x: Any, y: Any, budget: Budget, what: str
+    ) -> tuple[list[float], float | None]:
+        """Train ``model`` on one batch for at most ``overfit_steps`` steps, stopping early
+        only on the values themselves (the loss at 1% of its start, every sample right)."""
+        several = _distinct_rows(y) > 1
+        losses: list[float] = []
+        for step in range(self.overfit_steps):
+            with users_step():
+                loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
+            losses.append(loss)
+            if not math.isfinite(loss) or loss <= losses[0] * OVERFIT_TARGET:
+                break
+            if step % 20 == 19:
+                accuracy = _accuracy(self.facts, model.predict_on_batch(x), y)
+                if accuracy == 1.0 and several:
+                    break
+            budget.check(
+                f"{what} reached step {step + 1} of {self.overfit_steps}",
+                (step + 1) / self.overfit_steps,
+            )
+        return losses, _accuracy(self.facts, model.predict_on_batch(x), y)
 
     # -- X107: learning-rate range test ---------------------------------------------------------
 
-    def lr_range(self, deadline: Deadline) -> dict[str, Any]:
+    def lr_range(self, budget: Budget) -> dict[str, Any]:
         low, high = LR_SWEEP
-        copy = self.clone(learning_rate=low)
+        points = self.sweep_points
         rates, losses = [], []
-        factor = (high / low) ** (1 / (LR_SWEEP_STEPS - 1))
+        factor = (high / low) ** (1 / (points - 1))
         best = math.inf
-        for step in range(LR_SWEEP_STEPS):
-            rate = low * factor**step
-            copy.optimizer.learning_rate.assign(rate)
-            x, y = self.batch(self.batch_size, step * self.batch_size)
-            loss = float(copy.train_on_batch(x, y, return_dict=True)["loss"])
-            rates.append(rate)
-            losses.append(loss)
-            if not math.isfinite(loss) or loss > 4 * best:
-                break
-            best = min(best, loss)
-            deadline.check(f"the learning-rate sweep (reached {rate:.1e})")
+        with self.trainable_copy(learning_rate=low) as copy:
+            for step in range(points):
+                rate = low * factor**step
+                copy.optimizer.learning_rate.assign(rate)
+                x, y = self.batch(self.batch_size, step * self.batch_size)
+                with users_step():
+                    loss = float(copy.train_on_batch(x, y, return_dict=True)["loss"])
+                rates.append(rate)
+                losses.append(loss)
+                if not math.isfinite(loss) or loss > 4 * best:
+                    break
+                best = min(best, loss)
+                budget.check(
+                    f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
+                    (step + 1) / points,
+                )
         return {"rates": rates, "losses": losses, **lr_range_summary(rates, losses)}
 
     # -- X110: checkpoint round trip ------------------------------------------------------------
 
-    def checkpoint(self, deadline: Deadline) -> dict[str, Any]:
+    def checkpoint(self, budget: Budget) -> dict[str, Any]:
         checkpoint = next(
             (
                 c
@@ -378,14 +491,18 @@ class Probes:
         x, _ = self._first_batch(8)
         # The user's model itself is saved (its weights are only read) so that a model
         # whose layers cannot even be rebuilt from their config is caught too.
-        before = np.asarray(self.model.predict_on_batch(x))
+        with users_step():
+            before = np.asarray(self.model.predict_on_batch(x))
         how = "save_weights / load_weights" if weights_only else f"save / load_model ({suffix})"
         with tempfile.TemporaryDirectory(prefix="nncheck-ckpt-") as tmp:
             path = Path(tmp) / f"checkpoint{suffix}"
             try:
                 if weights_only:
+                    # Resuming rebuilds the model with the script's code, then loads the
+                    # file: a copy stands in for that (the model itself when it cannot be
+                    # copied; the weights it loads are its own).
                     self.model.save_weights(path)
-                    restored = keras.models.clone_model(self.model)
+                    restored = self._copy() or self.model
                     restored.load_weights(path)
                 else:
                     self.model.save(path)
@@ -393,13 +510,20 @@ class Probes:
                 after = np.asarray(restored.predict_on_batch(x))
             except Exception as error:
                 message = " ".join(str(error).split())[:300]
-                return {"ok": False, "how": how, "error": f"{type(error).__name__}: {message}"}
-        same = before.shape == after.shape and bool(np.allclose(before, after, atol=1e-5))
+                return {
+                    "ok": False,
+                    "how": how,
+                    "error": f"{type(error).__name__}: {message}",
+                    "lambda": "lambda" in message.lower(),
+                }
+        same = before.shape == after.shape and bool(
+            np.allclose(before, after, atol=1e-5, equal_nan=True)
+        )
         return {"ok": same, "how": how, "error": None if same else "predictions differ"}
 
     # -- X112: memory of one training step ------------------------------------------------------
 
-    def memory(self, deadline: Deadline) -> dict[str, Any]:
+    def memory(self, budget: Budget) -> dict[str, Any]:
         activations = 0
         for layer in _flat_layers(self.model):
             if not _has_output(layer):
@@ -411,7 +535,8 @@ class Probes:
                 itemsize = np.dtype(_dtype_name(tensor.dtype)).itemsize
                 activations += int(np.prod(shape)) * itemsize
         params = sum(int(np.prod(v.shape)) * 4 for v in self.model.weights)
-        optimizer_slots = 2 if "adam" in type(self.model.optimizer).__name__.lower() else 1
+        optimizer = getattr(self.model, "optimizer", None)
+        optimizer_slots = 2 if "adam" in type(optimizer).__name__.lower() else 1
         return {
             "activation_bytes_per_sample": activations,
             "batch_size": self.batch_size,
@@ -422,28 +547,69 @@ class Probes:
 
     # -- X111: mixed precision and aligned widths on a GPU --------------------------------------
 
-    def mixed_precision(self, deadline: Deadline) -> dict[str, Any]:
+    def mixed_precision(self, budget: Budget) -> dict[str, Any]:
         if self.out.device == "CPU":
             raise Skip("needs a GPU with Tensor Cores; the probes ran on the CPU")
-        return measure_tensor_core_changes(self.model, self.batch(self.batch_size), deadline)
+        return measure_tensor_core_changes(
+            self.model, self.batch(self.batch_size), budget, self.timed_steps
+        )
 
     # -- X108: throughput of the step vs the input pipeline -------------------------------------
 
-    def throughput(self, deadline: Deadline) -> dict[str, Any]:
+    def throughput(self, budget: Budget) -> dict[str, Any]:
         if self.y is None:
             raise Skip("no labels reach the training step")
         x, y = self.batch(self.batch_size)
-        copy = self.clone()
-        step = _time_steps(lambda: copy.train_on_batch(x, y), THROUGHPUT_STEPS, deadline)
         source = self.arguments.get("__source__", "arrays")
-        result: dict[str, Any] = {"source": source, "step_s": step, "batch_size": self.batch_size}
         batches = _pipeline_batches(self.arguments.get("x"), source)
-        if batches is None:
-            result["pipeline_s"] = None
-            return result
-        result["pipeline_s"], size = _time_batches(batches, PIPELINE_BATCHES, deadline)
-        result["pipeline_batch_size"] = size
+        with self.trainable_copy() as copy, users_step():
+            timed = _time_interleaved(
+                lambda: copy.train_on_batch(x, y), batches, self.timed_steps, budget
+            )
+        result: dict[str, Any] = {"source": source, "batch_size": self.batch_size, **timed}
         return result
+
+
+def multiply_adds_per_sample(model: Any) -> float:
+    """About how many multiply-adds one sample costs in the forward pass: each weight matrix
+    times the positions it is applied at (a count from the shapes, never a timing)."""
+    total = 0.0
+    for layer in _flat_layers(model):
+        kernel = getattr(layer, "kernel", None)
+        shape = getattr(kernel, "shape", None)
+        if shape is None:
+            continue
+        positions = 1
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            output = layer.output
+            dims = [d for d in tuple(output.shape)[1:-1] if d is not None]
+            positions = int(np.prod(dims)) if dims else 1
+        total += float(np.prod(shape)) * positions
+    return total
+
+
+def batch_learned(
+    losses: list[float], accuracy: float | None, classes: int, factor: float = 10
+) -> bool:
+    """A batch counts as learned when the loss fell by ``factor`` or every sample of a batch
+    with more than one class is classified right."""
+    if accuracy == 1.0 and classes > 1:
+        return True
+    finite = [v for v in losses if math.isfinite(v)]
+    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
+
+
+@contextlib.contextmanager
+def _unsafe_deserialization() -> Iterator[None]:
+    """Keras' safe mode off for copying the script's own in-memory model (a Lambda's
+    function is the script's, not a file's); restored afterwards."""
+    try:
+        from keras.src.saving.serialization_lib import SafeModeScope
+    except ImportError:  # pragma: no cover - a Keras that moved it: copy in safe mode
+        yield
+        return
+    with SafeModeScope(False):
+        yield
 
 
 # -- pure helpers (unit-tested without a model) ----------------------------------------------
@@ -532,25 +698,40 @@ def rewrite_for_tensor_cores(config: dict[str, Any], multiple: int = 8) -> dict[
     return config
 
 
-def measure_tensor_core_changes(model: Any, batch: tuple[Any, Any], deadline: Deadline) -> dict:
-    """Step time as is, with mixed_float16, and with widths padded to multiples of 8."""
+def measure_tensor_core_changes(
+    model: Any, batch: tuple[Any, Any], budget: Budget, steps: int = THROUGHPUT_STEPS
+) -> dict[str, Any]:
+    """Step time as is, with mixed_float16, and with widths padded to multiples of 8: the
+    variants' steps are interleaved, so a load on the machine slows them alike and their
+    ratios hold."""
     x, y = batch
-    results: dict[str, Any] = {}
+    copies: dict[str, Any] = {}
     for variant in ("as_is", "mixed_float16", "aligned"):
         policy = keras.mixed_precision.global_policy()
         try:
-            if variant == "mixed_float16":
-                keras.mixed_precision.set_global_policy("mixed_float16")
-                copy = keras.models.clone_model(model, clone_function=_with_policy)
-            elif variant == "aligned":
-                copy = type(model).from_config(rewrite_for_tensor_cores(model.get_config()))
-            else:
-                copy = keras.models.clone_model(model)
+            with _unsafe_deserialization():
+                if variant == "mixed_float16":
+                    keras.mixed_precision.set_global_policy("mixed_float16")
+                    copy = keras.models.clone_model(model, clone_function=_with_policy)
+                elif variant == "aligned":
+                    copy = type(model).from_config(rewrite_for_tensor_cores(model.get_config()))
+                else:
+                    copy = keras.models.clone_model(model)
             copy.compile(optimizer=type(model.optimizer).__name__.lower(), loss=model.loss)
-            results[variant] = _time_steps(lambda c=copy: c.train_on_batch(x, y), 10, deadline)
+            copies[variant] = copy
         finally:
             keras.mixed_precision.set_global_policy(policy)
-    return results
+    for copy in copies.values():  # warm-up: compilation and caches
+        copy.train_on_batch(x, y)
+        copy.train_on_batch(x, y)
+    times: dict[str, list[float]] = {name: [] for name in copies}
+    for step in range(steps):
+        for name, copy in copies.items():
+            begin = time.perf_counter()
+            copy.train_on_batch(x, y)
+            times[name].append(time.perf_counter() - begin)
+        budget.check(f"the timed steps reached {step + 1} of {steps}", (step + 1) / steps)
+    return {name: float(np.median(values)) for name, values in times.items()}
 
 
 def _with_policy(layer: Any) -> Any:
@@ -577,40 +758,43 @@ def _load_like_a_fresh_process(path: Path) -> Any:
             sys.modules["__main__"] = script
 
 
-def _time_steps(step: Callable[[], Any], count: int, deadline: Deadline) -> float:
-    """Median seconds of one call after two warm-up calls (compilation, caches)."""
-    for _ in range(2):
-        step()
-        deadline.check("the training step's warm-up")
-    times = []
-    for _ in range(count):
-        begin = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - begin)
-        if deadline.expired and len(times) >= 3:
-            break
-    return float(np.median(times))
-
-
-def _time_batches(batches: Iterator[Any], count: int, deadline: Deadline) -> tuple[float, int]:
-    """Median seconds to draw one batch from the pipeline (after one warm-up batch), and
-    the size of the batches it yields."""
-    first = next(batches, None)
+def _time_interleaved(
+    step: Callable[[], Any], batches: Iterator[Any] | None, count: int, budget: Budget
+) -> dict[str, Any]:
+    """Median seconds of one training step and of drawing one batch from the pipeline,
+    alternated in one loop (after two warm-up rounds) so that a load on the machine slows
+    both alike: their ratio is what X108 judges. ``batches`` None: data in memory."""
+    step_times: list[float] = []
+    pipe_times: list[float] = []
     size = 0
+    first = next(batches, None) if batches is not None else None
+    if batches is not None and first is None:
+        raise Skip("the input pipeline yielded no batch")
     if first is not None:
         inputs = first[0] if isinstance(first, tuple | list) else first
         size = _length(inputs) if not isinstance(inputs, dict) or inputs else 0
-    times = []
-    for _ in range(count):
+    for round_ in range(count + 2):
+        if batches is not None:
+            begin = time.perf_counter()
+            if next(batches, None) is None:
+                raise Skip("the input pipeline ran out of batches")
+            drawn = time.perf_counter() - begin
         begin = time.perf_counter()
-        if next(batches, None) is None:
-            break
-        times.append(time.perf_counter() - begin)
-        if deadline.expired and len(times) >= 3:
-            break
-    if not times:
-        raise Skip("the input pipeline ran out of batches")
-    return float(np.median(times)), size
+        step()
+        stepped = time.perf_counter() - begin
+        if round_ >= 2:
+            step_times.append(stepped)
+            if batches is not None:
+                pipe_times.append(drawn)
+        budget.check(
+            f"the timed steps reached {round_ + 1} of {count + 2}", (round_ + 1) / (count + 2)
+        )
+    return {
+        "step_s": float(np.median(step_times)),
+        "pipeline_s": float(np.median(pipe_times)) if pipe_times else None,
+        "pipeline_batch_size": size or None,
+        "steps": count,
+    }
 
 
 def _pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:
@@ -619,7 +803,7 @@ def _pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:
     if source == "generator":
         return iter(x)
     if source == "py_dataset":
-        count = x.num_batches or PIPELINE_BATCHES + 1
+        count = x.num_batches or THROUGHPUT_STEPS + 3
         return (x[i % count] for i in itertools.count())
     return None  # arrays: already in memory
 
@@ -646,8 +830,8 @@ def _device() -> str:
     return "CPU"
 
 
-def _accuracy(facts: ModelFacts, predictions: Any, y: np.ndarray) -> float | None:
-    if len(facts.outputs) != 1 or not facts.losses:
+def _accuracy(facts: ModelFacts, predictions: Any, y: Any) -> float | None:
+    if len(facts.outputs) != 1 or not facts.losses or not isinstance(y, np.ndarray):
         return None
     output, loss = facts.outputs[0], facts.losses[0]
     p = np.asarray(predictions)
@@ -662,7 +846,12 @@ def _accuracy(facts: ModelFacts, predictions: Any, y: np.ndarray) -> float | Non
 
 
 def _distinct_rows(y: Any) -> int:
+    """Distinct label rows (of the first output's labels for a multi-output model)."""
+    while isinstance(y, dict | list | tuple) and y:
+        y = next(iter(y.values())) if isinstance(y, dict) else y[0]
     labels = np.asarray(y)
+    if labels.ndim == 0:
+        return 0
     return int(np.unique(labels.reshape(len(labels), -1), axis=0).shape[0]) if labels.size else 0
 
 

@@ -112,6 +112,10 @@ class FactStore:
     _cache: dict[str, Any] = field(default_factory=dict)
     _errors: dict[str, Exception] = field(default_factory=dict)
 
+    def has(self, kind: str) -> bool:
+        """The kind was built (or handed in) and is at hand."""
+        return kind in self._cache
+
     def get(self, kind: str) -> Any:
         if kind in self._cache:
             return self._cache[kind]

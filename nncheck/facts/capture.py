@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -125,6 +126,7 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
 
     if not options.probes:
         return main(None)
+    stop_twin = threading.Event()  # set when the main run ends early (an error, a signal)
     with (
         tempfile.TemporaryDirectory(prefix="nncheck-progress-") as tmp,
         ThreadPoolExecutor(2) as pool,
@@ -138,8 +140,13 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
             timeout_message,
             "training",
             {"NNCHECK_FINGERPRINT_ONLY": "1"},
+            cancel=stop_twin,
         )
-        result = main(Path(tmp) / "progress")
+        try:
+            result = main(Path(tmp) / "progress")
+        except BaseException:
+            stop_twin.set()  # the twin's child is killed before the pool waits for it
+            raise
         try:
             twin_result = twin.result()
         except RunFailure:
@@ -188,12 +195,17 @@ def run_module(
     after_result: float = 0.0,
     progress: Path | None = None,
     label: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> CaptureResult:
     """Run ``python -m module ARG0 OUT ARGS...`` and read back the CaptureResult it pickles
     to OUT (inserted as the second argument). Owns the time limit, the process tree and the
     temporary directory. ``after_result``: once OUT exists (the capture is written), the
     child may go on for that many seconds (the probes) before it is stopped; the capture is
-    kept either way."""
+    kept either way. ``cancel``: when set (from another thread), the child is stopped.
+
+    Whatever ends the wait (a time limit, Ctrl-C, SIGTERM turned into an exception by
+    :mod:`nncheck.interrupts`, a cancel), the child's process group is killed and the
+    temporary directory removed before the exception goes on."""
     with tempfile.TemporaryDirectory(prefix="nncheck-") as tmp:
         out = Path(tmp) / "capture.pkl"
         log_path = Path(tmp) / "child.log"
@@ -223,6 +235,8 @@ def run_module(
                 while process.poll() is None:
                     time.sleep(0.05)
                     display.update()
+                    if cancel is not None and cancel.is_set():
+                        raise RunFailure("E005", Violation("the run was cancelled"))
                     if after_result and not extended and out.exists():
                         deadline, extended = time.monotonic() + after_result, True
                     if time.monotonic() > deadline:
@@ -249,9 +263,7 @@ def run_module(
         with out.open("rb") as handle:
             result: CaptureResult = pickle.load(handle)
         if stopped_probes:
-            result.notes.append(
-                f"the probes overran their budget by {PROBE_GRACE_S:g} s and were stopped"
-            )
+            result.extra["probes_stopped"] = after_result
         return result
 
 
@@ -280,6 +292,16 @@ def provide_probes(store: FactStore) -> ProbeFacts:
     if options is None or not options.probes:
         raise FactUnavailable("the probes are off (--no-probes)")
     result: CaptureResult = store.get("capture")
+    if "probes_stopped" in result.extra:
+        raise RunFailure(
+            "E007",
+            Violation(
+                f"the probes ran past --probe-budget {options.probe_budget:g} s by more than "
+                f"{PROBE_GRACE_S:g} s (one step of this model takes longer than the budget "
+                "allows) and nncheck stopped them: no probe finding is reported",
+                fix=f"--probe-budget {int(options.probe_budget * 4)}",
+            ),
+        )
     if result.probes is None:
         reason = result.notes[-1] if result.notes else "the probes did not run on this setup"
         raise FactUnavailable(reason)

@@ -3,7 +3,7 @@
 Static analysis resolves every call to a qualified name; this module turns the many spellings
 of one API (``tf.keras.layers.Dense``, ``keras.layers.Dense``, ``from keras.layers import
 Dense``) into one canonical name and knows the positional parameters of the calls rules read.
-Signatures were read from Keras 3.15 / TensorFlow 2.21 (see shared/FACTS.md).
+Signatures were read from Keras 3.15 / TensorFlow 2.21.
 """
 
 from __future__ import annotations

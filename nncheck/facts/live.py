@@ -172,13 +172,30 @@ class DataFacts:
     rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
 
 
+# The probes, in the order they run, with the label the report shows: the one list of names.
+PROBE_LABELS: dict[str, str] = {
+    "loss_at_init": "loss at init",
+    "gradients": "gradients",
+    "dead_units": "dead ReLU",
+    "overfit": "overfit 1 batch",
+    "lr_range": "LR range",
+    "checkpoint": "checkpoint",
+    "memory": "step memory",
+    "mixed_precision": "mixed precision",
+    "throughput": "throughput",
+}
+DEFAULT_PROBE_BUDGET = 60.0  # seconds: a safety limit, never what sizes a probe's work
+
+
 @dataclass
 class ProbeResult:
     """One active probe on the throw-away clone: what it measured, or why it could not."""
 
-    name: str  # "loss_at_init", "overfit", "gradients", "dead_units", "lr_range", ...
-    status: str = "ok"  # "ok", "skipped" (does not apply), "incomplete" (ran out of its share)
-    reason: str = ""  # for "skipped" / "incomplete": one sentence
+    name: str  # one of PROBE_LABELS
+    # "ok"; "skipped" (does not apply here); "over_budget" (stopped by --probe-budget: E007);
+    # "not_run" (the budget was spent before it); "crashed" (nncheck's own failure: E005)
+    status: str = "ok"
+    reason: str = ""  # for the other statuses: one sentence
     seconds: float = 0.0
     values: dict[str, Any] = field(default_factory=dict)  # the measured numbers and series
 
@@ -189,11 +206,12 @@ class ProbeFacts:
 
     device: str = "CPU"  # "CPU", or the GPU's name
     backend: str = "tensorflow"
-    budget: float = 60.0
+    budget: float = DEFAULT_PROBE_BUDGET
     seed: int = 0
     results: list[ProbeResult] = field(default_factory=list)
     fingerprint: str = ""  # hash of the initial weights and after one step (X109)
     twin_fingerprint: str | None = None  # the same from a second, independent run
+    cloning: str = "copy"  # "copy", or "in place" (weights restored) for an uncopyable model
 
     def get(self, name: str) -> ProbeResult | None:
         """The probe's result when it ran to completion, else None."""

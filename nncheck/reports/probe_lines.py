@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from nncheck.facts.live import ProbeFacts, ProbeResult
+from nncheck.facts.live import PROBE_LABELS, ProbeFacts, ProbeResult
 from nncheck.rules._common import fmt_sci
 
 Segment = tuple[str, str]
@@ -17,16 +17,11 @@ Line = list[Segment]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 WIDTH = 24
-LABELS = {
-    "loss_at_init": "loss at init",
-    "gradients": "gradients",
-    "dead_units": "dead ReLU",
-    "overfit": "overfit 1 batch",
-    "lr_range": "LR range",
-    "checkpoint": "checkpoint",
-    "memory": "step memory",
-    "mixed_precision": "mixed precision",
-    "throughput": "throughput",
+STATUS_WORDS = {
+    "skipped": "skipped",
+    "over_budget": "STOPPED by --probe-budget",
+    "not_run": "not run",
+    "crashed": "CRASHED",
 }
 
 
@@ -68,10 +63,19 @@ def _describe(result: ProbeResult) -> Line:
         finite = [x for x in losses if math.isfinite(x)]
         end = min(finite) if finite else float("nan")
         accuracy = f", {v['accuracy']:.0%} accuracy" if v.get("accuracy") is not None else ""
-        return [
+        line: Line = [
             (f"{_num(losses[0])} → {_num(end)} in {v['steps']} steps{accuracy}  ", ""),
             (sparkline(losses), "cyan"),
         ]
+        reference = v.get("reference")
+        if reference:
+            theirs = [x for x in reference["losses"] if math.isfinite(x)]
+            low = _num(min(theirs)) if theirs else "nan"
+            line += [
+                (f"; {reference['optimizer']}: → {low} in {len(reference['losses'])}  ", ""),
+                (sparkline(reference["losses"], width=12), "cyan"),
+            ]
+        return line
     if name == "gradients":
         layers = v["layers"]
         if not layers:
@@ -124,12 +128,17 @@ def probe_lines(path: str, facts: ProbeFacts) -> list[Line]:
         f"{facts.budget:g} s, seed {facts.seed}):"
     )
     out: list[Line] = [[(head, "bold")]]
+    if facts.cloning != "copy":
+        note = "the model cannot be copied: probed in place, its weights restored after each"
+        out.append([(f"  {'model':<16} ", ""), (note, "dim")])
     for result in facts.results:
-        label = f"  {LABELS.get(result.name, result.name):<16} "
+        label = f"  {PROBE_LABELS.get(result.name, result.name):<16} "
         if result.status == "ok":
             out.append([(label, ""), *_describe(result)])
         else:
-            out.append([(label, ""), (f"{result.status}: {result.reason}", "dim")])
+            word = STATUS_WORDS.get(result.status, result.status)
+            style = "dim" if result.status in {"skipped", "not_run"} else "bold red"
+            out.append([(label, ""), (f"{word}: {result.reason}", style)])
     if facts.twin_fingerprint is not None:
         same = facts.fingerprint == facts.twin_fingerprint
         text = (
