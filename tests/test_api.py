@@ -63,9 +63,42 @@ def test_probes_run_on_clones_and_leave_the_random_generators_as_they_were() -> 
     keras.utils.set_random_seed(7)
     expected = (random.random(), np.random.random())
     keras.utils.set_random_seed(7)
-    report = nncheck.check(model, x, y, epochs=5, probe_budget=20)
+    report = nncheck.check(model, x, y, epochs=5, probe_budget=600)
     assert (random.random(), np.random.random()) == expected
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
     results = {r.name: r for r in report.result.probes["<model>"].results}
     assert results["overfit"].status == "ok" and results["loss_at_init"].status == "ok"
     assert "Probes on <model>" in str(report)
+
+
+class _NoConfig(keras.Model):
+    """A subclassed model whose constructor takes no keyword arguments: it cannot be copied."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(16, activation="relu")
+        self.out = keras.layers.Dense(1, activation="sigmoid")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+def test_a_model_that_cannot_be_copied_is_probed_in_place_and_restored() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = _NoConfig()
+    optimizer = keras.optimizers.Adam(1e-3)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    model(x[:2])
+    before = [w.numpy().copy() for w in model.weights]
+    report = nncheck.check(model, x, y, epochs=5, probe_budget=600)
+    probes = report.result.probes["<model>"]
+    assert probes.cloning == "in place"
+    statuses = {r.name: r.status for r in probes.results}
+    assert statuses["overfit"] == statuses["lr_range"] == statuses["gradients"] == "ok"
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
+    assert model.optimizer is optimizer  # the user's compilation is back
+    assert "accuracy" in model.get_compile_config()["config"]["metrics"]
+    history = model.fit(x, y, epochs=1, verbose=0)  # and it still trains as compiled
+    assert set(history.history) == {"accuracy", "loss"}

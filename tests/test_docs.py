@@ -51,16 +51,3 @@ def test_every_docs_reference_resolves_to_a_file_in_the_repository() -> None:
         for reference in re.findall(r"\bdocs/[\w./-]+\.md", text):
             assert (ROOT / reference).is_file(), f"{where} cites {reference}, which is missing"
 
-
-def test_the_readme_rule_table_matches_the_registry() -> None:
-    """Code, name, severity and tip of every row are the registry's, and every rule has one."""
-    rows = {}
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and re.fullmatch(r"[A-Z]\d{3}", cells[0]):
-            rows[cells[0]] = (cells[1], cells[2], cells[3])
-    expected = {
-        r.code: (r.name, r.severity.label, str(r.tip) if r.tip is not None else "-")
-        for r in all_rules()
-    }
-    assert rows == expected

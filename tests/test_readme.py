@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import ROOT
 
 from nncheck.registry import all_rules
@@ -17,10 +19,18 @@ def test_the_readme_starts_with_the_two_setup_commands() -> None:
     ]
 
 
-def test_rule_table_lists_every_rule_with_its_name_and_severity() -> None:
-    for rule in all_rules():
-        row = f"| {rule.code} | {rule.name} | {rule.severity.label} |"
-        assert row in README, f"README rule table lacks: {row}"
+def test_the_rule_table_matches_the_registry() -> None:
+    """Code, name, severity and tip of every row are the registry's, and every rule has one."""
+    rows = {}
+    for line in README.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and re.fullmatch(r"[A-Z]\d{3}", cells[0]):
+            rows[cells[0]] = (cells[1], cells[2], cells[3])
+    expected = {
+        r.code: (r.name, r.severity.label, str(r.tip) if r.tip is not None else "-")
+        for r in all_rules()
+    }
+    assert rows == expected
 
 
 def test_example_outputs_are_the_demo_outputs() -> None:

@@ -44,7 +44,7 @@ def test_full_check_text_report_snapshot(monkeypatch: pytest.MonkeyPatch) -> Non
     """`make demo`'s findings (probes included, deterministic under their seed); the probe
     section itself carries timings, so it is checked for its lines, not its numbers."""
     monkeypatch.chdir(ROOT)
-    options = CaptureOptions(probes=True, probe_budget=30)
+    options = CaptureOptions(probes=True, probe_budget=600)
     targets = collect_targets([Path("fixtures/demo/train.py")], static=False, capture=options)
     result = check_targets(targets, select_rules(None, ()))
     section = text.render(result, ReportContext("full"))

@@ -1,0 +1,46 @@
+"""Every probe that applies runs on models that are hard to copy: a Lambda layer, a
+subclassed model, a custom layer without get_config (each a fixture with its own finding)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import FIXTURES
+
+from nncheck.facts import CaptureOptions
+from nncheck.facts.capture import run_child
+
+# fixture -> (how it is probed, the probes that do not apply and why)
+CASES = {
+    "x101_lambda_zeroes_input.py": ("copy", {"mixed_precision"}),
+    "x105_subclassed_unscaled.py": ("in place", {"mixed_precision", "dead_units"}),
+    "x110_layer_with_function_argument.py": ("in place", {"mixed_precision"}),
+}
+NOT_APPLICABLE = {
+    "mixed_precision": "needs a GPU with Tensor Cores; the probes ran on the CPU",
+    "dead_units": "the model has no ReLU layers whose outputs are visible",
+}
+
+
+@pytest.fixture(scope="module")
+def probed() -> dict:
+    def run(name: str) -> tuple[str, object]:
+        options = CaptureOptions(timeout=300, probes=True, probe_budget=600)
+        return name, run_child(FIXTURES / "live" / name, options).probes
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, CASES))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_probe_that_applies_runs(name: str, probed: dict) -> None:
+    cloning, not_applicable = CASES[name]
+    probes = probed[name]
+    assert probes.cloning == cloning
+    statuses = {r.name: (r.status, r.reason) for r in probes.results}
+    assert statuses == {
+        probe: ("skipped", NOT_APPLICABLE[probe]) if probe in not_applicable else ("ok", "")
+        for probe in statuses
+    }
+    assert len(statuses) == 9
