@@ -50,4 +50,3 @@ def test_every_docs_reference_resolves_to_a_file_in_the_repository() -> None:
     for where, text in _user_facing_texts().items():
         for reference in re.findall(r"\bdocs/[\w./-]+\.md", text):
             assert (ROOT / reference).is_file(), f"{where} cites {reference}, which is missing"
-
