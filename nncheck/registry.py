@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -262,10 +263,15 @@ def resolve_selectors(selectors: Iterable[str]) -> set[str]:
 
 
 _loaded = False
+_loading = threading.RLock()
 
 
 def _load_builtin_rules() -> None:
+    """Import the rule pack once; a second thread waits until it is complete (checks run
+    two targets at a time, and a half-filled registry would lose rules)."""
     global _loaded
-    if not _loaded:
-        _loaded = True
-        import nncheck.rules  # noqa: F401  (importing the pack registers its rules)
+    with _loading:
+        if not _loaded:
+            import nncheck.rules  # noqa: F401  (importing the pack registers its rules)
+
+            _loaded = True
