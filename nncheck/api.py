@@ -112,25 +112,7 @@ def check_fit_arguments(
     seed: int = 0,
 ) -> Report:
     """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...);
-    with a ``probe_budget`` (seconds) the probes run too. A SIGTERM meanwhile removes what
-    the check made (temporary directories) before the process's own handler gets it."""
-    from nncheck.interrupts import redeliver_termination
-
-    with redeliver_termination():
-        return _check_fit_arguments(
-            model, arguments, select, ignore, max_samples, probe_budget, seed
-        )
-
-
-def _check_fit_arguments(
-    model: Any,
-    arguments: dict[str, Any],
-    select: Iterable[str] | None,
-    ignore: Iterable[str],
-    max_samples: int,
-    probe_budget: float | None,
-    seed: int,
-) -> Report:
+    with a ``probe_budget`` (seconds) the probes run too."""
     from nncheck.adapters import keras3
 
     keras = keras3.keras
@@ -167,7 +149,10 @@ def _check_fit_arguments(
 
 
 def _run_probes(recorder: Any, captured: CaptureResult, budget: float, seed: int) -> Any:
-    """The probes on clones in this process, leaving the random generators as they were."""
+    """The probes on clones in this process, leaving the random generators as they were.
+
+    They are the part of a check that makes temporary directories in the caller's process:
+    a SIGTERM meanwhile removes them before the process's own handler gets the signal."""
     import random
 
     import numpy as np
@@ -185,9 +170,12 @@ def _run_probes(recorder: Any, captured: CaptureResult, budget: float, seed: int
         if global_seed_generator
         else None
     )
+    from nncheck.interrupts import redeliver_termination
+
     try:
         options = probes.ProbeOptions(budget=budget, seed=seed)
-        return probes.for_capture(recorder, captured, options, reread_one_shot=False).run()
+        with redeliver_termination():
+            return probes.for_capture(recorder, captured, options, reread_one_shot=False).run()
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])

@@ -231,10 +231,7 @@ def _check_target(
         try:
             findings.extend(_stamp(rule, v, target) for v in func(**facts))
         except Exception as error:  # a rule's bug must not hide the other rules' findings
-            crash = Violation(
-                f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: "
-                f"{error}; please report this with the script that triggers it"
-            )
+            crash = _crashed(f"rule {rule.code} ({rule.name})", f"{type(error).__name__}: {error}")
             findings.append(_stamp(get_rule("E005"), crash, target))
     findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
     findings.extend(_collect_probes(store, target, result))
@@ -259,16 +256,14 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> list
     """Keep the probes' measurements for the report, say once where they ran, and report
     the probes that could not finish: stopped by the budget (E007) or crashed (E005)."""
     wanted = target.capture is not None and target.capture.probes
-    if not wanted and not store.has("probes"):
+    if not wanted and not store.has("probes"):  # the Python API hands its probes in
         return []
     try:
         probes = store.get("probes")
     except (FactUnavailable, RunFailure):
         return []
-    if not store.has("probes"):
-        return []
     findings = [
-        _stamp(get_rule(code), violation, target) for code, violation in probe_failures(probes)
+        _stamp(get_rule(code), violation, target) for code, violation in _probe_failures(probes)
     ]
     if target.capture is None:  # the Python API keeps the probes itself
         return findings
@@ -287,32 +282,33 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> list
     return findings
 
 
-def probe_failures(probes: ProbeFacts) -> list[tuple[str, Violation]]:
+def _crashed(what: str, error: str) -> Violation:
+    """E005's message for a rule or a probe that raised."""
+    return Violation(
+        f"{what} crashed: {error}; please report this with the script that triggers it"
+    )
+
+
+def _probe_failures(probes: ProbeFacts) -> list[tuple[str, Violation]]:
     """E007 for a probe the budget stopped (how far it got, and a budget that would do),
     E005 for a probe that raised: a probe's failure is never a silent skip."""
-    failures: list[tuple[str, Violation]] = []
-    for result in probes.results:
-        label = PROBE_LABELS.get(result.name, result.name)
-        if result.status == "crashed":
-            failures.append(
-                (
-                    "E005",
-                    Violation(
-                        f"probe '{label}' crashed: {result.reason}; please report this with "
-                        "the script that triggers it"
-                    ),
-                )
-            )
+    failures: list[tuple[str, Violation]] = [
+        ("E005", _crashed(f"probe '{PROBE_LABELS.get(r.name, r.name)}'", r.reason))
+        for r in probes.results
+        if r.status == "crashed"
+    ]
     stopped = next((r for r in probes.results if r.status == "over_budget"), None)
     if stopped is not None:
         not_run = [
             PROBE_LABELS.get(r.name, r.name) for r in probes.results if r.status == "not_run"
         ]
-        done = float(stopped.values.get("done") or 0.0)
-        finished = sum(r.seconds for r in probes.results if r.status not in {"not_run"})
-        finished -= stopped.seconds
-        needed = finished + stopped.seconds / max(done, 0.05)
-        needed += len(not_run) * max(stopped.seconds / max(done, 0.05), 1.0) / 2
+        # about what the budget needs: the probes that finished, the stopped one at its
+        # pace, and half that again for each probe that did not run; with a margin
+        finished = sum(
+            r.seconds for r in probes.results if r.status not in {"not_run", "over_budget"}
+        )
+        stopped_whole = stopped.seconds / max(float(stopped.values.get("done") or 0.0), 0.05)
+        needed = finished + stopped_whole + len(not_run) * max(stopped_whole, 1.0) / 2
         suggestion = int(math.ceil(needed * 1.5 / 10) * 10)
         rest = f"; not run: {', '.join(not_run)}" if not_run else ""
         failures.append(

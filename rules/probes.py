@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts.live import HardwareFacts, ModelFacts, ProbeFacts, ProbeResult, TrainFacts
+from nncheck.facts.live import (
+    HardwareFacts,
+    ModelFacts,
+    ProbeFacts,
+    ProbeResult,
+    TrainFacts,
+    batch_learned,
+)
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -43,19 +50,10 @@ def _stalled(losses: list[float]) -> bool:
     return after > before * 0.9
 
 
-def _learned(losses: list[float], accuracy: float | None, classes: int, factor: float) -> bool:
-    """A clone learned its batch: the loss fell by ``factor``, or every sample of a batch
-    with more than one class is classified right."""
-    if accuracy == 1.0 and classes > 1:
-        return True
-    finite = [v for v in losses if math.isfinite(v)]
-    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
-
-
 def _overfit_learned(result: ProbeResult, factor: float) -> bool:
     """The configured optimizer learned the single batch."""
     values = result.values
-    return _learned(values["losses"], values["accuracy"], values.get("classes", 2), factor)
+    return batch_learned(values["losses"], values["accuracy"], values.get("classes", 2), factor)
 
 
 def _reference_learned(result: ProbeResult | None, factor: float) -> bool:
@@ -65,7 +63,7 @@ def _reference_learned(result: ProbeResult | None, factor: float) -> bool:
     if not reference:
         return False
     classes = result.values.get("classes", 2)  # type: ignore[union-attr]
-    return _learned(reference["losses"], reference["accuracy"], classes, factor)
+    return batch_learned(reference["losses"], reference["accuracy"], classes, factor)
 
 
 def _overfit_succeeded(probes: ProbeFacts) -> bool:

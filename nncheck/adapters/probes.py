@@ -43,6 +43,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     ProbeResult,
     TrainFacts,
+    batch_learned,
     describe_internal_error,
 )
 
@@ -396,40 +397,43 @@ class Probes:
 
     def overfit(self, budget: Budget) -> dict[str, Any]:
         x, y = self._mixed_batch(OVERFIT_BATCH)
+        classes = _distinct_rows(y)
         with self.trainable_copy() as copy:
-            losses, accuracy = self._fit_batch(copy, x, y, budget, "the single-batch overfit")
+            losses, accuracy = self._fit_batch(
+                copy, x, y, classes, budget, "the single-batch overfit"
+            )
         found: dict[str, Any] = {
             "losses": losses,
             "steps": len(losses),
             "max_steps": self.overfit_steps,
             "accuracy": accuracy,
-            "classes": _distinct_rows(y),
+            "classes": classes,
             "batch": _length(x),
             "reference": None,
         }
-        if not batch_learned(losses, accuracy, found["classes"]):
+        if not batch_learned(losses, accuracy, classes):
             # The same batch with a reference optimizer: if it learns, the model can learn
             # and the configured optimizer settings are what failed (X107's business).
             name, rate = REFERENCE_OPTIMIZER
             reference = getattr(keras.optimizers, name)(learning_rate=rate)
             with self.trainable_copy(optimizer=reference) as copy:
                 ref_losses, ref_accuracy = self._fit_batch(
-                    copy, x, y, budget, f"the single-batch overfit with {name} at {rate:g}"
+                    copy, x, y, classes, budget, f"the single-batch overfit with {name} at {rate:g}"
                 )
             found["reference"] = {
                 "optimizer": f"{name}(learning_rate={rate:g})",
                 "losses": ref_losses,
                 "accuracy": ref_accuracy,
-                "learned": batch_learned(ref_losses, ref_accuracy, found["classes"]),
+                "learned": batch_learned(ref_losses, ref_accuracy, classes),
             }
         return found
 
     def _fit_batch(
-        self, model: Any, x: Any, y: Any, budget: Budget, what: str
+        self, model: Any, x: Any, y: Any, classes: int, budget: Budget, what: str
     ) -> tuple[list[float], float | None]:
-        """Train ``model`` on one batch for at most ``overfit_steps`` steps, stopping early
-        only on the values themselves (the loss at 1% of its start, every sample right)."""
-        several = _distinct_rows(y) > 1
+        """Train ``model`` on one batch (of ``classes`` distinct labels) for at most
+        ``overfit_steps`` steps, stopping early only on the values themselves (the loss at
+        1% of its start, every sample of a several-class batch right)."""
         losses: list[float] = []
         for step in range(self.overfit_steps):
             with users_step():
@@ -439,7 +443,7 @@ class Probes:
                 break
             if step % 20 == 19:
                 accuracy = _accuracy(self.facts, model.predict_on_batch(x), y)
-                if accuracy == 1.0 and several:
+                if accuracy == 1.0 and classes > 1:
                     break
             budget.check(
                 f"{what} reached step {step + 1} of {self.overfit_steps}",
@@ -586,17 +590,6 @@ def multiply_adds_per_sample(model: Any) -> float:
             positions = int(np.prod(dims)) if dims else 1
         total += float(np.prod(shape)) * positions
     return total
-
-
-def batch_learned(
-    losses: list[float], accuracy: float | None, classes: int, factor: float = 10
-) -> bool:
-    """A batch counts as learned when the loss fell by ``factor`` or every sample of a batch
-    with more than one class is classified right."""
-    if accuracy == 1.0 and classes > 1:
-        return True
-    finite = [v for v in losses if math.isfinite(v)]
-    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
 
 
 @contextlib.contextmanager

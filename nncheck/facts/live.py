@@ -7,6 +7,7 @@ framework, so rules are tested on hand-built instances in milliseconds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +186,18 @@ PROBE_LABELS: dict[str, str] = {
     "throughput": "throughput",
 }
 DEFAULT_PROBE_BUDGET = 60.0  # seconds: a safety limit, never what sizes a probe's work
+
+
+def batch_learned(
+    losses: list[float], accuracy: float | None, classes: int, factor: float = 10
+) -> bool:
+    """A clone learned its batch: the loss fell by ``factor``, or every sample of a batch
+    with more than one class is classified right. The overfit probe decides with it whether
+    to retry with the reference optimizer; X101 and X107 judge with it."""
+    if accuracy == 1.0 and classes > 1:
+        return True
+    finite = [v for v in losses if math.isfinite(v)]
+    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
 
 
 @dataclass
