@@ -1,18 +1,26 @@
-"""The rule registry: one decorator fills one dict, and selectors resolve against it.
+"""The rule registry: rules declared once, collected into an object that resolves selectors.
 
-A rule is a small function over facts. It declares the facts it needs by its parameter names
-(``def check(source: SourceFacts)``), so the engine knows what to build and can say why a rule
-was skipped when a fact is unavailable. Its docstring is its user documentation.
+A rule module in the pack (``rules/<family>/<code>_<name>.py``) ends with one declaration,
+``RULE = rule(code=..., implementations=(...))``, naming every implementation of the rule in
+order of preference. An implementation is a small function over facts; it declares the facts
+it needs by its parameter names (``def check(source: SourceFacts)``), so the engine knows what
+to build and can say why a rule was skipped when a fact is unavailable. The module's docstring
+is the rule's user documentation.
+
+Nothing registers itself on import: :class:`Registry` is built from the declarations it is
+given, so its content never depends on the order in which modules were imported.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 import inspect
+import pkgutil
 import re
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from nncheck.findings import Severity, Violation
 
@@ -28,52 +36,53 @@ FAMILIES = {
     "E": "nncheck's own run",
 }
 
+RULE_PACK = "nncheck.rules"
+OPTIONS_PARAMETER = "options"
 _CODE = re.compile(r"^[A-Z]\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
+def _needs(func: RuleFunction) -> tuple[str, ...]:
+    """The fact kinds a rule function needs: its parameters, except ``options``."""
+    return tuple(p for p in inspect.signature(func).parameters if p != OPTIONS_PARAMETER)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    """A registered rule and its metadata."""
+    """A rule's metadata and its implementations, preferred first."""
 
     code: str
     name: str
     severity: Severity
     summary: str
-    tip: int | None
-    needs: tuple[str, ...]
-    func: RuleFunction | None
-    doc_text: str = ""
-    live_needs: tuple[str, ...] = ()
-    live_func: RuleFunction | None = None
-    options: dict[str, float | int] = dataclasses.field(default_factory=dict)
-    fallbacks: tuple[tuple[tuple[str, ...], RuleFunction], ...] = ()
+    doc: str
+    tip: int | None = None
+    options: Mapping[str, float | int] = field(default_factory=dict)
+    judgements: tuple[RuleFunction, ...] = ()
     # Rules whose finding this one replaces on a target when both fire: the same problem,
     # said once, with the stronger (measured) evidence. Resolved by the engine among the
     # rules selected for the run, so a superseded rule speaks when this one is not run.
     supersedes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _CODE.match(self.code):
+            raise ValueError(f"Expected a rule code like 'T102'. Received: code={self.code!r}")
+        if not _NAME.match(self.name):
+            raise ValueError(f"Expected a kebab-case rule name. Received: name={self.name!r}")
+        if self.code[0] not in FAMILIES:
+            raise ValueError(f"Rule {self.code}: no family starts with {self.code[0]!r}")
+        object.__setattr__(self, "doc", inspect.cleandoc(self.doc or self.summary))
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
     @property
     def family(self) -> str:
         return FAMILIES[self.code[0]]
 
     @property
-    def doc(self) -> str:
-        """The rule's documentation: its function's docstring, dedented."""
-        documented = [f.__doc__ for f in (self.func, self.live_func) if f and f.__doc__]
-        source = documented[0] if documented else self.doc_text
-        return inspect.cleandoc(source or self.summary)
-
-    @property
     def implementations(self) -> list[tuple[tuple[str, ...], RuleFunction]]:
         """(needs, function) pairs, preferred first: the live judgement supersedes the static
         one when its facts exist, so a user never sees the same problem twice."""
-        found = []
-        if self.live_func is not None:
-            found.append((self.live_needs, self.live_func))
-        if self.func is not None:
-            found.append((self.needs, self.func))
-        return found + list(self.fallbacks)
+        return [(_needs(func), func) for func in self.judgements]
 
     @property
     def all_needs(self) -> str:
@@ -82,128 +91,55 @@ class Rule:
     @property
     def runnable(self) -> bool:
         """False for the E0xx codes, which the engine reports about its own run."""
-        return self.func is not None
-
-
-class UnknownRuleError(ValueError):
-    """A selector names no rule (a typo in --select, --ignore or the config)."""
-
-
-_RULES: dict[str, Rule] = {}
-_BY_NAME: dict[str, str] = {}
-
-
-def register(rule: Rule) -> Rule:
-    if not _CODE.match(rule.code):
-        raise ValueError(f"Expected a rule code like 'T102'. Received: code={rule.code!r}")
-    if not _NAME.match(rule.name):
-        raise ValueError(f"Expected a kebab-case rule name. Received: name={rule.name!r}")
-    if rule.code in _RULES or rule.name in _BY_NAME:
-        raise ValueError(f"Rule {rule.code} / {rule.name} is registered twice")
-    _RULES[rule.code] = rule
-    _BY_NAME[rule.name] = rule.code
-    return rule
-
-
-OPTIONS_PARAMETER = "options"
-
-
-def _needs(func: RuleFunction) -> tuple[str, ...]:
-    """The fact kinds a rule function needs: its parameters, except ``options``."""
-    return tuple(p for p in inspect.signature(func).parameters if p != OPTIONS_PARAMETER)
+        return bool(self.judgements)
 
 
 def rule(
+    *,
     code: str,
     name: str,
     severity: Severity,
     summary: str,
+    doc: str | None,
+    implementations: tuple[RuleFunction, ...],
     tip: int | None = None,
-    options: dict[str, float | int] | None = None,
+    options: Mapping[str, float | int] | None = None,
     supersedes: tuple[str, ...] = (),
-) -> Callable[[RuleFunction], RuleFunction]:
-    """Register the decorated function as rule ``code`` / ``name``.
+) -> Rule:
+    """Declare rule ``code`` / ``name``: the one place its metadata and implementations meet.
 
-    The function's parameter names are the facts it needs; it yields violations. ``options``
-    are the rule's thresholds and their defaults (kebab-case names); a rule function with an
-    ``options`` parameter receives them, with the user's [tool.nncheck.options] applied.
-    ``supersedes``: codes whose findings this rule's finding replaces on the same target.
+    ``implementations`` are tried in order; the first whose facts all exist judges the
+    target. A function with an ``options`` parameter receives the rule's ``options`` (their
+    defaults, with the user's [tool.nncheck.options] applied). ``supersedes``: codes whose
+    findings this rule's finding replaces on the same target.
     """
-
-    def decorate(func: RuleFunction) -> RuleFunction:
-        register(
-            Rule(
-                code,
-                name,
-                severity,
-                summary,
-                tip,
-                _needs(func),
-                func,
-                options=options or {},
-                supersedes=supersedes,
-            )
-        )
-        return func
-
-    return decorate
+    if not implementations:
+        raise ValueError(f"Rule {code} declares no implementation")
+    return Rule(
+        code=code,
+        name=name,
+        severity=severity,
+        summary=summary,
+        doc=doc or "",
+        tip=tip,
+        options=options or {},
+        judgements=tuple(implementations),
+        supersedes=supersedes,
+    )
 
 
-def live(code: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Give rule ``code`` a second implementation over live facts, preferred when available."""
-
-    def decorate(func: RuleFunction) -> RuleFunction:
-        current = _RULES[code]
-        _RULES[code] = dataclasses.replace(current, live_needs=_needs(func), live_func=func)
-        return func
-
-    return decorate
+def described(*, code: str, name: str, severity: Severity, summary: str, doc: str | None) -> Rule:
+    """Declare a code that the engine reports itself (E0xx): metadata and docs, no function."""
+    return Rule(code=code, name=name, severity=severity, summary=summary, doc=doc or "")
 
 
-def static(code: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Give live rule ``code`` a fallback over source facts, for --static and failed captures.
-
-    The rule's registered function stays the preferred (live) judgement.
-    """
-
-    def decorate(func: RuleFunction) -> RuleFunction:
-        current = _RULES[code]
-        _RULES[code] = dataclasses.replace(
-            current,
-            live_needs=current.needs,
-            live_func=current.func,
-            needs=_needs(func),
-            func=func,
-        )
-        return func
-
-    return decorate
-
-
-def fallback(code: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Give rule ``code`` a last-resort implementation over fewer facts (a data file checked
-    without its model): tried only when none of the others can run."""
-
-    def decorate(func: RuleFunction) -> RuleFunction:
-        current = _RULES[code]
-        extra = ((_needs(func), func),)
-        _RULES[code] = dataclasses.replace(current, fallbacks=current.fallbacks + extra)
-        return func
-
-    return decorate
-
-
-def fallback_with(code: str, fixed: dict[str, object]) -> None:
-    """Reuse rule ``code``'s main judgement where some facts cannot exist, with stand-ins.
+def stand_in(func: RuleFunction, **fixed: object) -> RuleFunction:
+    """``func`` where some facts cannot exist, with stand-ins for them.
 
     A saved model has no training script, a data file neither a script nor a model: their
     rules get stand-ins (an empty source, a training configuration that sets nothing), so
-    only the facts that exist decide. Tried before the fallbacks registered earlier, which
-    therefore should need fewer facts.
+    only the facts that exist decide.
     """
-    current = _RULES[code]
-    func = current.live_func or current.func  # the judgement over live facts
-    assert func is not None, code
     parameters = [p for name, p in inspect.signature(func).parameters.items() if name not in fixed]
 
     def judge(**facts: object) -> Iterable[Violation]:
@@ -211,67 +147,101 @@ def fallback_with(code: str, fixed: dict[str, object]) -> None:
 
     judge.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     judge.__name__ = judge.__qualname__ = f"{func.__name__}_without_{'_'.join(fixed)}"
-    judge.__doc__ = None
-    extra = ((_needs(judge), judge),)
-    _RULES[code] = dataclasses.replace(current, fallbacks=extra + current.fallbacks)
+    return judge
 
 
-def describe(code: str, name: str, severity: Severity, summary: str, doc: str) -> Rule:
-    """Register a code that the engine reports itself (E0xx): metadata and docs, no function."""
-    return register(Rule(code, name, severity, summary, None, (), None, doc))
+class UnknownRuleError(ValueError):
+    """A selector names no rule (a typo in --select, --ignore or the config)."""
+
+
+class Registry:
+    """Rules by code and by name. Built from a collection of declarations, so its content
+    does not depend on the order in which they were found."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self._rules: dict[str, Rule] = {}
+        self._by_name: dict[str, str] = {}
+        for declared in rules:
+            if declared.code in self._rules or declared.name in self._by_name:
+                raise ValueError(f"Rule {declared.code} / {declared.name} is declared twice")
+            self._rules[declared.code] = declared
+            self._by_name[declared.name] = declared.code
+        for declared in self._rules.values():
+            unknown = [code for code in declared.supersedes if code not in self._rules]
+            if unknown:
+                raise ValueError(f"Rule {declared.code} supersedes unknown rules {unknown}")
+
+    @classmethod
+    def from_package(cls, package: str = RULE_PACK) -> Registry:
+        """Every ``RULE`` declared by the modules under ``package`` (a rule pack)."""
+        root = importlib.import_module(package)
+        declared = []
+        for info in pkgutil.walk_packages(root.__path__, f"{package}."):
+            module = importlib.import_module(info.name)
+            found = getattr(module, "RULE", None)
+            if isinstance(found, Rule):
+                declared.append(found)
+        return cls(declared)
+
+    def all(self) -> list[Rule]:
+        """Every rule, ordered by code."""
+        return [self._rules[code] for code in sorted(self._rules)]
+
+    def get(self, code_or_name: str) -> Rule:
+        """The rule with this code (``T102``) or name (``missing-early-stopping``)."""
+        key = code_or_name.strip()
+        code = self._by_name.get(key.lower(), key.upper())
+        if code not in self._rules:
+            raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
+        return self._rules[code]
+
+    def resolve(self, selectors: Iterable[str]) -> set[str]:
+        """Expand codes, names and code prefixes (``T``, ``T1``, ``T102``) to a set of codes."""
+        codes: set[str] = set()
+        for raw in selectors:
+            selector = raw.strip()
+            if not selector:
+                continue
+            if selector.upper() == "ALL":
+                codes.update(self._rules)
+                continue
+            if selector.lower() in self._by_name:
+                codes.add(self._by_name[selector.lower()])
+                continue
+            prefix = selector.upper()
+            matched = {code for code in self._rules if code.startswith(prefix)}
+            if not matched or not re.fullmatch(r"[A-Z]\d{0,3}", prefix):
+                raise UnknownRuleError(
+                    f"Unknown rule selector {raw!r}: expected a code (T102), a prefix (T1) "
+                    "or a name (missing-early-stopping); `nncheck rules` lists them"
+                )
+            codes.update(matched)
+        return codes
+
+
+_builtin: Registry | None = None
+_loading = threading.Lock()
+
+
+def builtin_registry() -> Registry:
+    """The built-in rule pack, collected once (two checks at a time share it)."""
+    global _builtin
+    with _loading:
+        if _builtin is None:
+            _builtin = Registry.from_package()
+        return _builtin
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule (the built-in pack is loaded on first use), ordered by code."""
-    _load_builtin_rules()
-    return [_RULES[code] for code in sorted(_RULES)]
+    """Every built-in rule, ordered by code."""
+    return builtin_registry().all()
 
 
 def get_rule(code_or_name: str) -> Rule:
-    """The rule with this code (``T102``) or name (``missing-early-stopping``)."""
-    _load_builtin_rules()
-    key = code_or_name.strip()
-    code = _BY_NAME.get(key.lower(), key.upper())
-    if code not in _RULES:
-        raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
-    return _RULES[code]
+    """The built-in rule with this code (``T102``) or name (``missing-early-stopping``)."""
+    return builtin_registry().get(code_or_name)
 
 
 def resolve_selectors(selectors: Iterable[str]) -> set[str]:
-    """Expand codes, names and code prefixes (``T``, ``T1``, ``T102``) to a set of codes."""
-    _load_builtin_rules()
-    codes: set[str] = set()
-    for raw in selectors:
-        selector = raw.strip()
-        if not selector:
-            continue
-        if selector.upper() == "ALL":
-            codes.update(_RULES)
-            continue
-        if selector.lower() in _BY_NAME:
-            codes.add(_BY_NAME[selector.lower()])
-            continue
-        prefix = selector.upper()
-        matched = {code for code in _RULES if code.startswith(prefix)}
-        if not matched or not re.fullmatch(r"[A-Z]\d{0,3}", prefix):
-            raise UnknownRuleError(
-                f"Unknown rule selector {raw!r}: expected a code (T102), a prefix (T1) "
-                "or a name (missing-early-stopping); `nncheck rules` lists them"
-            )
-        codes.update(matched)
-    return codes
-
-
-_loaded = False
-_loading = threading.RLock()
-
-
-def _load_builtin_rules() -> None:
-    """Import the rule pack once; a second thread waits until it is complete (checks run
-    two targets at a time, and a half-filled registry would lose rules)."""
-    global _loaded
-    with _loading:
-        if not _loaded:
-            import nncheck.rules  # noqa: F401  (importing the pack registers its rules)
-
-            _loaded = True
+    """Expand selectors against the built-in rules (see :meth:`Registry.resolve`)."""
+    return builtin_registry().resolve(selectors)

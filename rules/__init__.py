@@ -1,26 +1,7 @@
-"""nncheck's built-in rule pack, one module per family. Importing it registers every rule.
+"""nncheck's built-in rule pack: one module per rule, in a folder per family.
 
-Rules judge framework-neutral facts and never import a framework.
+Each module declares ``RULE = rule(...)`` with its documentation (the module's docstring),
+options and every implementation; :func:`nncheck.registry.Registry.from_package` collects
+them. Helpers shared by several rules live in :mod:`nncheck.rules.common`. Rules judge
+framework-neutral facts and never import a framework.
 """
-
-from nncheck.rules import (
-    architecture,
-    data,
-    model,
-    pipeline,
-    probes,
-    run_errors,
-    saved_model,
-    training,
-)
-
-__all__ = [
-    "architecture",
-    "data",
-    "model",
-    "pipeline",
-    "probes",
-    "run_errors",
-    "saved_model",
-    "training",
-]

@@ -14,7 +14,7 @@ from nncheck.engine import (
 )
 from nncheck.facts import FactStore, FactUnavailable, Target
 from nncheck.findings import Severity, Violation
-from nncheck.registry import Rule, UnknownRuleError, resolve_selectors
+from nncheck.registry import Rule, UnknownRuleError, resolve_selectors, rule
 
 SCRIPT = """\
 import keras
@@ -25,8 +25,16 @@ model.fit(x, y, epochs=5)
 """
 
 
-def _rule(code: str, func, needs: tuple[str, ...] = ("source",)) -> Rule:
-    return Rule(code, f"test-rule-{code.lower()}", Severity.WARNING, "test", None, needs, func)
+def _rule(code: str, func) -> Rule:
+    """A rule with one implementation: ``func``, whose parameters are the facts it needs."""
+    return rule(
+        code=code,
+        name=f"test-rule-{code.lower()}",
+        severity=Severity.WARNING,
+        summary="test",
+        doc="test",
+        implementations=(func,),
+    )
 
 
 PROVIDER_CALLS: list[str] = []
@@ -47,7 +55,7 @@ def test_each_fact_kind_is_built_once_per_target(tmp_path: Path) -> None:
 
 def test_static_mode_skips_rules_that_need_other_facts_with_the_reason(write_script) -> None:
     path = write_script(SCRIPT)
-    needs_model = _rule("X901", lambda model: [], needs=("model",))
+    needs_model = _rule("X901", lambda model: [])
     result = check_targets(collect_targets([path], static=True), [needs_model])
     assert result.findings == []
     (skip,) = result.skips

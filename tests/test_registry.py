@@ -7,7 +7,8 @@ import re
 import pytest
 
 from nncheck.findings import Severity
-from nncheck.registry import Rule, all_rules, get_rule, register
+from nncheck.registry import Registry, Rule, all_rules, get_rule
+from nncheck.registry import rule as declare
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
 
@@ -32,14 +33,52 @@ def test_lookup_is_case_insensitive_for_codes_and_exact_for_names() -> None:
     assert get_rule("t102") is get_rule("missing-early-stopping")
 
 
-def test_registering_a_duplicate_or_malformed_rule_fails() -> None:
+def _declared(code: str, name: str) -> Rule:
+    return declare(
+        code=code, name=name, severity=Severity.INFO, summary="s", doc="d", implementations=(len,)
+    )
+
+
+def test_a_duplicate_or_malformed_declaration_fails() -> None:
     existing = get_rule("T102")
-    with pytest.raises(ValueError, match="registered twice"):
-        register(existing)
+    with pytest.raises(ValueError, match="declared twice"):
+        Registry([existing, existing])
     with pytest.raises(ValueError, match="Expected a rule code"):
-        register(Rule("T12", "x-y", Severity.INFO, "", None, (), None))
+        _declared("T12", "x-y")
     with pytest.raises(ValueError, match="kebab-case"):
-        register(Rule("T998", "Not_Kebab", Severity.INFO, "", None, (), None))
+        _declared("T998", "Not_Kebab")
+    with pytest.raises(ValueError, match="no family"):
+        _declared("Q998", "x-y")
+    with pytest.raises(ValueError, match="declares no implementation"):
+        declare(
+            code="T998",
+            name="x-y",
+            severity=Severity.INFO,
+            summary="s",
+            doc="d",
+            implementations=(),
+        )
+
+
+def test_a_registry_does_not_depend_on_the_order_rules_are_found() -> None:
+    rules = all_rules()
+    forward, backward = Registry(rules), Registry(reversed(rules))
+    assert forward.all() == backward.all() == rules
+    assert forward.resolve(["T1"]) == backward.resolve(["T1"])
+
+
+def test_superseding_an_unknown_rule_fails() -> None:
+    lonely = declare(
+        code="X998",
+        name="x-y",
+        severity=Severity.INFO,
+        summary="s",
+        doc="d",
+        implementations=(len,),
+        supersedes=("T101",),
+    )
+    with pytest.raises(ValueError, match="supersedes unknown rules"):
+        Registry([lonely])
 
 
 @pytest.mark.parametrize("rule", [r for r in all_rules() if r.options], ids=lambda r: r.code)

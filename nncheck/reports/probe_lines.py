@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from nncheck.facts.live import PROBE_LABELS, ProbeFacts, ProbeResult
-from nncheck.rules._common import fmt_sci
+from nncheck.formatting import fmt_sci
 
 Segment = tuple[str, str]
 Line = list[Segment]

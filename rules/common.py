@@ -1,0 +1,402 @@
+"""Helpers shared by several rules: locating findings, reading single-output tasks, stand-ins
+for facts that a saved model or a data file lacks, and the judgements that a family of rules
+makes alike (Tensor-Core widths, Sequential layer order, callbacks).
+
+A helper used by one rule lives in that rule's module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
+from nncheck.facts.live import (
+    DataFacts,
+    InputStats,
+    LayerFacts,
+    ModelFacts,
+    OutputFacts,
+    ProbeFacts,
+    ProbeResult,
+    Site,
+    TargetStats,
+    TrainFacts,
+    batch_learned,
+)
+from nncheck.facts.source import FitSite, LayerSite, ModelSite, SourceFacts
+from nncheck.findings import Violation
+from nncheck.formatting import fmt_number, fmt_sci
+
+CLASSIFICATION_LOSSES = {
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "hinge",
+    "squared_hinge",
+}
+REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
+
+
+def at(call: CallSite, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation located at ``call`` (its first line and column; its last line for ranges)."""
+    return Violation(message, call.line, call.col, call.end_line, fix, data=data)
+
+
+def at_site(site: Site | None, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation at a captured site (which may be in another of the user's files)."""
+    if site is None:
+        return Violation(message, fix=fix, data=data)
+    return Violation(message, site.line, 0, None, fix, data=data, path=site.path)
+
+
+def at_layer(layer: LayerFacts, message: str, fix: str | None = None, **data: Any) -> Violation:
+    """A violation about a layer, located where the user's code built it."""
+    site = layer.site
+    return Violation(
+        message,
+        site.line if site else 0,
+        fix=fix,
+        layer=layer.name,
+        data=data,
+        path=site.path if site else None,
+    )
+
+
+def single_output(model: ModelFacts) -> tuple[OutputFacts, str] | None:
+    """The one output and its loss name, for single-output models with one loss."""
+    if len(model.outputs) != 1 or len(model.losses) != 1:
+        return None
+    return model.outputs[0], model.losses[0].name
+
+
+def single_target(data: DataFacts) -> TargetStats | None:
+    """The targets of a single-output task, or None."""
+    return data.targets[0] if len(data.targets) == 1 else None
+
+
+def is_classification(model: ModelFacts) -> bool:
+    """Every loss of the model is a classification loss (cross-entropy, hinge)."""
+    return bool(model.losses) and all(loss.name in CLASSIFICATION_LOSSES for loss in model.losses)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def aligned_choices(value: int, multiple: int) -> tuple[int, int]:
+    """The nearest multiples of ``multiple`` below and above ``value`` (below is >= multiple)."""
+    lower = max(multiple, value // multiple * multiple)
+    upper = (value // multiple + 1) * multiple
+    return lower, upper
+
+
+# The training configuration of a data file checked on its own: nothing is known, so the
+# data rules' fallbacks pass this and their findings point at the file itself.
+DATA_FILE_TRAINING = TrainFacts(entry="data_file")
+# A saved model has no training script: the rules that read the source for a location (or for
+# what the script does about a problem) see an empty one.
+NO_SOURCE = SourceFacts.from_text("", "<saved model>")
+# A data file checked without its model: a model that preprocesses nothing, so only the data
+# decides (D201).
+NO_MODEL = ModelFacts("", "")
+
+__all__ = ["fmt_number", "fmt_sci"]
+
+LINEAR = {None, "linear"}
+
+
+SATURATING = {"sigmoid", "tanh"}
+
+
+def consumers_of(model: ModelFacts) -> dict[str, list[LayerFacts]]:
+    consumers: dict[str, list[LayerFacts]] = {}
+    for layer in model.layers:
+        for name in layer.inputs:
+            consumers.setdefault(name, []).append(layer)
+    return consumers
+
+
+def output_layer_names(model: ModelFacts) -> set[str]:
+    return {output.layer for output in model.outputs}
+
+
+def user_layers(model: ModelFacts) -> Iterator[LayerFacts]:
+    """Layers built in the user's code (not inside keras.applications and the like)."""
+    return (layer for layer in model.layers if layer.site is not None)
+
+
+def single_output_and_target(
+    model: ModelFacts, data: DataFacts
+) -> tuple[OutputFacts, str, TargetStats] | None:
+    """The one output, its loss name and its targets, for single-output models."""
+    output, target = single_output(model), single_target(data)
+    if output is None or target is None:
+        return None
+    return *output, target
+
+
+def static_kind(call: Any) -> str:
+    return (call.qualname or "").rpartition(".")[2] if isinstance(call, CallSite) else ""
+
+
+def static_activation(source: SourceFacts, call: CallSite) -> Any:
+    """The activation a Dense/Conv/RNN or activation layer applies (SourceFacts' reading)."""
+    layer = source.layer_for(call)
+    return UNKNOWN if layer is UNKNOWN else layer.activation
+
+
+def sequential_pairs(source: SourceFacts) -> Iterator[tuple[CallSite, Any, bool]]:
+    """(layer, next layer or None, is the output layer) for each keras.Sequential model.
+
+    The output layer is the last one with a width; Activation layers after it belong to it.
+    """
+    widths = {*api.DENSE_LAYERS, *api.CONV_LAYERS, *api.RNN_LAYERS}
+    for model in source.models:
+        if model.construction.qualname != "keras.Sequential":
+            continue
+        layers = model.layers
+        weighted = [
+            i for i, v in enumerate(layers) if isinstance(v, CallSite) and v.qualname in widths
+        ]
+        if any(not isinstance(v, CallSite) for v in layers):
+            continue  # a layer nncheck cannot see: the order is not certain
+        for index, layer in enumerate(layers):
+            following = layers[index + 1] if index + 1 < len(layers) else None
+            yield layer, following, bool(weighted) and index == weighted[-1]
+
+
+CATEGORICAL_MAX_DISTINCT = 20
+
+
+IMAGE_CHANNELS = {1, 3, 4}
+
+
+def has_unknown_label(target: TargetStats) -> bool:
+    """-1 among otherwise non-negative class ids: the usual code for "unknown"."""
+    if target.kind != "sparse" or "-1" not in target.classes or len(target.classes) < 2:
+        return False
+    return all(float(label) >= 0 for label in target.classes if label != "-1")
+
+
+def tabular_inputs(model: ModelFacts, data: DataFacts) -> Iterator[InputStats]:
+    if model.preprocessing_at_input:
+        return  # something transforms the inputs before the first weighted layer
+    has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
+    for stats in data.inputs:
+        if not stats.features or (has_embedding and stats.integer_valued):
+            continue
+        yield stats
+
+
+ALIGNMENT = 8
+
+
+# A width written as the number of classes (or vocabulary) is set by the task, not tunable.
+TASK_WIDTH_NAME = re.compile(r"class|label|categor|vocab|num_out|n_out|target", re.IGNORECASE)
+
+
+def compiled_loss(source: SourceFacts, compile_call: CallSite) -> tuple[str | None, Any]:
+    """(loss name, from_logits) of a compile() call; (None, UNKNOWN) when not certain."""
+    value = source.call_arg(compile_call, "loss")
+    if isinstance(value, str):
+        return value.lower(), False
+    if isinstance(value, Symbol) and value.qualname.startswith("keras.losses."):
+        return value.short.lower(), False
+    if isinstance(value, CallSite) and (value.qualname or "").startswith("keras.losses."):
+        name = api.LOSS_CLASSES.get(value.qualname.rpartition(".")[2])
+        if name is None:
+            return None, UNKNOWN
+        from_logits = source.call_arg(value, "from_logits")
+        return name, False if from_logits is MISSING else from_logits
+    return None, UNKNOWN
+
+
+def compiled_models(
+    source: SourceFacts,
+) -> Iterator[tuple[ModelSite, str, Any, Any, Any, str]]:
+    """(model, loss, from_logits, activation, units, where) for models that can be judged."""
+    for model in source.models:
+        if model.compile is None:
+            continue
+        loss, from_logits = compiled_loss(source, model.compile)
+        if loss is None:
+            continue
+        activation, units, line = source.output_activation(model)
+        if activation is UNKNOWN:
+            continue
+        where = f"the output layer (line {line})" if line else "the output layer"
+        yield model, loss, from_logits, activation, units, where
+
+
+def static_misaligned_widths(
+    source: SourceFacts, family: dict[str, str], min_width: int
+) -> Iterator[Violation]:
+    for layer in source.layers:
+        if layer.call.qualname not in family or not is_tunable_width(layer, min_width):
+            continue
+        width = layer.width
+        lower, upper = aligned_choices(width, ALIGNMENT)
+        message = (
+            f"{layer.kind} with {width} {layer.width_param}: not a multiple of {ALIGNMENT}, and "
+            "Tensor Cores run float16/bfloat16 work most efficiently at multiples of 8 "
+            "(TF32: 4)"
+        )
+        name = layer.call.arg("name")
+        yield Violation(
+            message,
+            layer.call.line,
+            layer.call.col,
+            layer.call.end_line,
+            f"{layer.width_param}={upper}  # or {lower}",
+            layer=name if isinstance(name, str) else None,
+            data={"width": width, "multiple": ALIGNMENT},
+        )
+
+
+def is_tunable_width(layer: LayerSite, min_width: int) -> bool:
+    """A hidden-layer width the user chose: literal, >= 16, not the task-given output width."""
+    width = layer.width
+    if not isinstance(width, int) or isinstance(width, bool):
+        return False
+    if width < min_width or width % ALIGNMENT == 0 or layer.is_output:
+        return False
+    if layer.activation in {"softmax", "sigmoid"}:
+        return False  # an output layer whose model nncheck could not trace
+    return not TASK_WIDTH_NAME.search(layer.width_text)
+
+
+def output_location(output: OutputFacts) -> str:
+    line = f" (line {output.site.line})" if output.site and output.site.line else ""
+    return f"the output layer '{output.layer}'{line}"
+
+
+def live_misaligned_widths(
+    model: ModelFacts, kinds: set[str], min_width: int
+) -> Iterator[Violation]:
+    outputs = {o.layer for o in model.outputs}
+    for layer in model.layers:
+        if layer.kind not in kinds or layer.site is None or layer.width is None:
+            continue  # layers built inside a library (keras.applications) are not the user's
+        if layer.name in outputs or layer.width < min_width:
+            continue
+        multiple = 8 if layer.compute_dtype in {"float16", "bfloat16"} else 4
+        if layer.width % multiple == 0:
+            continue
+        lower, upper = aligned_choices(layer.width, multiple)
+        precision = (
+            f"{layer.compute_dtype}, so Tensor Cores want multiples of 8"
+            if multiple == 8
+            else "float32 (TF32 on Ampere and newer), so Tensor Cores want multiples of 4"
+        )
+        yield at_layer(
+            layer,
+            f"{layer.kind} '{layer.name}' has {layer.width_param}={layer.width}: it computes in "
+            f"{precision}, and {layer.width} is not one",
+            f"{layer.width_param}={upper}  # or {lower}",
+            width=layer.width,
+            multiple=multiple,
+            dtype=layer.compute_dtype,
+        )
+
+
+def vanishing_gradient(
+    layers: list[list], min_ratio: float
+) -> tuple[str, float, str, float] | None:
+    """(weakest early layer, its relative gradient, strongest late layer, its) when the
+    layers nearest the input get less than ``min_ratio`` of the relative gradient of the
+    layers nearest the loss (medians of the first and last thirds, in model order);
+    relative = gradient norm / weight norm of the layer's weight matrices."""
+    relative = [(name, g / (w + 1e-12)) for name, g, w in layers]
+    if len(relative) < 3:
+        return None
+    third = max(1, len(relative) // 3)
+    early, late = relative[:third], relative[-third:]
+    early_median = sorted(r for _, r in early)[len(early) // 2]
+    late_median = sorted(r for _, r in late)[len(late) // 2]
+    if late_median > 0 and early_median / late_median < min_ratio:
+        low = min(early, key=lambda item: item[1])
+        high = max(late, key=lambda item: item[1])
+        return low[0], low[1], high[0], high[1]
+    return None
+
+
+def overfit_learned(result: ProbeResult, factor: float) -> bool:
+    """The configured optimizer learned the single batch."""
+    values = result.values
+    return batch_learned(values["losses"], values["accuracy"], values.get("classes", 2), factor)
+
+
+def reference_learned(result: ProbeResult | None, factor: float) -> bool:
+    """The reference optimizer (Adam at 1e-3) learned the batch the configured one failed
+    on: the model can learn, so the configured settings are what failed."""
+    reference = result.values.get("reference") if result is not None else None
+    if not reference:
+        return False
+    classes = result.values.get("classes", 2)  # type: ignore[union-attr]
+    return batch_learned(reference["losses"], reference["accuracy"], classes, factor)
+
+
+def broken_numerics(probes: ProbeFacts) -> bool:
+    """Non-finite gradients (X103): other gradient and activation measures mean nothing."""
+    gradients = probes.get("gradients")
+    return bool(gradients and gradients.values["non_finite"])
+
+
+EARLY_STOPPING = "keras.callbacks.EarlyStopping"
+
+
+# Keras' own callbacks: anything else may stop training or save the model by itself.
+KNOWN_CALLBACKS = {
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "BackupAndRestore",
+    "ReduceLROnPlateau",
+    "LearningRateScheduler",
+    "TensorBoard",
+    "CSVLogger",
+    "ProgbarLogger",
+    "History",
+    "TerminateOnNaN",
+    "RemoteMonitor",
+    "SwapEMAWeights",
+}
+
+
+def callbacks_known(source: SourceFacts, fit: FitSite) -> list[CallSite] | None:
+    """The fit's callbacks when every one is a known construction; None when any is unseen."""
+    callbacks = source.callbacks_of(fit)
+    if callbacks is None or any(not isinstance(c, CallSite) for c in callbacks):
+        return None
+    return callbacks
+
+
+def has_validation(fit: FitSite) -> bool | None:
+    data, split = fit.arg("validation_data"), fit.arg("validation_split")
+    if data is UNKNOWN or split is UNKNOWN:
+        return None
+    return data is not None or (is_number(split) and split > 0)
+
+
+TENSOR_CORE_ALIGNMENT_DOC = """
+## Why is this bad?
+NVIDIA Tensor Cores run matrix multiplies and convolutions in float16/bfloat16 most
+efficiently when the dimensions are multiples of 8 (TF32: 4, INT8: 16). On cuBLAS >= 11
+and cuDNN >= 7.6.3 other sizes still use Tensor Cores, but less efficiently; on older
+libraries they fall back to slower kernels. A multiple of 8 is aligned for every dtype, so
+it is the right choice when the training dtype is not known from the source.
+
+## Options
+`min-width` (16): narrower layers are exempt (their cost is negligible), and so is the
+output layer, whose width is the number of classes or targets. Width arguments spelled
+with the number of classes (`num_classes`, `len(labels)`) are recognised as task-given.
+
+## References
+NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1;
+tip 15 of the training tips.
+"""

@@ -1,0 +1,77 @@
+"""
+## What it does
+Flags image inputs (samples of shape height x width x 1, 3 or 4 channels) whose pixel
+values are whole numbers between 0 and 255 when the model applies no preprocessing
+before its first weighted layer (no Rescaling, Normalization, Lambda or
+`preprocess_input`). Data already divided by 255, and models that rescale inside, stay
+quiet.
+
+## Why is this bad?
+Raw pixel values make the first convolution's activations hundreds of times larger than
+its initialisation expects: training is slow, unstable, or diverges.
+
+## Example
+```python
+(x, y), _ = keras.datasets.cifar10.load_data()
+model = keras.Sequential([keras.Input((32, 32, 3)), layers.Conv2D(32, 3), ...])
+```
+
+## Use instead
+```python
+model = keras.Sequential([keras.Input((32, 32, 3)), layers.Rescaling(1 / 255),
+                          layers.Conv2D(32, 3), ...])
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    DataFacts,
+    ModelFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    IMAGE_CHANNELS,
+    at_site,
+    fmt_number,
+)
+
+
+def unscaled_image_data(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    if model.preprocessing_at_input:
+        return
+    for stats in data.inputs:
+        image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
+        if not image or stats.max is None or stats.min is None:
+            continue
+        if stats.integer_valued and stats.min >= 0 and 1 < stats.max <= 255:
+            yield at_site(
+                train.site,
+                f"input '{stats.name}' holds raw pixel values ({fmt_number(stats.min)} to "
+                f"{fmt_number(stats.max)}, shape {tuple(stats.shape)}) and the model does not "
+                "rescale them",
+                "layers.Rescaling(1.0 / 255) as the model's first layer",
+                pixel_range=[stats.min, stats.max],
+            )
+
+
+RULE = rule(
+    code="D202",
+    name="unscaled-image-data",
+    severity=Severity.WARNING,
+    summary="0-255 image data with no Rescaling or Normalization",
+    tip=21,
+    doc=__doc__,
+    implementations=(
+        unscaled_image_data,
+        stand_in(unscaled_image_data, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,84 @@
+"""
+## What it does
+For a model trained with MSE, MAE, Huber or log-cosh, flags continuous targets whose
+standard deviation or mean magnitude exceeds 10.
+
+## Why is this bad?
+The output layer starts near zero: with targets in the thousands, the initial loss and
+its gradients are huge, the first updates are dominated by moving the output's scale,
+and a learning rate that suits the hidden layers is wrong for the output. Standardized
+targets train faster and make the loss readable.
+
+## Example
+```python
+y = df["price"]  # mean 350,000
+model.compile(loss="mse")
+```
+
+## Use instead
+```python
+mean, std = y_train.mean(), y_train.std()
+model.fit(x, (y_train - mean) / std)   # predictions * std + mean
+```
+
+## Options
+`max-scale` (10): the largest target standard deviation and mean magnitude that count as
+scaled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    DataFacts,
+    ModelFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    REGRESSION_LOSSES,
+    at_site,
+    fmt_number,
+    single_target,
+)
+
+
+def unscaled_regression_targets(
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    target = single_target(data)
+    if target is None or target.kind != "continuous" or len(model.losses) != 1:
+        return
+    if model.losses[0].name not in REGRESSION_LOSSES or target.std is None or target.mean is None:
+        return
+    scale = options["max-scale"]
+    if target.std <= scale and abs(target.mean) <= scale:
+        return
+    yield at_site(
+        train.site,
+        f"regression targets have mean {fmt_number(round(target.mean, 2))} and std "
+        f"{fmt_number(round(target.std, 2))} with {model.losses[0].name}: the initial loss and "
+        "gradients are dominated by the output's scale",
+        "train on (y - y_train.mean()) / y_train.std() and invert it on the predictions",
+        mean=target.mean,
+        std=target.std,
+    )
+
+
+RULE = rule(
+    code="D205",
+    name="unscaled-regression-targets",
+    severity=Severity.WARNING,
+    summary="Regression targets far from unit scale",
+    tip=21,
+    options={"max-scale": 10.0},
+    doc=__doc__,
+    implementations=(
+        unscaled_regression_targets,
+        stand_in(unscaled_regression_targets, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,81 @@
+"""
+## What it does
+Detects multi-hot labels (rows of 0/1 with more than one 1) trained with a softmax
+output or a categorical cross-entropy loss.
+
+## Why is this bad?
+Softmax makes the classes compete for one unit of probability: with two true labels the
+best it can do is 0.5 each, and categorical cross-entropy rewards that. Independent labels
+need one sigmoid per label and binary cross-entropy.
+
+## Example
+```python
+y = mlb.fit_transform(tags)  # several tags per sample
+outputs = layers.Dense(n_tags, activation="softmax")(x)
+model.compile(loss="categorical_crossentropy")
+```
+
+## Use instead
+```python
+outputs = layers.Dense(n_tags, activation="sigmoid")(x)
+model.compile(loss="binary_crossentropy")
+```
+
+## References
+Tip 19 of the training tips (sigmoid for multi-label).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+    output_location,
+    single_output,
+    single_target,
+)
+
+
+def softmax_on_multi_label(
+    model: ModelFacts, data: DataFacts, train: TrainFacts
+) -> Iterator[Violation]:
+    target = single_target(data)
+    single = single_output(model)
+    if target is None or single is None or target.kind != "multi_hot":
+        return
+    output, loss = single
+    kind = api.PROBABILITY_LOSSES.get(loss)
+    if output.activation != "softmax" and kind != "categorical":
+        return
+    if output.activation == "softmax" and kind == "binary":
+        return  # softmax with binary cross-entropy: M102 names that mismatch and its fix
+    yield at_site(
+        output.site or train.site,
+        f"the labels are multi-hot ({len(target.classes)} labels, several per sample), but "
+        f"{output_location(output)} uses {output.activation} with {loss}: the labels compete "
+        "instead of being scored independently",
+        "activation='sigmoid' on the output and loss='binary_crossentropy'",
+        activation=output.activation,
+        loss=loss,
+    )
+
+
+RULE = rule(
+    code="M101",
+    name="softmax-on-multi-label",
+    severity=Severity.ERROR,
+    summary="Multi-hot labels with softmax or categorical cross-entropy",
+    tip=19,
+    doc=__doc__,
+    implementations=(
+        softmax_on_multi_label,
+        stand_in(softmax_on_multi_label, train=DATA_FILE_TRAINING),
+    ),
+)

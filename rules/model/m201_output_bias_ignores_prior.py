@@ -1,0 +1,128 @@
+"""
+## What it does
+For a classifier with a sigmoid or softmax output, compares the loss the output bias
+gives at initialisation (treating the logits as the bias) with the loss of the bias that
+matches the class prior: log(p / (1 - p)) for sigmoid, log(p_k) for softmax. It fires
+when the prior's bias would lower that initial loss by 30% or more, so a mild prior such
+as 30% positives (12% lower) stays quiet. Rebalanced training (class_weight,
+sample_weight) is left alone: its effective prior is balanced.
+
+## Why is this bad?
+With a zero bias the model starts by predicting 50% for a class that occurs 2% of the
+time. The first epochs are spent learning the prior instead of the features, the loss
+curve shows a "hockey stick", and with a short schedule the rare class is never learned.
+
+## Example
+```python
+layers.Dense(1, activation="sigmoid")  # 5% positives
+```
+
+## Use instead
+```python
+layers.Dense(1, activation="sigmoid",
+             bias_initializer=keras.initializers.Constant(-2.944))  # log(0.05 / 0.95)
+```
+
+## Options
+`min-loss-reduction` (0.3): how much lower, as a share, the prior's bias must make the
+initial loss before the rule fires.
+
+## References
+Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2019).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+    is_classification,
+    output_location,
+    single_output,
+    single_target,
+)
+
+
+def _sigmoid_loss(bias: float, p: float) -> float:
+    log_sig = -math.log1p(math.exp(-bias)) if bias > -30 else bias
+    log_one_minus = -math.log1p(math.exp(bias)) if bias < 30 else -bias
+    return -(p * log_sig + (1 - p) * log_one_minus)
+
+
+def _softmax_loss(bias: list[float], prior: list[float]) -> float:
+    top = max(bias)
+    log_norm = top + math.log(sum(math.exp(b - top) for b in bias))
+    return -sum(p * (b - log_norm) for p, b in zip(prior, bias, strict=True))
+
+
+def output_bias_ignores_prior(
+    model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    target = single_target(data)
+    single = single_output(model)
+    if target is None or single is None or train.class_weight or train.sample_weight:
+        return
+    output = single[0]
+    if output.bias is None or not target.classes or not is_classification(model):
+        return
+    if model.losses[0].class_balancing:
+        return
+    total = sum(target.classes.values())
+    if output.activation == "sigmoid" and output.units == 1 and target.kind == "binary":
+        p = target.classes.get("1", 0) / total
+        if not 0 < p < 1:
+            return
+        bias = output.bias[0]
+        best = math.log(p / (1 - p))
+        current, ideal = _sigmoid_loss(bias, p), _sigmoid_loss(best, p)
+        init = f"keras.initializers.Constant({best:.3f})"
+        prior_text = f"{p:.1%} of labels are positive"
+    elif output.activation == "softmax" and output.units and output.units > 1:
+        if target.kind not in {"sparse", "one_hot", "binary"} or len(output.bias) != output.units:
+            return
+        k = output.units
+        counts = [target.classes.get(str(i), 0) for i in range(k)]
+        prior = [(c + 1) / (total + k) for c in counts]  # smoothed: a class missing from the sample
+        logs = [math.log(p) for p in prior]
+        centre = sum(logs) / k
+        best_bias = [round(v - centre, 3) for v in logs]
+        current, ideal = _softmax_loss(output.bias, prior), _softmax_loss(best_bias, prior)
+        init = f"keras.initializers.Constant({best_bias})"
+        rare = min(prior)
+        prior_text = f"class frequencies range from {rare:.1%} to {max(prior):.1%}"
+    else:
+        return
+    if current <= 0 or (current - ideal) / current < options["min-loss-reduction"]:
+        return
+    yield at_site(
+        output.site or train.site,
+        f"{output_location(output)} starts with a bias that ignores the class prior "
+        f"({prior_text}): the "
+        f"expected initial loss is {current:.3f}, and the prior's bias would start it at "
+        f"{ideal:.3f} ({(current - ideal) / current:.0%} lower)",
+        f"bias_initializer={init}",
+        initial_loss=round(current, 4),
+        prior_loss=round(ideal, 4),
+    )
+
+
+RULE = rule(
+    code="M201",
+    name="output-bias-ignores-prior",
+    severity=Severity.WARNING,
+    summary="The output bias is far from the class prior",
+    tip=6,
+    options={"min-loss-reduction": 0.3},
+    doc=__doc__,
+    implementations=(
+        output_bias_ignores_prior,
+        stand_in(output_bias_ignores_prior, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,53 @@
+"""
+## What it does
+Checks that a hidden `Dense` layer's literal `units` is a multiple of 8.
+
+## Example
+```python
+layers.Dense(100, activation="relu")
+```
+
+## Use instead
+```python
+layers.Dense(104, activation="relu")  # or 96
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.live import ModelFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+
+from ..common import (
+    TENSOR_CORE_ALIGNMENT_DOC,
+    live_misaligned_widths,
+    static_misaligned_widths,
+)
+
+
+def dense_width_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from static_misaligned_widths(source, api.DENSE_LAYERS, options["min-width"])
+
+
+def dense_width_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    yield from live_misaligned_widths(model, {"Dense", "EinsumDense"}, options["min-width"])
+
+
+RULE = rule(
+    code="M301",
+    name="dense-width-not-aligned",
+    severity=Severity.WARNING,
+    summary="Dense units not a multiple of 8 (Tensor Cores)",
+    tip=15,
+    options={"min-width": 16},
+    doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
+    implementations=(
+        dense_width_not_aligned_live,
+        dense_width_not_aligned,
+    ),
+)

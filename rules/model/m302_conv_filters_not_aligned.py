@@ -1,0 +1,55 @@
+"""
+## What it does
+Checks that a convolution's literal `filters` (Conv1D/2D/3D, transposed and separable
+convolutions) is a multiple of 8.
+
+## Example
+```python
+layers.Conv2D(50, 3, activation="relu")
+```
+
+## Use instead
+```python
+layers.Conv2D(48, 3, activation="relu")  # or 56
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.live import ModelFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+
+from ..common import (
+    TENSOR_CORE_ALIGNMENT_DOC,
+    live_misaligned_widths,
+    static_misaligned_widths,
+)
+
+
+def conv_filters_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from static_misaligned_widths(source, api.CONV_LAYERS, options["min-width"])
+
+
+def conv_filters_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    kinds = {k.rpartition(".")[2] for k in api.CONV_LAYERS}
+    yield from live_misaligned_widths(model, kinds, options["min-width"])
+
+
+RULE = rule(
+    code="M302",
+    name="conv-filters-not-aligned",
+    severity=Severity.WARNING,
+    summary="Convolution filters not a multiple of 8 (Tensor Cores)",
+    tip=15,
+    options={"min-width": 16},
+    doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
+    implementations=(
+        conv_filters_not_aligned_live,
+        conv_filters_not_aligned,
+    ),
+)

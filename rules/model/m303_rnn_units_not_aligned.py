@@ -1,0 +1,53 @@
+"""
+## What it does
+Checks that an `LSTM`, `GRU` or `SimpleRNN` layer's literal `units` is a multiple of 8.
+
+## Example
+```python
+layers.LSTM(100)
+```
+
+## Use instead
+```python
+layers.LSTM(104)  # or 96
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.live import ModelFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+
+from ..common import (
+    TENSOR_CORE_ALIGNMENT_DOC,
+    live_misaligned_widths,
+    static_misaligned_widths,
+)
+
+
+def rnn_units_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    yield from static_misaligned_widths(source, api.RNN_LAYERS, options["min-width"])
+
+
+def rnn_units_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
+    yield from live_misaligned_widths(model, {"LSTM", "GRU", "SimpleRNN"}, options["min-width"])
+
+
+RULE = rule(
+    code="M303",
+    name="rnn-units-not-aligned",
+    severity=Severity.WARNING,
+    summary="LSTM/GRU/SimpleRNN units not a multiple of 8 (Tensor Cores)",
+    tip=15,
+    options={"min-width": 16},
+    doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
+    implementations=(
+        rnn_units_not_aligned_live,
+        rnn_units_not_aligned,
+    ),
+)

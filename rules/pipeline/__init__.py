@@ -1,0 +1,1 @@
+"""P1xx: the tf.data input pipeline."""

@@ -1,0 +1,72 @@
+"""
+## What it does
+Fires when the loss at initialisation, the loss during the first steps of the
+single-batch probe, or the gradients of the first batch contain NaN or Inf (the data
+itself is D105's).
+
+## Why is this bad?
+One non-finite value in the loss or a gradient turns every weight it reaches into NaN:
+the run is lost from that step on.
+
+## Example
+```python
+outputs = keras.ops.log(dense(x))  # log of values <= 0
+```
+
+## Use instead
+Keep the argument of log / sqrt / division positive (`keras.ops.log(x + 1e-7)`), use
+`from_logits=True` losses instead of hand-written ones, lower an exploding learning rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    ProbeFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+)
+
+
+def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+    problems = []
+    init = probes.get("loss_at_init")
+    if init and not math.isfinite(init.values["loss"]):
+        problems.append(f"the loss at initialisation is {init.values['loss']}")
+    overfit = probes.get("overfit")
+    if overfit and not problems:
+        bad = [i for i, v in enumerate(overfit.values["losses"]) if not math.isfinite(v)]
+        if bad:
+            problems.append(f"the loss is {overfit.values['losses'][bad[0]]} at step {bad[0] + 1}")
+    gradients = probes.get("gradients")
+    if gradients and gradients.values["non_finite"]:
+        count = gradients.values["non_finite"]
+        problems.append(f"{count} of {gradients.values['variables']} gradients are not finite")
+    if problems:
+        yield at_site(
+            train.site,
+            f"training produces non-finite values on a clone: {'; '.join(problems)}",
+            "find the op that overflows (log/sqrt/division of values <= 0, an exploding learning "
+            "rate); tf.debugging.enable_check_numerics() names it",
+        )
+
+
+RULE = rule(
+    code="X103",
+    name="non-finite-loss-or-gradients",
+    severity=Severity.ERROR,
+    summary="NaN or Inf in the first steps",
+    doc=__doc__,
+    implementations=(
+        non_finite_loss_or_gradients,
+        stand_in(non_finite_loss_or_gradients, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,71 @@
+"""
+## What it does
+Computes the gradient of the loss for one batch with respect to every trainable weight
+of a clone and lists the weights whose gradient is missing or exactly zero.
+
+## Why is this bad?
+A weight without a gradient never trains: a layer cut off by `stop_gradient`, an output
+that does not reach the loss, a branch that is built but never used. The parameters cost
+memory and time and the model is not the one you think you are training.
+
+## Example
+```python
+features = keras.ops.stop_gradient(encoder(inputs))  # the encoder never learns
+```
+
+## Use instead
+Remove the `stop_gradient` (or set `encoder.trainable = False` if freezing is meant),
+and connect every trainable layer to the loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    ProbeFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+)
+
+
+def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+    result = probes.get("gradients")
+    if result is None:
+        return
+    names = list(result.values["disconnected"])
+    dead = probes.get("dead_units")
+    all_dead = dead is not None and any(share == 1.0 for _, share, _ in dead.values["layers"])
+    if probes.backend != "tensorflow" and not all_dead:  # they report zeros, not None
+        names += result.values.get("zero", [])
+    if not names:
+        return
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    yield at_site(
+        train.site,
+        f"{len(names)} of {result.values['variables']} trainable weights get no gradient "
+        f"from the loss: {shown}",
+        "connect them to the loss (remove stop_gradient / unused branches) or freeze them "
+        "with layer.trainable = False",
+        variables=names,
+    )
+
+
+RULE = rule(
+    code="X104",
+    name="no-gradient",
+    severity=Severity.WARNING,
+    summary="Trainable weights that receive no gradient",
+    tip=14,
+    doc=__doc__,
+    implementations=(
+        no_gradient,
+        stand_in(no_gradient, train=DATA_FILE_TRAINING),
+    ),
+)

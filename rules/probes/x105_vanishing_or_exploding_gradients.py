@@ -1,0 +1,90 @@
+"""
+## What it does
+For each layer of a clone, measures the gradient norm of its weight matrices relative to
+their norm on one batch (the size of a step relative to the weights). Fires when the
+layers nearest the input (the first third, median) get less than 1e-4 of the relative
+gradient of the layers nearest the loss (the last third): vanishing, the early layers
+barely learn; or when the total gradient norm exceeds 1e4: exploding.
+
+## Why is this bad?
+With vanishing gradients the early layers stay at their random initialisation; with
+exploding ones a step throws the weights away. Either way the run wastes its budget.
+
+## Example
+```python
+for _ in range(12):
+    model.add(layers.Dense(32, activation="sigmoid"))
+```
+
+## Use instead
+ReLU-family activations with He initialisation, residual connections, normalisation
+layers (BatchNormalization / LayerNormalization), and `clipnorm=1.0` on the optimizer
+against explosions.
+
+## Options
+`min-ratio` (1e-4): early / late relative gradient below which it fires.
+`max-norm` (1e4): the total gradient norm above which it fires.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    ProbeFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+    broken_numerics,
+    fmt_sci,
+    vanishing_gradient,
+)
+
+
+def vanishing_or_exploding_gradients(
+    probes: ProbeFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    result = probes.get("gradients")
+    if result is None or len(result.values["layers"]) < 2 or broken_numerics(probes):
+        return
+    total = math.sqrt(sum(g * g for _, g, _ in result.values["layers"]))
+    vanishing = vanishing_gradient(result.values["layers"], options["min-ratio"])
+    if vanishing:
+        low_name, low, high_name, high = vanishing
+        yield at_site(
+            train.site,
+            f"gradients vanish: layer '{low_name}' gets a relative gradient of {fmt_sci(low)}, "
+            f"{fmt_sci(low / high)} of layer '{high_name}' ({fmt_sci(high)}): the layers far from "
+            "the loss barely learn",
+            "ReLU-family activations with he_normal initialisation, residual connections or "
+            "normalisation layers",
+            layers=result.values["layers"],
+        )
+    elif total > options["max-norm"]:
+        yield at_site(
+            train.site,
+            f"gradients explode: the total gradient norm on one batch is {fmt_sci(total)} "
+            f"(largest in layer '{max(result.values['layers'], key=lambda item: item[1])[0]}')",
+            "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
+            layers=result.values["layers"],
+        )
+
+
+RULE = rule(
+    code="X105",
+    name="vanishing-or-exploding-gradients",
+    severity=Severity.WARNING,
+    summary="Gradients vanish or explode across the layers",
+    options={"min-ratio": 1e-4, "max-norm": 1e4},
+    doc=__doc__,
+    implementations=(
+        vanishing_or_exploding_gradients,
+        stand_in(vanishing_or_exploding_gradients, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,77 @@
+"""
+## What it does
+On a GPU with Tensor Cores, times the training step of a clone as configured, with the
+`mixed_float16` policy, and with hidden widths padded to multiples of 8, and reports the
+changes that make the step at least 1.1x faster. Skipped on the CPU.
+
+## Why is this bad?
+Tensor Cores run float16/bfloat16 matrix products several times faster than float32,
+and want dimensions that are multiples of 8; M301-M307 advise it, this measures it.
+
+## Example
+```python
+model = keras.Sequential([keras.Input((100,)), layers.Dense(1000, activation="relu"), ...])
+```
+
+## Use instead
+`keras.mixed_precision.set_global_policy("mixed_float16")` before building the model,
+and the widths the M3xx rules propose.
+
+## Options
+`min-speedup` (1.1): the smallest speed-up reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import (
+    ProbeFacts,
+    TrainFacts,
+)
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule, stand_in
+
+from ..common import (
+    DATA_FILE_TRAINING,
+    at_site,
+)
+
+
+def tensor_core_speedup_measured(
+    probes: ProbeFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    result = probes.get("mixed_precision")
+    if result is None or not result.values.get("as_is"):
+        return
+    base = result.values["as_is"]
+    gains = [
+        (name, base / result.values[name])
+        for name in ("mixed_float16", "aligned")
+        if result.values.get(name) and base / result.values[name] >= options["min-speedup"]
+    ]
+    if gains:
+        shown = ", ".join(f"{name.replace('_', ' ')} {gain:.2f}x" for name, gain in gains)
+        yield at_site(
+            train.site,
+            f"measured on {probes.device}: the training step is faster with {shown} "
+            f"({base * 1e3:.1f} ms as configured)",
+            "keras.mixed_precision.set_global_policy('mixed_float16') before building; widths "
+            "in multiples of 8",
+            speedups=dict(gains),
+        )
+
+
+RULE = rule(
+    code="X111",
+    name="tensor-core-speedup-measured",
+    severity=Severity.INFO,
+    summary="Measured speed-up of mixed precision and aligned widths on this GPU",
+    tip=15,
+    options={"min-speedup": 1.1},
+    doc=__doc__,
+    implementations=(
+        tensor_core_speedup_measured,
+        stand_in(tensor_core_speedup_measured, train=DATA_FILE_TRAINING),
+    ),
+)

@@ -1,0 +1,22 @@
+"""
+## What it does
+In a full check, reports a script that finished without calling `Model.fit`,
+`Model.train_on_batch` or an optimizer step (`apply_gradients` / `apply`), so there was
+no training setup to capture; also a script that uses PyTorch rather than Keras.
+
+## Use instead
+Check the script's own arguments (pass them after `--`), or name the script that trains.
+"""
+
+from __future__ import annotations
+
+from nncheck.findings import Severity
+from nncheck.registry import described
+
+RULE = described(
+    code="E004",
+    name="no-training-found",
+    severity=Severity.ERROR,
+    summary="The script ended without calling a Keras training entry point",
+    doc=__doc__,
+)

@@ -1,0 +1,1 @@
+"""T1xx: the training configuration: seeds, callbacks, learning rate, batch size, GPUs."""

@@ -1,0 +1,172 @@
+"""
+## What it does
+Checks the `monitor` of the `EarlyStopping`, `ModelCheckpoint` and `ReduceLROnPlateau`
+callbacks passed to `fit()` against the names that training logs: `loss`, the compiled
+metrics under the names Keras gives them (`"acc"` logs `acc`, `"accuracy"` logs
+`accuracy`, `keras.metrics.AUC()` logs `auc`), and `val_` versions of each when `fit()`
+gets validation data. Their default monitor is `val_loss`.
+
+## Why is this bad?
+When the monitored name is never logged, Keras prints a warning and carries on: early
+stopping never stops, the "best" checkpoint is never written, the learning rate never
+drops. The classic cases are `val_acc` with `metrics=["accuracy"]` and any `val_*` metric
+without `validation_data` or `validation_split`.
+
+## Example
+```python
+model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+stop = keras.callbacks.EarlyStopping(monitor="val_acc", patience=10)
+model.fit(x, y, epochs=100, validation_split=0.2, callbacks=[stop])
+```
+
+## Use instead
+```python
+stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=10)
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from nncheck.facts import keras_api as api
+from nncheck.facts.evaluate import MISSING, CallSite, Symbol
+from nncheck.facts.live import ModelFacts, TrainFacts
+from nncheck.facts.source import FitSite, SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+
+from ..common import (
+    EARLY_STOPPING,
+    at,
+    at_site,
+    has_validation,
+)
+
+MONITORING_CALLBACKS = {
+    EARLY_STOPPING: "EarlyStopping",
+    "keras.callbacks.ModelCheckpoint": "ModelCheckpoint",
+    "keras.callbacks.ReduceLROnPlateau": "ReduceLROnPlateau",
+}
+
+
+def _metric_names(source: SourceFacts, fit: FitSite) -> set[str] | None:
+    """The names fit() logs for training data, or None when they cannot be known for sure."""
+    model, compile_call = fit.model, fit.compile
+    if model is None or compile_call is None or model.outputs is None or len(model.outputs) != 1:
+        return None
+    if compile_call.has_star_args or source.call_arg(compile_call, "weighted_metrics") not in (
+        MISSING,
+        None,
+    ):
+        return None
+    metrics = source.call_arg(compile_call, "metrics")
+    if metrics in (MISSING, None):
+        metrics = []
+    if not isinstance(metrics, list | tuple):
+        return None
+    names = {"loss"}
+    for metric in metrics:
+        name = _metric_name(metric)
+        if name is None:
+            return None
+        names.add(name)
+    return names
+
+
+def _metric_name(metric: Any) -> str | None:
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, Symbol):
+        return metric.short
+    if isinstance(metric, CallSite) and (metric.qualname or "").startswith("keras.metrics."):
+        given = metric.arg("name")
+        if isinstance(given, str):
+            return given
+        if given is MISSING:
+            return api.METRIC_CLASS_NAMES.get(metric.qualname.rpartition(".")[2])
+    return None
+
+
+def unknown_monitored_metric(source: SourceFacts) -> Iterator[Violation]:
+    for fit in source.fits:
+        callbacks = source.callbacks_of(fit) or []
+        validation = has_validation(fit)
+        names = _metric_names(source, fit)
+        for callback in callbacks:
+            if not isinstance(callback, CallSite) or callback.qualname not in MONITORING_CALLBACKS:
+                continue
+            monitor = source.call_arg(callback, "monitor")
+            problem = _monitor_problem(
+                MONITORING_CALLBACKS[callback.qualname],
+                "val_loss" if monitor is MISSING else monitor,
+                names,
+                validation,
+                fit.call.line,
+            )
+            if problem:
+                message, fix, data = problem
+                yield at(callback, message, fix, **data)
+
+
+def unknown_monitored_metric_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
+    if train.entry != "fit":
+        return
+    validation = train.validation is not None
+    fit_line = train.site.line if train.site else 0
+    for callback in train.callbacks:
+        kind = next((k for k in MONITORING_CALLBACKS.values() if k in callback.kind), None)
+        if kind is None:
+            continue
+        problem = _monitor_problem(kind, callback.monitor, model.metric_names, validation, fit_line)
+        if problem:
+            message, fix, data = problem
+            yield at_site(callback.site or train.site, message, fix, **data)
+
+
+def _monitor_problem(
+    kind: str, monitor: Any, names: Iterable[str] | None, validation: bool | None, fit_line: int
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(message, fix, data) when ``monitor`` is never logged; None when fine or unknown."""
+    if not isinstance(monitor, str):
+        return None
+    if monitor.startswith("val_") and validation is False:
+        return (
+            f"{kind} monitors '{monitor}' but fit() at line {fit_line} gets no validation "
+            "data, so the metric is never logged and the callback never acts",
+            f"pass validation_data=(x_val, y_val) or validation_split=0.2 to fit(), or "
+            f"monitor='{monitor[4:]}'",
+            {"monitor": monitor},
+        )
+    if names is None:
+        return None
+    logged = set(names)
+    if validation:
+        logged |= {f"val_{n}" for n in names}
+    logged.add("learning_rate")
+    if monitor in logged:
+        return None
+    shown = ", ".join(sorted(logged - {"learning_rate"}))
+    close = difflib.get_close_matches(monitor, sorted(logged), n=1, cutoff=0.5)
+    return (
+        f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
+        "Keras only warns, and the callback never acts",
+        f"monitor='{close[0]}'" if close else f"monitor one of: {shown}",
+        {"monitor": monitor, "logged": sorted(logged)},
+    )
+
+
+RULE = rule(
+    code="T104",
+    name="unknown-monitored-metric",
+    severity=Severity.ERROR,
+    summary="A callback monitors a metric that training never logs",
+    tip=16,
+    doc=__doc__,
+    implementations=(
+        unknown_monitored_metric_live,
+        unknown_monitored_metric,
+    ),
+)

@@ -1,0 +1,105 @@
+"""
+## What it does
+Flags a `fit()` of at least 20 epochs (a literal count) when the script creates no
+`ModelCheckpoint`, `BackupAndRestore`, `tf.train.Checkpoint` or `CheckpointManager` and
+the fit's callbacks are all visible.
+
+## Why is this bad?
+A run that dies after hours (a preempted instance, an out-of-memory error, a bug in the
+last epoch) loses everything, and the best epoch's weights are gone even when it ends
+well. `model.save()` after `fit()` protects against neither.
+
+## Example
+```python
+model.fit(x, y, epochs=100, validation_split=0.2)
+```
+
+## Use instead
+```python
+callbacks = [
+    keras.callbacks.ModelCheckpoint("checkpoints/best.keras", save_best_only=True),
+    keras.callbacks.BackupAndRestore("checkpoints/backup"),  # resume after a crash
+]
+model.fit(x, y, epochs=100, validation_split=0.2, callbacks=callbacks)
+```
+
+## Options
+`min-epochs` (20): shorter fits are exempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nncheck.facts.live import TrainFacts
+from nncheck.facts.source import SourceFacts
+from nncheck.findings import Severity, Violation
+from nncheck.registry import rule
+
+from ..common import (
+    KNOWN_CALLBACKS,
+    at,
+    at_site,
+    callbacks_known,
+    fmt_number,
+    is_number,
+)
+
+CHECKPOINTS = {
+    "keras.callbacks.ModelCheckpoint",
+    "keras.callbacks.BackupAndRestore",
+    "tensorflow.train.CheckpointManager",
+    "tensorflow.train.Checkpoint",
+}
+
+
+def missing_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    if source.calls_to(*CHECKPOINTS):
+        return
+    for fit in source.fits:
+        epochs = fit.arg("epochs")
+        if not is_number(epochs) or epochs < options["min-epochs"]:
+            continue
+        if callbacks_known(source, fit) is None:
+            continue
+        yield at(fit.call, *_checkpoint_text(epochs), epochs=epochs)
+
+
+def missing_checkpoint_live(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    if train.entry != "fit" or not is_number(train.epochs):
+        return
+    if train.epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
+        return
+    kinds = [c.kind for c in train.callbacks]
+    if any(k in {"ModelCheckpoint", "BackupAndRestore"} for k in kinds):
+        return
+    if any(k not in KNOWN_CALLBACKS for k in kinds):
+        return  # a custom callback may save the model itself
+    yield at_site(train.site, *_checkpoint_text(train.epochs), epochs=train.epochs)
+
+
+def _checkpoint_text(epochs: float) -> tuple[str, str]:
+    """T105's message and fix."""
+    return (
+        f"fit() trains for {fmt_number(epochs)} epochs and saves no checkpoint: a crash loses "
+        "the whole run, and the best epoch's weights are never kept",
+        "callbacks=[keras.callbacks.ModelCheckpoint('checkpoints/best.keras', "
+        "save_best_only=True), keras.callbacks.BackupAndRestore('checkpoints/backup')]",
+    )
+
+
+RULE = rule(
+    code="T105",
+    name="missing-checkpoint",
+    severity=Severity.WARNING,
+    summary="A long fit() saves no checkpoints",
+    tip=13,
+    options={"min-epochs": 20},
+    doc=__doc__,
+    implementations=(
+        missing_checkpoint_live,
+        missing_checkpoint,
+    ),
+)
