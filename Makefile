@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/nncheck fixtures/demo/train.py || [ $$? -eq 1 ]
 
+# The import contract (the layers in pyproject.toml) and the types of nncheck/ and rules/.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest

@@ -36,10 +36,10 @@ def median_wall(command: list[str], runs: int) -> float:
 
 
 def child_timings(path: Path, runs: int) -> dict[str, float]:
-    from nncheck.facts import CaptureOptions
     from nncheck.facts.capture import run_child
+    from nncheck.options import RunOptions
 
-    rows = [run_child(path, CaptureOptions()).timings for _ in range(runs)]
+    rows = [run_child(path, RunOptions()).timings for _ in range(runs)]
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nncheck.engine import check_targets, collect_targets, select_rules  # noqa: E402
-from nncheck.facts import CaptureOptions  # noqa: E402
+from nncheck.options import RunOptions  # noqa: E402
 
 TIMING_RULES = {"X108", "X111"}
 
@@ -54,7 +54,7 @@ def verdict(path: Path, budget: float) -> tuple[set[tuple[str, str, str]], float
     head = path.read_text(encoding="utf-8").splitlines()[:6]
     args = next((line.split(":", 1)[1].split() for line in head if "nncheck-args:" in line), [])
     select = args[args.index("--select") + 1].split(",") if "--select" in args else None
-    options = CaptureOptions(timeout=600, probes=True, probe_budget=budget)
+    options = RunOptions(timeout=600, probes=True, probe_budget=budget)
     begin = time.perf_counter()
     result = check_targets(collect_targets([path], False, options), select_rules(select, ()))
     wall = time.perf_counter() - begin

@@ -58,10 +58,10 @@ def one_epoch(path: Path) -> float:
 
 
 def probe_times(path: Path, budget: float) -> tuple[dict[str, float], str]:
-    from nncheck.facts import CaptureOptions
     from nncheck.facts.capture import run_child
+    from nncheck.options import RunOptions
 
-    result = run_child(path, CaptureOptions(probes=True, probe_budget=budget))
+    result = run_child(path, RunOptions(probes=True, probe_budget=budget))
     assert result.probes is not None, result.notes
     times = {r.name: r.seconds for r in result.probes.results}
     times["all probes"] = result.probes.seconds

@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import expected_codes, fixture_files  # noqa: E402
 
 from nncheck.engine import check_targets, collect_targets, select_rules  # noqa: E402
-from nncheck.facts import CaptureOptions, FactStore, Target  # noqa: E402
+from nncheck.facts import FactStore, Target  # noqa: E402
 from nncheck.facts.capture import run_child  # noqa: E402
+from nncheck.options import RunOptions  # noqa: E402
 
 CODES = [
     "M106",
@@ -62,10 +63,10 @@ def main() -> None:
         full = check_targets(collect_targets([path], static=False), select_rules(None, ()))
         walls.append(time.perf_counter() - start)
         live_count += sum(f.code in CODES for f in full.findings)
-        captured = run_child(path, CaptureOptions())
+        captured = run_child(path, RunOptions())
         if captured.status != "captured":
             continue
-        store = FactStore(Target(path, path.name, static=False, capture=CaptureOptions()))
+        store = FactStore(Target(path=path, display_path=path.name, static=False, run=True))
         store._cache.update(
             capture=captured, model=captured.model, train=captured.train, data=captured.data
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nncheck.findings import Finding, Severity
+from nncheck.version import __version__
 
 if TYPE_CHECKING:
     from nncheck.api import Report
 
-__version__ = "0.1.0"
 
 __all__ = ["Finding", "Report", "Severity", "__version__", "check"]
 

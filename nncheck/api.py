@@ -23,6 +23,7 @@ from nncheck.facts import Target
 from nncheck.facts.live import CaptureResult, Site
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Finding, Severity
+from nncheck.options import DEFAULTS
 
 API_PATH = "<model>"
 
@@ -76,10 +77,10 @@ def check(
     *,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
-    max_samples: int = 10_000,
+    max_samples: int = DEFAULTS.max_samples,
     probes: bool = True,
-    probe_budget: float = 60.0,
-    seed: int = 0,
+    probe_budget: float = DEFAULTS.probe_budget,
+    seed: int = DEFAULTS.seed,
     **fit_kwargs: Any,
 ) -> Report:
     """Check ``model`` with the data and ``fit()`` arguments you would train it with.
@@ -107,9 +108,9 @@ def check_fit_arguments(
     arguments: dict[str, Any],
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
-    max_samples: int = 10_000,
+    max_samples: int = DEFAULTS.max_samples,
     probe_budget: float | None = None,
-    seed: int = 0,
+    seed: int = DEFAULTS.seed,
 ) -> Report:
     """Check ``model`` with ``fit()``'s bound arguments (x, y, epochs, callbacks, ...);
     with a ``probe_budget`` (seconds) the probes run too."""
@@ -141,7 +142,7 @@ def check_fit_arguments(
         facts["data"] = captured.data
     if probe_budget is not None:
         facts["probes"] = _run_probes(recorder, captured, probe_budget, seed)
-    target = Target(Path(API_PATH), API_PATH, static=False)
+    target = Target(path=Path(API_PATH), display_path=API_PATH, static=False)
     result = check_facts(target, facts, select_rules(select, ignore))
     if "probes" in facts:
         result.probes[API_PATH] = facts["probes"]  # type: ignore[assignment]

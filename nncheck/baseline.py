@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from nncheck import __version__
 from nncheck.findings import Finding
+from nncheck.version import __version__
 
 FORMAT = "nncheck-baseline"
 FORMAT_VERSION = 1

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nncheck import __version__
+from nncheck.options import DEFAULTS
+from nncheck.version import __version__
 
 if TYPE_CHECKING:
     from nncheck.baseline import Baseline
-    from nncheck.engine import RunResult
     from nncheck.findings import Severity
+    from nncheck.results import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
@@ -98,12 +99,13 @@ def main() -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    help="Seconds the script may run before its first training step [default: 300].",
+    help="Seconds the script may run before its first training step "
+    f"[default: {DEFAULTS.timeout:g}].",
 )
 @click.option(
     "--max-samples",
     type=click.IntRange(min=1),
-    help="Most samples read from the training data [default: 10000].",
+    help=f"Most samples read from the training data [default: {DEFAULTS.max_samples}].",
 )
 @click.option(
     "--probes/--no-probes",
@@ -113,9 +115,11 @@ def main() -> None:
 @click.option(
     "--probe-budget",
     type=click.FloatRange(min=0),
-    help="Seconds all probes together may take [default: 60].",
+    help=f"Seconds all probes together may take [default: {DEFAULTS.probe_budget:g}].",
 )
-@click.option("--seed", type=click.IntRange(min=0), help="The probes' seed [default: 0].")
+@click.option(
+    "--seed", type=click.IntRange(min=0), help=f"The probes' seed [default: {DEFAULTS.seed}]."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr.")
 @click.option(
     "--baseline",
@@ -172,7 +176,6 @@ def check(
         collect_targets,
         select_rules,
     )
-    from nncheck.facts import CaptureOptions
     from nncheck.registry import UnknownRuleError
 
     if not paths:
@@ -197,15 +200,7 @@ def check(
             settings.override("seed", seed, "--seed")
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
-        options = CaptureOptions(
-            settings.timeout,
-            settings.max_samples,
-            script_args,
-            probes=probes,
-            probe_budget=settings.probe_budget,
-            seed=settings.seed,
-            progress=not quiet,
-        )
+        options = settings.run_options(script_args=script_args, probes=probes, progress=not quiet)
         targets = collect_targets(list(paths), static, options, data_path, label)
         known = _load_baseline(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError) as error:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from nncheck.findings import Severity
+from nncheck.options import DEFAULTS, RunOptions
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 # Numbers with their lower bound and type: the full check's limits.
@@ -66,10 +67,10 @@ class Settings:
     options: dict[str, dict[str, float | int]] = field(default_factory=dict)
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     severity: dict[str, str] = field(default_factory=dict)
-    timeout: float = 300.0  # seconds a script may run before its first training step
-    max_samples: int = 10_000  # most training samples read
-    probe_budget: float = 60.0  # seconds all probes together may take
-    seed: int = 0  # the probes' seed
+    timeout: float = DEFAULTS.timeout
+    max_samples: int = DEFAULTS.max_samples
+    probe_budget: float = DEFAULTS.probe_budget
+    seed: int = DEFAULTS.seed
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +78,17 @@ class Settings:
     def fail_threshold(self) -> Severity | None:
         """The lowest severity that fails the run; None for ``never``."""
         return None if self.fail_on == "never" else Severity.parse(self.fail_on)
+
+    def run_options(self, **run: Any) -> RunOptions:
+        """The options a check runs with: these settings, and ``run`` (the script's arguments,
+        probes on or off, progress) that only the command line decides."""
+        return RunOptions(
+            timeout=self.timeout,
+            max_samples=self.max_samples,
+            probe_budget=self.probe_budget,
+            seed=self.seed,
+            **run,
+        )
 
     def override(self, key: str, value: Any, origin: str) -> None:
         setattr(self, key, value)

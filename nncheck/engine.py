@@ -14,14 +14,24 @@ import inspect
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure, Target
+from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
 from nncheck.facts.live import PROBE_LABELS, ProbeFacts
-from nncheck.findings import Finding, Severity, Violation
-from nncheck.registry import OPTIONS_PARAMETER, Rule, all_rules, get_rule, resolve_selectors
+from nncheck.findings import Finding, Severity, Violation, display_path
+from nncheck.options import DEFAULTS, RunOptions
+from nncheck.registry import (
+    OPTIONS_PARAMETER,
+    Rule,
+    RuleFunction,
+    all_rules,
+    get_rule,
+    resolve_selectors,
+)
+from nncheck.results import RunResult, Skip
 from nncheck.suppression import is_suppressed
+
+__all__ = ["RunResult", "Skip"]  # where callers have always found them
 
 # Directories never searched when a folder is given (as ruff and pre-commit users expect).
 EXCLUDED_DIRS = {
@@ -48,34 +58,6 @@ class TargetError(ValueError):
     """A path given on the command line cannot be checked (missing, not Python, empty)."""
 
 
-@dataclass(frozen=True)
-class Skip:
-    """A rule that did not run on a target, and why."""
-
-    code: str
-    path: str
-    reason: str
-
-
-@dataclass
-class RunResult:
-    findings: list[Finding] = field(default_factory=list)
-    skips: list[Skip] = field(default_factory=list)
-    files: int = 0
-    suppressed: int = 0
-    baselined: int = 0  # findings dropped because --baseline records them
-    probes: dict[str, ProbeFacts] = field(default_factory=dict)  # display path -> probes
-    notes: list[str] = field(default_factory=list)  # said once, after the findings
-
-    @property
-    def failed(self) -> bool:
-        """nncheck could not do all of its job (an E0xx finding): exit code 2."""
-        return any(f.code.startswith("E") for f in self.findings)
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-
 def select_rules(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Rule]:
     """The runnable rules after --select / --ignore (codes, names or prefixes)."""
     chosen = resolve_selectors(select) if select is not None else {r.code for r in all_rules()}
@@ -90,7 +72,7 @@ MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
 def collect_targets(
     paths: Sequence[Path],
     static: bool,
-    capture: CaptureOptions | None = None,
+    capture: RunOptions | None = None,
     data: Path | None = None,
     label: str | None = None,
 ) -> list[Target]:
@@ -101,8 +83,7 @@ def collect_targets(
     be a surprise, and a slow one). Saved models (.keras, .h5, a SavedModel directory) and
     data files (CSV, Parquet, NPZ) are checked in the full mode only.
     """
-    run_options = None if static else (capture or CaptureOptions())
-    max_samples = (capture or CaptureOptions()).max_samples
+    options = capture or DEFAULTS
     targets: list[Target] = []
     for path in paths:
         if not path.exists():
@@ -114,7 +95,14 @@ def collect_targets(
             )
         if kind == "data":
             targets.append(
-                Target(path, _display(path), False, None, "data", None, label, max_samples)
+                Target(
+                    path=path,
+                    display_path=display_path(path),
+                    kind="data",
+                    static=False,
+                    options=options,
+                    label=label,
+                )
             )
         elif kind == "model":
             if data is not None and not data.exists():
@@ -122,15 +110,35 @@ def collect_targets(
             if data is not None and data.suffix.lower() not in DATA_SUFFIXES:
                 raise TargetError(f"{data}: --data reads CSV, TSV, Parquet or NPZ files")
             targets.append(
-                Target(path, _display(path), False, run_options, "model", data, label, max_samples)
+                Target(
+                    path=path,
+                    display_path=display_path(path),
+                    kind="model",
+                    static=False,
+                    run=True,
+                    options=options,
+                    data_path=data,
+                    label=label,
+                )
             )
         elif path.is_dir():
             files = sorted(_python_files(path))
             if not files:
                 raise TargetError(f"{path}: no Python files found in this directory")
-            targets.extend(Target(f, _display(f), static) for f in files)
+            targets.extend(
+                Target(path=f, display_path=display_path(f), static=static, options=options)
+                for f in files
+            )
         elif path.suffix in {".py", ".pyw"} or _has_python_shebang(path):
-            targets.append(Target(path, _display(path), static, run_options))
+            targets.append(
+                Target(
+                    path=path,
+                    display_path=display_path(path),
+                    static=static,
+                    run=not static,
+                    options=options,
+                )
+            )
         else:
             raise TargetError(
                 f"{path}: not a file nncheck checks (a training script *.py, a saved model "
@@ -167,14 +175,6 @@ def _has_python_shebang(path: Path) -> bool:
     except OSError:
         return False
     return first.startswith(b"#!") and b"python" in first
-
-
-def _display(path: Path) -> str:
-    """The path as users and CI systems want it: relative to the working directory if inside."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def check_targets(
@@ -332,7 +332,7 @@ def _facts_for(
     failures: dict[str, RunFailure],
     target: Target,
     result: RunResult,
-) -> tuple[object, dict[str, object]] | None:
+) -> tuple[RuleFunction, dict[str, object]] | None:
     """The first implementation of ``rule`` whose facts can be had, with those facts.
 
     A fact provider's failure (E0xx) is recorded once per target; the rule then falls back
@@ -397,7 +397,7 @@ def _stamp(rule: Rule, violation: Violation, target: Target) -> Finding:
         name=rule.name,
         severity=rule.severity,
         message=violation.message,
-        path=_display(Path(violation.path)) if violation.path else target.display_path,
+        path=display_path(Path(violation.path)) if violation.path else target.display_path,
         line=violation.line,
         col=violation.col,
         end_line=violation.end_line,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class Severity(enum.IntEnum):
@@ -89,3 +90,11 @@ class Finding:
             "tip": self.tip,
             "data": self.data,
         }
+
+
+def display_path(path: Path) -> str:
+    """The path as users and CI systems want it: relative to the working directory if inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -15,12 +15,14 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Iterable
+from types import FrameType
 from typing import Any, TextIO
 
 import keras
 
 from nncheck.api import Report, check_fit_arguments
 from nncheck.findings import Severity
+from nncheck.options import DEFAULTS
 
 # Callbacks Keras adds to every fit() itself: not the user's configuration.
 _KERAS_ADDED = (keras.callbacks.History, keras.callbacks.ProgbarLogger)
@@ -55,7 +57,7 @@ class NNCheckCallback(keras.callbacks.Callback):
         fail_on: str = "error",
         select: Iterable[str] | None = None,
         ignore: Iterable[str] = (),
-        max_samples: int = 10_000,
+        max_samples: int = DEFAULTS.max_samples,
         stream: TextIO | None = None,
     ) -> None:
         super().__init__()
@@ -90,7 +92,7 @@ class NNCheckCallback(keras.callbacks.Callback):
         from nncheck.adapters.keras3 import ORIGINAL_FIT
 
         names = list(inspect.signature(ORIGINAL_FIT).parameters)
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is self.model:
                 found = frame.f_locals

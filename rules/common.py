@@ -26,7 +26,7 @@ from nncheck.facts.live import (
     TrainFacts,
     batch_learned,
 )
-from nncheck.facts.source import FitSite, LayerSite, ModelSite, SourceFacts
+from nncheck.facts.source import FitSite, LayerSite, SourceFacts
 from nncheck.findings import Violation
 from nncheck.formatting import fmt_number, fmt_sci
 
@@ -208,8 +208,9 @@ def compiled_loss(source: SourceFacts, compile_call: CallSite) -> tuple[str | No
         return value.lower(), False
     if isinstance(value, Symbol) and value.qualname.startswith("keras.losses."):
         return value.short.lower(), False
-    if isinstance(value, CallSite) and (value.qualname or "").startswith("keras.losses."):
-        name = api.LOSS_CLASSES.get(value.qualname.rpartition(".")[2])
+    qualname = value.qualname or "" if isinstance(value, CallSite) else ""
+    if qualname.startswith("keras.losses."):
+        name = api.LOSS_CLASSES.get(qualname.rpartition(".")[2])
         if name is None:
             return None, UNKNOWN
         from_logits = source.call_arg(value, "from_logits")
@@ -219,8 +220,8 @@ def compiled_loss(source: SourceFacts, compile_call: CallSite) -> tuple[str | No
 
 def compiled_models(
     source: SourceFacts,
-) -> Iterator[tuple[ModelSite, str, Any, Any, Any, str]]:
-    """(model, loss, from_logits, activation, units, where) for models that can be judged."""
+) -> Iterator[tuple[CallSite, str, Any, Any, Any, str]]:
+    """(compile call, loss, from_logits, activation, units, where) for models that can be judged."""
     for model in source.models:
         if model.compile is None:
             continue
@@ -231,7 +232,7 @@ def compiled_models(
         if activation is UNKNOWN:
             continue
         where = f"the output layer (line {line})" if line else "the output layer"
-        yield model, loss, from_logits, activation, units, where
+        yield model.compile, loss, from_logits, activation, units, where
 
 
 def static_misaligned_widths(

@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES
 
 from nncheck.engine import check_targets, collect_targets, select_rules
-from nncheck.facts import CaptureOptions
+from nncheck.options import RunOptions
 
 NNCHECK = str(Path(sys.executable).with_name("nncheck"))
 TRAINS_WHEN_ASKED = """\
@@ -37,7 +37,7 @@ def _temp_dirs() -> set[str]:
 
 
 def _codes(path: Path, **options) -> tuple[set[str], list]:
-    targets = collect_targets([path], static=False, capture=CaptureOptions(**options))
+    targets = collect_targets([path], static=False, capture=RunOptions(**options))
     result = check_targets(targets, select_rules(None, ()))
     return {f.code for f in result.findings}, result.findings
 
@@ -194,7 +194,7 @@ def test_probes_out_of_budget_say_so_loudly_and_the_capture_stands() -> None:
     from nncheck.facts.capture import run_child
 
     script = FIXTURES / "live" / "clean_regression.py"
-    result = run_child(script, CaptureOptions(probes=True, probe_budget=0))
+    result = run_child(script, RunOptions(probes=True, probe_budget=0))
     assert result.status == "captured" and result.model is not None
     assert result.probes is not None
     statuses = [r.status for r in result.probes.results]
@@ -202,7 +202,7 @@ def test_probes_out_of_budget_say_so_loudly_and_the_capture_stands() -> None:
     stopped = statuses.index("over_budget")
     assert set(statuses[:stopped]) <= {"ok", "skipped"}
     assert set(statuses[stopped + 1 :]) == {"not_run"}
-    targets = collect_targets([script], False, CaptureOptions(probes=True, probe_budget=0))
+    targets = collect_targets([script], False, RunOptions(probes=True, probe_budget=0))
     findings = check_targets(targets, select_rules(None, ())).findings
     assert [f.code for f in findings] == ["E007"]  # nothing guessed, nothing dropped
     assert "reached --probe-budget 0 s in 'overfit 1 batch'" in findings[0].message

@@ -47,7 +47,7 @@ def counting_provider(store: FactStore) -> dict[str, str]:
 
 def test_each_fact_kind_is_built_once_per_target(tmp_path: Path) -> None:
     PROVIDER_CALLS.clear()
-    target = Target(tmp_path / "t.py", "t.py")
+    target = Target(path=tmp_path / "t.py", display_path="t.py")
     store = FactStore(target, providers={"source": "test_engine:counting_provider"})
     assert store.get("source") is store.get("source")
     assert PROVIDER_CALLS == ["t.py"]
@@ -63,7 +63,9 @@ def test_static_mode_skips_rules_that_need_other_facts_with_the_reason(write_scr
 
 
 def test_unavailable_facts_are_remembered_not_rebuilt(tmp_path: Path) -> None:
-    store = FactStore(Target(tmp_path / "t.py", "t.py", static=False), providers={})
+    store = FactStore(
+        Target(path=tmp_path / "t.py", display_path="t.py", static=False), providers={}
+    )
     with pytest.raises(FactUnavailable):
         store.get("model")
     assert isinstance(store._errors["model"], FactUnavailable)

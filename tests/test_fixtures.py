@@ -9,7 +9,8 @@ import pytest
 from conftest import FIXTURES, expected_codes, fixture_files, header
 
 from nncheck.engine import check_targets, collect_targets, select_rules
-from nncheck.facts import STATIC_KINDS, CaptureOptions
+from nncheck.facts import STATIC_KINDS
+from nncheck.options import RunOptions
 from nncheck.registry import all_rules
 
 
@@ -55,14 +56,14 @@ def test_clean_fixtures_expect_nothing() -> None:
 GPU_ONLY = {"X111", "X112", "T110"}
 
 
-def _capture_options(path: Path) -> CaptureOptions:
+def _capture_options(path: Path) -> RunOptions:
     """The fixture's `# nncheck-args:`; probes only where it says --probes (they cost
     seconds per fixture; every X fixture and a set of clean ones ask for them). The probes'
     budget is a safety limit far above their work, so a busy machine cannot change a verdict;
     the script's time limit is as generous."""
     args = (header(path, "nncheck-args") or "").split()
     timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 300.0
-    return CaptureOptions(timeout=timeout, probes="--probes" in args, probe_budget=600)
+    return RunOptions(timeout=timeout, probes="--probes" in args, probe_budget=600)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import FIXTURES
 
-from nncheck.facts import CaptureOptions
 from nncheck.facts.capture import run_child
+from nncheck.options import RunOptions
 
 # fixture -> (how it is probed, the probes that do not apply and why)
 CASES = {
@@ -26,7 +26,7 @@ NOT_APPLICABLE = {
 @pytest.fixture(scope="module")
 def probed() -> dict:
     def run(name: str) -> tuple[str, object]:
-        options = CaptureOptions(timeout=300, probes=True, probe_budget=600)
+        options = RunOptions(timeout=300, probes=True, probe_budget=600)
         return name, run_child(FIXTURES / "live" / name, options).probes
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -16,7 +16,7 @@ from conftest import ROOT
 
 from nncheck import __version__
 from nncheck.engine import check_targets, collect_targets, select_rules
-from nncheck.facts import CaptureOptions
+from nncheck.options import RunOptions
 from nncheck.reports import ReportContext, json_report, text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -44,7 +44,7 @@ def test_full_check_text_report_snapshot(monkeypatch: pytest.MonkeyPatch) -> Non
     """`make demo`'s findings (probes included, deterministic under their seed); the probe
     section itself carries timings, so it is checked for its lines, not its numbers."""
     monkeypatch.chdir(ROOT)
-    options = CaptureOptions(probes=True, probe_budget=600)
+    options = RunOptions(probes=True, probe_budget=600)
     targets = collect_targets([Path("fixtures/demo/train.py")], static=False, capture=options)
     result = check_targets(targets, select_rules(None, ()))
     section = text.render(result, ReportContext("full"))

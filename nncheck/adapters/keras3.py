@@ -19,6 +19,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import keras
@@ -96,7 +97,7 @@ class Recorder:
 
     def user_site(self) -> Site | None:
         """The innermost frame of the stack that is in the user's code."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
             if self._is_user_file(filename):
@@ -117,7 +118,7 @@ class Recorder:
         are skipped; the frame that called the constructor decides: the user's file, or a
         library (a layer inside ``keras.applications.MobileNetV2``), which gets no site.
         """
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None and (
             frame.f_locals.get("self") is obj
             or frame.f_code.co_name in {"__new__", "__call__"}
@@ -496,7 +497,7 @@ def _output_chain(model: Any, tensor: Any) -> list[Any]:
     """Layers from the model's output back to the first one with a width."""
     if isinstance(model, keras.Sequential):
         return list(reversed(_flat_layers(model)))[:8]
-    chain = []
+    chain: list[Any] = []
     layer = _history_layer(tensor)
     while layer is not None and len(chain) < 8:
         chain.append(layer)

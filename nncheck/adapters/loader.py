@@ -131,6 +131,7 @@ def _probe(model: Any, x: Any, y: Any, result: CaptureResult) -> Any:
         x = x.reshape((len(x), *tuple(inputs[0].shape[1:])))
     y = y.astype("float32") if y.dtype.kind in "fiub" else y
     options = probes.ProbeOptions.from_env()
+    assert result.model is not None  # _probe runs on a captured, compiled model
     arguments = {"__source__": "arrays"}
     return probes.Probes(model, x, y, arguments, result.model, None, options).run()
 

@@ -36,7 +36,6 @@ import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
 from nncheck.facts.live import (
-    DEFAULT_PROBE_BUDGET,
     PROBE_LABELS,
     CaptureResult,
     ModelFacts,
@@ -46,6 +45,7 @@ from nncheck.facts.live import (
     batch_learned,
     describe_internal_error,
 )
+from nncheck.options import DEFAULTS
 
 OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
@@ -103,8 +103,8 @@ class OverBudget(Exception):
 
 @dataclass
 class ProbeOptions:
-    budget: float = DEFAULT_PROBE_BUDGET
-    seed: int = 0
+    budget: float = DEFAULTS.probe_budget
+    seed: int = DEFAULTS.seed
     progress: Path | None = None  # a file the parent reads to show which probe runs
 
     @classmethod
@@ -112,8 +112,8 @@ class ProbeOptions:
         """The options the parent passed in ``NNCHECK_PROBES`` (JSON)."""
         settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
         return cls(
-            budget=float(settings.get("budget", DEFAULT_PROBE_BUDGET)),
-            seed=int(settings.get("seed", 0)),
+            budget=float(settings.get("budget", DEFAULTS.probe_budget)),
+            seed=int(settings.get("seed", DEFAULTS.seed)),
             progress=Path(settings["progress"]) if settings.get("progress") else None,
         )
 

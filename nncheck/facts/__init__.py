@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nncheck.findings import Violation
+from nncheck.options import DEFAULTS, RunOptions
 
 # kind -> "module:function". Later capabilities add their kinds here.
 PROVIDERS: dict[str, str] = {
@@ -68,32 +69,23 @@ class RunFailure(Exception):
         self.violation = violation
 
 
-@dataclass(frozen=True)
-class CaptureOptions:
-    """How to run a script: its time limit, the data sample size, its own arguments, and
-    the probes after the capture (off unless asked: the CLI asks, --no-probes does not)."""
-
-    timeout: float = 300.0
-    max_samples: int = 10_000
-    script_args: tuple[str, ...] = ()
-    probes: bool = False
-    probe_budget: float = 60.0
-    seed: int = 0
-    progress: bool = False  # show which probe runs on stderr
-
-
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Target:
     """One thing to check: a training script, a saved model or a data file."""
 
     path: Path
     display_path: str
-    static: bool = True
-    capture: CaptureOptions | None = None  # None: never run (static, or found in a directory)
     kind: str = "script"  # "script", "model" (.keras, .h5, SavedModel) or "data" (CSV, ...)
+    static: bool = True  # read the source only
+    run: bool = False  # run the script or load the model (not when found in a directory)
+    options: RunOptions = DEFAULTS
     data_path: Path | None = None  # a saved model's --data file
     label: str | None = None  # the label column (or NPZ array) of a data file
-    max_samples: int = 10_000
+
+    @property
+    def capture(self) -> RunOptions | None:
+        """The options to run the target with; None when it is never run."""
+        return self.options if self.run else None
 
     @property
     def primary_kind(self) -> str | None:

@@ -21,9 +21,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from nncheck.facts import CaptureOptions, FactStore, FactUnavailable, RunFailure
+from nncheck.facts import FactStore, FactUnavailable, RunFailure
 from nncheck.facts.live import CaptureResult, DataFacts, ModelFacts, ProbeFacts, TrainFacts
-from nncheck.findings import Violation
+from nncheck.findings import Violation, display_path
+from nncheck.options import RunOptions
 
 ENTRY_POINTS = "Model.fit, Model.train_on_batch or an optimizer step (apply_gradients / apply)"
 PROBE_GRACE_S = 60.0  # cloning and compiling on top of the probes' own budget
@@ -52,7 +53,7 @@ def provide(store: FactStore) -> CaptureResult:
     return _checked(result, target.path, target.capture)
 
 
-def _checked(result: CaptureResult, script: Path, options: CaptureOptions) -> CaptureResult:
+def _checked(result: CaptureResult, script: Path, options: RunOptions) -> CaptureResult:
     if result.status == "captured":
         return result
     if result.status == "no_training":
@@ -84,7 +85,7 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def probe_env(options: CaptureOptions, progress: Path | None = None) -> dict[str, str]:
+def probe_env(options: RunOptions, progress: Path | None = None) -> dict[str, str]:
     """How a child learns that it runs the probes (read by ProbeOptions.from_env)."""
     settings: dict[str, object] = {"budget": options.probe_budget, "seed": options.seed}
     if progress is not None:
@@ -92,7 +93,7 @@ def probe_env(options: CaptureOptions, progress: Path | None = None) -> dict[str
     return {"NNCHECK_PROBES": json.dumps(settings)}
 
 
-def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
+def run_child(script: Path, options: RunOptions) -> CaptureResult:
     """Run ``script`` in a child process; E003 when it does not reach training in time.
 
     With probes, a twin child runs the script again at the same time and reports only the
@@ -104,7 +105,6 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
         "(--timeout); nncheck stopped it and every process it started"
     )
     cwd = script.resolve().parent
-    from nncheck.engine import _display  # the path as the report shows it
 
     def main(progress: Path | None) -> CaptureResult:
         env = {}
@@ -121,7 +121,7 @@ def run_child(script: Path, options: CaptureOptions) -> CaptureResult:
             env,
             options.probe_budget + PROBE_GRACE_S if options.probes else 0,
             progress,
-            _display(script) if options.progress else None,
+            display_path(script) if options.progress else None,
         )
 
     if not options.probes:

@@ -456,7 +456,7 @@ def provide_data(store: FactStore) -> DataFacts:
     target = store.target
     data_path = target.data_path or target.path
     try:
-        return read_facts(data_path, target.label, target.max_samples)
+        return read_facts(data_path, target.label, target.options.max_samples)
     except DataFileError as error:
         message = str(error).removeprefix(f"{data_path}: ")
         shown = f"{data_path.name}: {message}" if target.data_path else message

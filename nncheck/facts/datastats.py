@@ -39,7 +39,7 @@ def _finite_stats(values: np.ndarray) -> tuple[float, float, float, float, int, 
         nan = inf = 0
         finite = flat
     if finite.size == 0:
-        return (float("nan"),) * 4 + (nan, inf)  # type: ignore[return-value]
+        return (float("nan"),) * 4 + (nan, inf)
     finite = finite.astype(np.float64, copy=False)
     return (
         float(finite.min()),
@@ -117,7 +117,7 @@ def target_stats(name: str, values: np.ndarray) -> TargetStats:
         stats.kind = "binary" if set(labels.tolist()) <= {0, 1} else "sparse"
         stats.classes = {_label(v): int(c) for v, c in zip(labels, counts, strict=True)}
         return stats
-    if integer and low >= 0 and high <= 1:
+    if integer and low is not None and high is not None and low >= 0 and high <= 1:
         sums = column.sum(axis=1)
         stats.kind = "one_hot" if np.all(sums == 1) else "multi_hot"
         positives = column.sum(axis=0)

@@ -385,7 +385,7 @@ class Evaluator:
             return self._binding_value(binding)
         if scope.parent is None:
             return UNKNOWN
-        outer = scope.parent
+        outer: Scope | None = scope.parent
         while outer is not None and name not in outer.bindings:
             outer = outer.parent
         if outer is None or len(outer.bindings[name]) != 1:
@@ -415,6 +415,7 @@ class Evaluator:
             return UNKNOWN
         inner, _ = self.functions[id(target.node)]
         ret = returns[0]
+        assert ret.value is not None  # checked above
         return self.value(ret.value, inner, self._stmt_blocks.get(id(ret), ()))
 
 

@@ -23,7 +23,7 @@ def read(nvml: Any = None) -> HardwareFacts:
     """The GPUs NVML reports; an empty list (with the reason) when there is no driver."""
     if nvml is None:
         try:
-            import pynvml as nvml
+            import pynvml as nvml  # type: ignore[no-redef]
         except ImportError:
             return HardwareFacts(reason="nvidia-ml-py is not installed, so no GPU is visible")
     try:
@@ -40,7 +40,7 @@ def read(nvml: Any = None) -> HardwareFacts:
                 name=_text(nvml.nvmlDeviceGetName(handle)),
                 memory_total_mib=memory.total / 2**20,
                 memory_free_mib=memory.free / 2**20,
-                compute_capability=tuple(nvml.nvmlDeviceGetCudaComputeCapability(handle)),  # type: ignore[arg-type]
+                compute_capability=tuple(nvml.nvmlDeviceGetCudaComputeCapability(handle)),
             )
             with contextlib.suppress(Exception):
                 gpu.utilization_percent = int(nvml.nvmlDeviceGetUtilizationRates(handle).gpu)

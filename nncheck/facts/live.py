@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from nncheck.options import DEFAULTS
+
 
 @dataclass
 class Site:
@@ -185,7 +187,6 @@ PROBE_LABELS: dict[str, str] = {
     "mixed_precision": "mixed precision",
     "throughput": "throughput",
 }
-DEFAULT_PROBE_BUDGET = 60.0  # seconds: a safety limit, never what sizes a probe's work
 
 
 def batch_learned(
@@ -219,8 +220,8 @@ class ProbeFacts:
 
     device: str = "CPU"  # "CPU", or the GPU's name
     backend: str = "tensorflow"
-    budget: float = DEFAULT_PROBE_BUDGET
-    seed: int = 0
+    budget: float = DEFAULTS.probe_budget
+    seed: int = DEFAULTS.seed
     results: list[ProbeResult] = field(default_factory=list)
     fingerprint: str = ""  # hash of the initial weights and after one step (X109)
     twin_fingerprint: str | None = None  # the same from a second, independent run

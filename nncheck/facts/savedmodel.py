@@ -20,7 +20,7 @@ def provide(store: FactStore) -> CaptureResult:
     timeout = target.capture.timeout if target.capture else LOAD_TIMEOUT
     arguments = [
         str(target.path.resolve()),
-        str(target.max_samples),
+        str(target.options.max_samples),
         str(target.data_path.resolve()) if target.data_path else "",
         target.label or "",
     ]

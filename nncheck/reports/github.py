@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nncheck.engine import RunResult
 from nncheck.findings import Severity
 from nncheck.reports import ReportContext
+from nncheck.results import RunResult
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from nncheck import __version__
-from nncheck.engine import RunResult
 from nncheck.findings import Severity
 from nncheck.reports import ReportContext
+from nncheck.results import RunResult
+from nncheck.version import __version__
 
 SCHEMA_VERSION = 1
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from nncheck.engine import RunResult
 from nncheck.reports import ReportContext
+from nncheck.results import RunResult
 
 
 def render(result: RunResult, context: ReportContext) -> str:
@@ -20,7 +20,11 @@ def render(result: RunResult, context: ReportContext) -> str:
         failures=str(len(failures)),
     )
     suite = ElementTree.SubElement(
-        suites, "testsuite", name="nncheck", tests=suites.get("tests"), failures=str(len(failures))
+        suites,
+        "testsuite",
+        name="nncheck",
+        tests=suites.get("tests", "1"),
+        failures=str(len(failures)),
     )
     seen: dict[tuple[str, str], int] = {}
     for finding in result.findings:

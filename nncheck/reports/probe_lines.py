@@ -107,6 +107,8 @@ def _describe(result: ProbeResult) -> Line:
         return [(f"~{v['step_bytes'] / 2**20:,.1f} MiB per step (batch {v['batch_size']})", "")]
     if name == "mixed_precision":
         base = v.get("as_is")
+        if not base:
+            return [("no baseline step time", "")]
         parts = [f"{k} {base / t:.2f}x" for k, t in v.items() if k != "as_is" and base and t]
         return [(f"step {base * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
     if name == "throughput":

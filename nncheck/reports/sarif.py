@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from nncheck import __version__
-from nncheck.engine import RunResult
 from nncheck.findings import Severity
 from nncheck.registry import all_rules
 from nncheck.reports import ReportContext
+from nncheck.results import RunResult
+from nncheck.version import __version__
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 

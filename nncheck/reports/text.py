@@ -10,10 +10,10 @@ from collections import Counter
 from itertools import groupby
 from typing import TextIO
 
-from nncheck.engine import RunResult
 from nncheck.findings import Finding, Severity
 from nncheck.reports import ReportContext
 from nncheck.reports.probe_lines import probe_lines
+from nncheck.results import RunResult
 
 Segment = tuple[str, str]
 Line = list[Segment]

@@ -68,7 +68,7 @@ def balanced_class_weight(classes: dict[str, int]) -> dict[int | str, float]:
     """scikit-learn's "balanced" weights: n / (k * count), so every class weighs the same."""
     total, k = sum(classes.values()), len(classes)
     return {
-        int(label) if label.lstrip("-").isdigit() else label: round(total / (k * count), 3)  # type: ignore[misc]
+        int(label) if label.lstrip("-").isdigit() else label: round(total / (k * count), 3)
         for label, count in classes.items()
         if count
     }

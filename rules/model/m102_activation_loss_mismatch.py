@@ -51,11 +51,11 @@ from ..common import (
 
 
 def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
-    for model, loss, _, activation, units, where in compiled_models(source):
+    for compile_call, loss, _, activation, units, where in compiled_models(source):
         problem = _activation_loss_problem(activation, units, loss, where)
         if problem:
             message, fix, data = problem
-            yield at(model.compile, message, fix, **data)
+            yield at(compile_call, message, fix, **data)
 
 
 def _activation_loss_problem(

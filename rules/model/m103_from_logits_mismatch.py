@@ -45,11 +45,11 @@ from ..common import (
 
 
 def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
-    for model, loss, from_logits, activation, _, where in compiled_models(source):
+    for compile_call, loss, from_logits, activation, _, where in compiled_models(source):
         problem = _from_logits_problem(activation, loss, from_logits, where)
         if problem:
             message, fix, data = problem
-            yield at(model.compile, message, fix, **data)
+            yield at(compile_call, message, fix, **data)
 
 
 def _from_logits_problem(

@@ -66,10 +66,9 @@ def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:
     """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
     if is_number(value):
         return value
-    if isinstance(value, CallSite) and (value.qualname or "").startswith(
-        "keras.optimizers.schedules."
-    ):
-        if value.qualname.endswith("PiecewiseConstantDecay"):
+    qualname = value.qualname or "" if isinstance(value, CallSite) else ""
+    if isinstance(value, CallSite) and qualname.startswith("keras.optimizers.schedules."):
+        if qualname.endswith("PiecewiseConstantDecay"):
             values = source.call_arg(value, "values")
             return values[0] if isinstance(values, list | tuple) and values else UNKNOWN
         return source.call_arg(value, "initial_learning_rate")

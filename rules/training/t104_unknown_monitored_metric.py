@@ -81,12 +81,13 @@ def _metric_name(metric: Any) -> str | None:
         return metric
     if isinstance(metric, Symbol):
         return metric.short
-    if isinstance(metric, CallSite) and (metric.qualname or "").startswith("keras.metrics."):
+    qualname = metric.qualname or "" if isinstance(metric, CallSite) else ""
+    if isinstance(metric, CallSite) and qualname.startswith("keras.metrics."):
         given = metric.arg("name")
         if isinstance(given, str):
             return given
         if given is MISSING:
-            return api.METRIC_CLASS_NAMES.get(metric.qualname.rpartition(".")[2])
+            return api.METRIC_CLASS_NAMES.get(qualname.rpartition(".")[2])
     return None
 
 

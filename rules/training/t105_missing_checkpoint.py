@@ -68,16 +68,17 @@ def missing_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation
 def missing_checkpoint_live(
     train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
-    if train.entry != "fit" or not is_number(train.epochs):
+    epochs = train.epochs
+    if train.entry != "fit" or epochs is None or not is_number(epochs):
         return
-    if train.epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
+    if epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
         return
     kinds = [c.kind for c in train.callbacks]
     if any(k in {"ModelCheckpoint", "BackupAndRestore"} for k in kinds):
         return
     if any(k not in KNOWN_CALLBACKS for k in kinds):
         return  # a custom callback may save the model itself
-    yield at_site(train.site, *_checkpoint_text(train.epochs), epochs=train.epochs)
+    yield at_site(train.site, *_checkpoint_text(epochs), epochs=epochs)
 
 
 def _checkpoint_text(epochs: float) -> tuple[str, str]:
