@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
-from nncheck.facts.live import PROBE_LABELS, ProbeFacts
+from nncheck.facts.live import ProbeFacts
+from nncheck.facts.probe_results import PROBE_LABELS, Stopped
 from nncheck.findings import Finding, Severity, Violation, display_path
 from nncheck.options import DEFAULTS, RunOptions
 from nncheck.registry import (
@@ -307,7 +308,8 @@ def _probe_failures(probes: ProbeFacts) -> list[tuple[str, Violation]]:
         finished = sum(
             r.seconds for r in probes.results if r.status not in {"not_run", "over_budget"}
         )
-        stopped_whole = stopped.seconds / max(float(stopped.values.get("done") or 0.0), 0.05)
+        done = stopped.values.done if isinstance(stopped.values, Stopped) else 0.0
+        stopped_whole = stopped.seconds / max(done, 0.05)
         needed = finished + stopped_whole + len(not_run) * max(stopped_whole, 1.0) / 2
         suggestion = int(math.ceil(needed * 1.5 / 10) * 10)
         rest = f"; not run: {', '.join(not_run)}" if not_run else ""

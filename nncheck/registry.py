@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from nncheck.facts import STATIC_KINDS
 from nncheck.findings import Severity, Violation
 
 RuleFunction = Callable[..., Iterable[Violation]]
@@ -59,6 +60,8 @@ class Rule:
     tip: int | None = None
     options: Mapping[str, float | int] = field(default_factory=dict)
     judgements: tuple[RuleFunction, ...] = ()
+    gpu: bool = False  # judged only on an NVIDIA GPU (skipped, with that reason, elsewhere)
+    reported_in: str = ""  # E0xx codes: the mode whose run the engine reports them about
     # Rules whose finding this one replaces on a target when both fire: the same problem,
     # said once, with the stronger (measured) evidence. Resolved by the engine among the
     # rules selected for the run, so a superseded rule speaks when this one is not run.
@@ -89,6 +92,28 @@ class Rule:
         return " | ".join(", ".join(needs) for needs, _ in self.implementations) or "-"
 
     @property
+    def mode(self) -> str:
+        """Where the rule runs, as the README's rule table says: ``static`` (the source
+        alone), ``full`` (the captured run), ``probe`` (the active probes), ``both`` for the
+        codes nncheck reports about its own run; "(GPU)" when it needs an NVIDIA GPU."""
+        if not self.runnable:
+            return self.reported_in
+        kinds = [set(needs) for needs, _ in self.implementations]
+        if any("probes" in needs for needs in kinds):
+            mode = "probe"
+        else:
+            modes = [
+                name
+                for name, present in (
+                    ("static", any(needs <= STATIC_KINDS for needs in kinds)),
+                    ("full", any(not needs <= STATIC_KINDS for needs in kinds)),
+                )
+                if present
+            ]
+            mode = ", ".join(modes)
+        return f"{mode} (GPU)" if self.gpu else mode
+
+    @property
     def runnable(self) -> bool:
         """False for the E0xx codes, which the engine reports about its own run."""
         return bool(self.judgements)
@@ -105,13 +130,15 @@ def rule(
     tip: int | None = None,
     options: Mapping[str, float | int] | None = None,
     supersedes: tuple[str, ...] = (),
+    gpu: bool = False,
 ) -> Rule:
     """Declare rule ``code`` / ``name``: the one place its metadata and implementations meet.
 
     ``implementations`` are tried in order; the first whose facts all exist judges the
     target. A function with an ``options`` parameter receives the rule's ``options`` (their
     defaults, with the user's [tool.nncheck.options] applied). ``supersedes``: codes whose
-    findings this rule's finding replaces on the same target.
+    findings this rule's finding replaces on the same target. ``gpu``: the rule can only
+    judge on an NVIDIA GPU, so no CPU fixture can make it fire (tests judge it on built facts).
     """
     if not implementations:
         raise ValueError(f"Rule {code} declares no implementation")
@@ -125,12 +152,31 @@ def rule(
         options=options or {},
         judgements=tuple(implementations),
         supersedes=supersedes,
+        gpu=gpu,
     )
 
 
-def described(*, code: str, name: str, severity: Severity, summary: str, doc: str | None) -> Rule:
-    """Declare a code that the engine reports itself (E0xx): metadata and docs, no function."""
-    return Rule(code=code, name=name, severity=severity, summary=summary, doc=doc or "")
+def described(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    doc: str | None,
+    reported_in: str,
+) -> Rule:
+    """Declare a code that the engine reports itself (E0xx): metadata and docs, no function.
+    ``reported_in``: ``static``, ``full``, ``probe`` or ``both`` (static and full)."""
+    if reported_in not in {"static", "full", "probe", "both"}:
+        raise ValueError(f"Rule {code}: reported_in={reported_in!r} is not a mode")
+    return Rule(
+        code=code,
+        name=name,
+        severity=severity,
+        summary=summary,
+        doc=doc or "",
+        reported_in=reported_in,
+    )
 
 
 def stand_in(func: RuleFunction, **fixed: object) -> RuleFunction:

@@ -20,12 +20,11 @@ from nncheck.facts.live import (
     ModelFacts,
     OutputFacts,
     ProbeFacts,
-    ProbeResult,
     Site,
     TargetStats,
     TrainFacts,
-    batch_learned,
 )
+from nncheck.facts.probe_results import Gradients, LayerGradient, Overfit, batch_learned
 from nncheck.facts.source import FitSite, LayerSite, SourceFacts
 from nncheck.findings import Violation
 from nncheck.formatting import fmt_number, fmt_sci
@@ -307,13 +306,13 @@ def live_misaligned_widths(
 
 
 def vanishing_gradient(
-    layers: list[list], min_ratio: float
+    layers: list[LayerGradient], min_ratio: float
 ) -> tuple[str, float, str, float] | None:
     """(weakest early layer, its relative gradient, strongest late layer, its) when the
     layers nearest the input get less than ``min_ratio`` of the relative gradient of the
     layers nearest the loss (medians of the first and last thirds, in model order);
     relative = gradient norm / weight norm of the layer's weight matrices."""
-    relative = [(name, g / (w + 1e-12)) for name, g, w in layers]
+    relative = [(layer.layer, layer.relative) for layer in layers]
     if len(relative) < 3:
         return None
     third = max(1, len(relative) // 3)
@@ -327,26 +326,24 @@ def vanishing_gradient(
     return None
 
 
-def overfit_learned(result: ProbeResult, factor: float) -> bool:
+def overfit_learned(overfit: Overfit, factor: float) -> bool:
     """The configured optimizer learned the single batch."""
-    values = result.values
-    return batch_learned(values["losses"], values["accuracy"], values.get("classes", 2), factor)
+    return batch_learned(overfit.losses, overfit.accuracy, overfit.classes, factor)
 
 
-def reference_learned(result: ProbeResult | None, factor: float) -> bool:
+def reference_learned(overfit: Overfit | None, factor: float) -> bool:
     """The reference optimizer (Adam at 1e-3) learned the batch the configured one failed
     on: the model can learn, so the configured settings are what failed."""
-    reference = result.values.get("reference") if result is not None else None
-    if not reference:
+    reference = overfit.reference if overfit is not None else None
+    if overfit is None or reference is None:
         return False
-    classes = result.values.get("classes", 2)  # type: ignore[union-attr]
-    return batch_learned(reference["losses"], reference["accuracy"], classes, factor)
+    return batch_learned(reference.losses, reference.accuracy, overfit.classes, factor)
 
 
 def broken_numerics(probes: ProbeFacts) -> bool:
     """Non-finite gradients (X103): other gradient and activation measures mean nothing."""
-    gradients = probes.get("gradients")
-    return bool(gradients and gradients.values["non_finite"])
+    gradients = probes.measured(Gradients)
+    return bool(gradients and gradients.non_finite)
 
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"

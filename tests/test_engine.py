@@ -13,6 +13,7 @@ from nncheck.engine import (
     select_rules,
 )
 from nncheck.facts import FactStore, FactUnavailable, Target
+from nncheck.facts.probe_results import LrRange, Stopped
 from nncheck.findings import Severity, Violation
 from nncheck.registry import Rule, UnknownRuleError, resolve_selectors, rule
 
@@ -173,7 +174,7 @@ def test_a_superseding_rule_that_fires_replaces_the_other_among_the_selected_rul
 
     sweep = ProbeResult(
         "lr_range",
-        values={"rates": [1e-7, 1.0], "losses": [0.7, 0.6], "suggested": 1e-3, "diverged_at": 1e-2},
+        values=LrRange(rates=[1e-7, 1.0], losses=[0.7, 0.6], suggested=1e-3, diverged_at=1e-2),
     )
     facts = {
         "model": ModelFacts("m", "Sequential", optimizer="Adam", learning_rate=0.05),
@@ -181,7 +182,7 @@ def test_a_superseding_rule_that_fires_replaces_the_other_among_the_selected_rul
         "source": SourceFacts.from_text("import keras\n", "train.py"),
         "probes": ProbeFacts(results=[sweep]),
     }
-    target = Target(Path("train.py"), "train.py", static=False)
+    target = Target(path=Path("train.py"), display_path="train.py", static=False)
 
     def codes(select: list[str], options: dict | None = None) -> list[str]:
         result = check_facts(target, facts, select_rules(select, ()), options)
@@ -207,11 +208,11 @@ def test_a_crashed_probe_is_e005_and_a_probe_stopped_by_the_budget_is_e007() -> 
             status="over_budget",
             reason="the single-batch overfit reached step 100 of 400",
             seconds=10.0,
-            values={"done": 0.25},
+            values=Stopped(0.25),
         ),
         ProbeResult("lr_range", status="not_run", reason="the probe budget was spent"),
     ]
-    target = Target(Path("train.py"), "train.py", static=False)
+    target = Target(path=Path("train.py"), display_path="train.py", static=False)
     probes = ProbeFacts(results=results, budget=20)
     found = check_facts(target, {"probes": probes}, select_rules(["X1"], ())).findings
     assert [f.code for f in found] == ["E005", "E007"]

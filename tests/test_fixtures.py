@@ -51,11 +51,6 @@ def test_clean_fixtures_expect_nothing() -> None:
     assert all(expected_codes(p) == set() for p in clean)
 
 
-# GPU-only rules: no CPU fixture can make them fire; tests/test_probe_rules.py judges them on
-# hand-built facts (a fake NVML among them).
-GPU_ONLY = {"X111", "X112", "T110"}
-
-
 def _capture_options(path: Path) -> RunOptions:
     """The fixture's `# nncheck-args:`; probes only where it says --probes (they cost
     seconds per fixture; every X fixture and a set of clean ones ask for them). The probes'
@@ -95,7 +90,7 @@ def test_every_live_rule_fires_on_a_full_fixture_and_not_on_its_fixed_twin() -> 
     ]
     assert live_rules
     for rule in live_rules:
-        if rule.code in GPU_ONLY:
+        if rule.gpu:  # no CPU fixture can make it fire: judged on hand-built facts
             tests = (Path(__file__).parent / "test_probe_rules.py").read_text()
             assert f'"{rule.code}"' in tests, f"{rule.code} has no hand-built-facts test"
             continue

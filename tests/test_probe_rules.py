@@ -10,6 +10,7 @@ import pytest
 from test_live_rules import NO_SOURCE, binary_model, fit, judge
 
 from nncheck.facts import hardware
+from nncheck.facts import probe_results as measured
 from nncheck.facts.live import (
     GpuFacts,
     HardwareFacts,
@@ -38,36 +39,37 @@ def overfit(
     """The single-batch probe's result; ``reference``: the curve of the retry with Adam."""
     retry = None
     if reference is not None:
-        retry = {
-            "optimizer": "Adam(learning_rate=0.001)",
-            "losses": reference,
-            "accuracy": None,
-            "learned": min(reference) <= reference[0] / 10,
-        }
+        retry = measured.ReferenceRun(
+            optimizer="Adam(learning_rate=0.001)",
+            losses=reference,
+            accuracy=None,
+            learned=min(reference) <= reference[0] / 10,
+        )
     return ProbeResult(
         "overfit",
-        values={
-            "losses": losses,
-            "steps": len(losses),
-            "max_steps": 400,
-            "accuracy": accuracy,
-            "classes": classes,
-            "batch": 32,
-            "reference": retry,
-        },
+        values=measured.Overfit(
+            losses=losses,
+            steps=len(losses),
+            max_steps=400,
+            accuracy=accuracy,
+            classes=classes,
+            batch=32,
+            reference=retry,
+        ),
     )
 
 
 def gradients(layers: list, disconnected=(), zero=(), non_finite: int = 0) -> ProbeResult:
+    """The gradient probe's result; ``layers``: (name, gradient norm, weight norm) each."""
     return ProbeResult(
         "gradients",
-        values={
-            "layers": layers,
-            "disconnected": list(disconnected),
-            "zero": list(zero),
-            "non_finite": non_finite,
-            "variables": 2 * max(len(layers), 1),
-        },
+        values=measured.Gradients(
+            layers=[measured.LayerGradient(*layer) for layer in layers],
+            disconnected=list(disconnected),
+            zero=list(zero),
+            non_finite=non_finite,
+            variables=2 * max(len(layers), 1),
+        ),
     )
 
 
@@ -132,7 +134,7 @@ def test_x101_a_one_class_batch_at_100_percent_proves_nothing() -> None:
 def test_x102_ratio_of_measured_to_expected() -> None:
     def loss(value: float) -> ProbeFacts:
         return probes(
-            ProbeResult("loss_at_init", values={"loss": value, "expected": 0.693, "samples": 512})
+            ProbeResult("loss_at_init", values=measured.LossAtInit(value, 0.693, samples=512))
         )
 
     assert "239.0x the 0.693" in judge("X102", probes=loss(165.6), train=fit())[0].message
@@ -170,7 +172,10 @@ def test_x105_vanishing_compares_the_first_third_with_the_last() -> None:
 def test_x106_dead_share_per_layer() -> None:
     def dead(share: float) -> ProbeFacts:
         return probes(
-            ProbeResult("dead_units", values={"layers": [["d", share, 64]], "samples": 256})
+            ProbeResult(
+                "dead_units",
+                values=measured.DeadUnits([measured.LayerDeadShare("d", share, 64)], samples=256),
+            )
         )
 
     assert "'d' 100% of 64" in judge("X106", probes=dead(1.0), train=fit())[0].message
@@ -183,12 +188,9 @@ def test_x106_dead_share_per_layer() -> None:
 def _sweep(suggested: float, diverged: float | None) -> ProbeResult:
     return ProbeResult(
         "lr_range",
-        values={
-            "rates": [1e-7, 1.0],
-            "losses": [0.7, 0.6],
-            "suggested": suggested,
-            "diverged_at": diverged,
-        },
+        values=measured.LrRange(
+            rates=[1e-7, 1.0], losses=[0.7, 0.6], suggested=suggested, diverged_at=diverged
+        ),
     )
 
 
@@ -229,13 +231,14 @@ def test_x108_scales_the_step_to_the_pipeline_batch() -> None:
         return probes(
             ProbeResult(
                 "throughput",
-                values={
-                    "source": "generator",
-                    "step_s": 0.002,
-                    "batch_size": 32,
-                    "pipeline_s": pipeline,
-                    "pipeline_batch_size": 64,
-                },
+                values=measured.Throughput(
+                    source="generator",
+                    step_s=0.002,
+                    batch_size=32,
+                    pipeline_s=pipeline,
+                    pipeline_batch_size=64,
+                    steps=20,
+                ),
             )
         )
 
@@ -262,11 +265,9 @@ def test_x109_only_when_the_script_seeds() -> None:
 def test_x110_reports_the_loading_error() -> None:
     failed = ProbeResult(
         "checkpoint",
-        values={
-            "ok": False,
-            "how": "save / load_model (.keras)",
-            "error": "TypeError: could not locate Scale",
-        },
+        values=measured.Checkpoint(
+            ok=False, how="save / load_model (.keras)", error="TypeError: could not locate Scale"
+        ),
     )
     assert "could not locate Scale" in judge("X110", probes=probes(failed), train=fit())[0].message
 
@@ -277,10 +278,11 @@ H200 = GpuFacts(0, "NVIDIA H200", 143_771.0, 1_000.0, (9, 0))
 
 
 def test_x111_reports_measured_speedups_on_a_gpu() -> None:
-    measured = ProbeResult(
-        "mixed_precision", values={"as_is": 0.010, "mixed_float16": 0.004, "aligned": 0.0098}
+    timed = ProbeResult(
+        "mixed_precision",
+        values=measured.MixedPrecision(as_is=0.010, mixed_float16=0.004, aligned=0.0098),
     )
-    found = judge("X111", probes=probes(measured, device="NVIDIA H200"), train=fit())
+    found = judge("X111", probes=probes(timed, device="NVIDIA H200"), train=fit())
     assert "faster with mixed float16 2.50x" in found[0].message
     assert "aligned" not in found[0].message  # 1.02x is below min-speedup
 
@@ -288,12 +290,9 @@ def test_x111_reports_measured_speedups_on_a_gpu() -> None:
 def test_x112_step_memory_against_free_gpu_memory() -> None:
     memory = ProbeResult(
         "memory",
-        values={
-            "step_bytes": 4 * 2**30,
-            "batch_size": 512,
-            "activation_bytes_per_sample": 1,
-            "parameter_bytes": 1,
-        },
+        values=measured.StepMemory(
+            step_bytes=4 * 2**30, batch_size=512, activation_bytes_per_sample=1, parameter_bytes=1
+        ),
     )
     hw = HardwareFacts(gpus=[H200])
     found = judge("X112", probes=probes(memory), hardware=hw, train=fit())
@@ -395,9 +394,10 @@ def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
 
     rates = [10 ** (-7 + i * 0.1) for i in range(70)]
     losses = [1.0 if r < 1e-4 else (0.2 if r < 1e-2 else 50.0) for r in rates]
-    summary = lr_range_summary(rates, losses)
-    assert 1e-4 / 10 < summary["suggested"] < 1e-2 / 10
-    assert 1e-2 <= summary["diverged_at"] < 2e-2
+    suggested, diverged_at = lr_range_summary(rates, losses)
+    assert suggested is not None and diverged_at is not None
+    assert 1e-4 / 10 < suggested < 1e-2 / 10
+    assert 1e-2 <= diverged_at < 2e-2
 
 
 def test_tensor_core_rewrite_pads_hidden_widths_not_the_output() -> None:

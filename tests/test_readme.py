@@ -20,14 +20,15 @@ def test_the_readme_starts_with_the_two_setup_commands() -> None:
 
 
 def test_the_rule_table_matches_the_registry() -> None:
-    """Code, name, severity and tip of every row are the registry's, and every rule has one."""
+    """Code, name, severity, tip and mode of every row are the registry's, and every rule
+    has one."""
     rows = {}
     for line in README.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 6 and re.fullmatch(r"[A-Z]\d{3}", cells[0]):
-            rows[cells[0]] = (cells[1], cells[2], cells[3])
+            rows[cells[0]] = (cells[1], cells[2], cells[3], cells[5])
     expected = {
-        r.code: (r.name, r.severity.label, str(r.tip) if r.tip is not None else "-")
+        r.code: (r.name, r.severity.label, str(r.tip) if r.tip is not None else "-", r.mode)
         for r in all_rules()
     }
     assert rows == expected

@@ -35,16 +35,16 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
+from nncheck.facts import probe_results as measured
 from nncheck.facts.live import (
-    PROBE_LABELS,
     CaptureResult,
     ModelFacts,
     ProbeFacts,
     ProbeResult,
     TrainFacts,
-    batch_learned,
     describe_internal_error,
 )
+from nncheck.facts.probe_results import PROBES, batch_learned
 from nncheck.options import DEFAULTS
 
 OVERFIT_BATCH = 32
@@ -66,7 +66,6 @@ SIZES = (
     (1e8, 300, 60, 10),
     (math.inf, 200, 40, 5),
 )
-PROBE_ORDER = tuple(PROBE_LABELS)
 
 
 class Skip(Exception):
@@ -188,18 +187,10 @@ class Probes:
     # -- running -----------------------------------------------------------------------------
 
     def run(self) -> ProbeFacts:
-        plan: list[tuple[str, Callable[[Budget], dict[str, Any]]]] = [
-            ("loss_at_init", self.loss_at_init),
-            ("gradients", self.gradients),
-            ("dead_units", self.dead_units),
-            ("overfit", self.overfit),
-            ("lr_range", self.lr_range),
-            ("checkpoint", self.checkpoint),
-            ("memory", self.memory),
-            ("mixed_precision", self.mixed_precision),
-            ("throughput", self.throughput),
+        # One method per probe, named like its result: measured.Overfit.name is "overfit".
+        plan: list[tuple[str, Callable[[Budget], measured.ProbeValues]]] = [
+            (probe.name, getattr(self, probe.name)) for probe in PROBES
         ]
-        assert tuple(name for name, _ in plan) == PROBE_ORDER
         budget = Budget(self.options.budget)
         spent = False
         for index, (name, probe) in enumerate(plan):
@@ -221,7 +212,7 @@ class Probes:
                 result.status, result.reason = "skipped", str(skip)
             except OverBudget as over:
                 result.status, result.reason = "over_budget", over.progress
-                result.values = {"done": over.done}
+                result.values = measured.Stopped(over.done)
                 spent = True
             except Exception as error:  # nncheck's own failure: reported, never a skip
                 result.status, result.reason = "crashed", describe_internal_error(error)
@@ -325,16 +316,16 @@ class Probes:
 
     # -- X102: loss at initialisation --------------------------------------------------------
 
-    def loss_at_init(self, budget: Budget) -> dict[str, Any]:
+    def loss_at_init(self, budget: Budget) -> measured.LossAtInit:
         x, y = self._first_batch(512)
         with self.trainable_copy() as copy, users_step():
             loss = float(copy.test_on_batch(x, y, return_dict=True)["loss"])
         expected = expected_initial_loss(self.facts, y) if isinstance(y, np.ndarray) else None
-        return {"loss": loss, "expected": expected, "samples": _length(x)}
+        return measured.LossAtInit(loss=loss, expected=expected, samples=_length(x))
 
     # -- X103 / X104 / X105: gradients ------------------------------------------------------
 
-    def gradients(self, budget: Budget) -> dict[str, Any]:
+    def gradients(self, budget: Budget) -> measured.Gradients:
         from nncheck.adapters.gradients import loss_gradients
 
         x, y = self._first_batch(self.batch_size)
@@ -342,7 +333,9 @@ class Probes:
             grads = loss_gradients(copy, x, y)
             variables = [(v.path, np.asarray(v)) for v in copy.trainable_variables]
         layers: dict[str, list[float]] = {}
-        disconnected, zero, non_finite = [], [], 0
+        disconnected: list[str] = []
+        zero: list[str] = []
+        non_finite = 0
         for (path, value), grad in zip(variables, grads, strict=True):
             owner = path.split("/")[-2] if "/" in path else path
             if grad is None:
@@ -360,17 +353,17 @@ class Probes:
             norms = layers.setdefault(owner, [0.0, 0.0])
             norms[0] = math.hypot(norms[0], float(np.linalg.norm(grad)))
             norms[1] = math.hypot(norms[1], weight)
-        return {
-            "layers": [[name, g, w] for name, (g, w) in layers.items()],
-            "disconnected": disconnected,
-            "zero": zero,  # no dependence on JAX / torch, or dead units on any backend
-            "non_finite": non_finite,
-            "variables": len(grads),
-        }
+        return measured.Gradients(
+            layers=[measured.LayerGradient(name, g, w) for name, (g, w) in layers.items()],
+            disconnected=disconnected,
+            zero=zero,  # no dependence on JAX / torch, or dead units on any backend
+            non_finite=non_finite,
+            variables=len(grads),
+        )
 
     # -- X106: dead ReLU units --------------------------------------------------------------
 
-    def dead_units(self, budget: Budget) -> dict[str, Any]:
+    def dead_units(self, budget: Budget) -> measured.DeadUnits:
         relu = [
             layer
             for layer in _flat_layers(self.model)
@@ -390,28 +383,27 @@ class Probes:
         for layer, out in zip(relu, outputs, strict=True):
             values = np.asarray(out).reshape(-1, np.asarray(out).shape[-1])
             dead = np.all(values <= 0, axis=0)
-            shares.append([layer.name, float(dead.mean()), int(dead.size)])
-        return {"layers": shares, "samples": _length(x)}
+            shares.append(measured.LayerDeadShare(layer.name, float(dead.mean()), int(dead.size)))
+        return measured.DeadUnits(layers=shares, samples=_length(x))
 
     # -- X101 / X103 / X107: single-batch overfit -----------------------------------------------
 
-    def overfit(self, budget: Budget) -> dict[str, Any]:
+    def overfit(self, budget: Budget) -> measured.Overfit:
         x, y = self._mixed_batch(OVERFIT_BATCH)
         classes = _distinct_rows(y)
         with self.trainable_copy() as copy:
             losses, accuracy = self._fit_batch(
                 copy, x, y, classes, budget, "the single-batch overfit"
             )
-        found: dict[str, Any] = {
-            "losses": losses,
-            "steps": len(losses),
-            "max_steps": self.overfit_steps,
-            "accuracy": accuracy,
-            "classes": classes,
-            "batch": _length(x),
-            "reference": None,
-        }
-        if not batch_learned(losses, accuracy, classes):
+        found = measured.Overfit(
+            losses=losses,
+            steps=len(losses),
+            max_steps=self.overfit_steps,
+            accuracy=accuracy,
+            classes=classes,
+            batch=_length(x),
+        )
+        if not found.learned:
             # The same batch with a reference optimizer: if it learns, the model can learn
             # and the configured optimizer settings are what failed (X107's business).
             name, rate = REFERENCE_OPTIMIZER
@@ -420,12 +412,12 @@ class Probes:
                 ref_losses, ref_accuracy = self._fit_batch(
                     copy, x, y, classes, budget, f"the single-batch overfit with {name} at {rate:g}"
                 )
-            found["reference"] = {
-                "optimizer": f"{name}(learning_rate={rate:g})",
-                "losses": ref_losses,
-                "accuracy": ref_accuracy,
-                "learned": batch_learned(ref_losses, ref_accuracy, classes),
-            }
+            found.reference = measured.ReferenceRun(
+                optimizer=f"{name}(learning_rate={rate:g})",
+                losses=ref_losses,
+                accuracy=ref_accuracy,
+                learned=batch_learned(ref_losses, ref_accuracy, classes),
+            )
         return found
 
     def _fit_batch(
@@ -453,7 +445,7 @@ class Probes:
 
     # -- X107: learning-rate range test ---------------------------------------------------------
 
-    def lr_range(self, budget: Budget) -> dict[str, Any]:
+    def lr_range(self, budget: Budget) -> measured.LrRange:
         low, high = LR_SWEEP
         points = self.sweep_points
         rates, losses = [], []
@@ -475,11 +467,14 @@ class Probes:
                     f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
                     (step + 1) / points,
                 )
-        return {"rates": rates, "losses": losses, **lr_range_summary(rates, losses)}
+        suggested, diverged_at = lr_range_summary(rates, losses)
+        return measured.LrRange(
+            rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
+        )
 
     # -- X110: checkpoint round trip ------------------------------------------------------------
 
-    def checkpoint(self, budget: Budget) -> dict[str, Any]:
+    def checkpoint(self, budget: Budget) -> measured.Checkpoint:
         checkpoint = next(
             (
                 c
@@ -514,20 +509,20 @@ class Probes:
                 after = np.asarray(restored.predict_on_batch(x))
             except Exception as error:
                 message = " ".join(str(error).split())[:300]
-                return {
-                    "ok": False,
-                    "how": how,
-                    "error": f"{type(error).__name__}: {message}",
-                    "lambda": "lambda" in message.lower(),
-                }
+                return measured.Checkpoint(
+                    ok=False,
+                    how=how,
+                    error=f"{type(error).__name__}: {message}",
+                    uses_lambda="lambda" in message.lower(),
+                )
         same = before.shape == after.shape and bool(
             np.allclose(before, after, atol=1e-5, equal_nan=True)
         )
-        return {"ok": same, "how": how, "error": None if same else "predictions differ"}
+        return measured.Checkpoint(ok=same, how=how, error=None if same else "predictions differ")
 
     # -- X112: memory of one training step ------------------------------------------------------
 
-    def memory(self, budget: Budget) -> dict[str, Any]:
+    def memory(self, budget: Budget) -> measured.StepMemory:
         activations = 0
         for layer in _flat_layers(self.model):
             if not _has_output(layer):
@@ -541,17 +536,17 @@ class Probes:
         params = sum(int(np.prod(v.shape)) * 4 for v in self.model.weights)
         optimizer = getattr(self.model, "optimizer", None)
         optimizer_slots = 2 if "adam" in type(optimizer).__name__.lower() else 1
-        return {
-            "activation_bytes_per_sample": activations,
-            "batch_size": self.batch_size,
-            "parameter_bytes": params,
+        return measured.StepMemory(
+            activation_bytes_per_sample=activations,
+            batch_size=self.batch_size,
+            parameter_bytes=params,
             # weights + gradients + optimizer slots; activations kept for the backward pass
-            "step_bytes": params * (2 + optimizer_slots) + activations * self.batch_size * 2,
-        }
+            step_bytes=params * (2 + optimizer_slots) + activations * self.batch_size * 2,
+        )
 
     # -- X111: mixed precision and aligned widths on a GPU --------------------------------------
 
-    def mixed_precision(self, budget: Budget) -> dict[str, Any]:
+    def mixed_precision(self, budget: Budget) -> measured.MixedPrecision:
         if self.out.device == "CPU":
             raise Skip("needs a GPU with Tensor Cores; the probes ran on the CPU")
         return measure_tensor_core_changes(
@@ -560,7 +555,7 @@ class Probes:
 
     # -- X108: throughput of the step vs the input pipeline -------------------------------------
 
-    def throughput(self, budget: Budget) -> dict[str, Any]:
+    def throughput(self, budget: Budget) -> measured.Throughput:
         if self.y is None:
             raise Skip("no labels reach the training step")
         x, y = self.batch(self.batch_size)
@@ -570,8 +565,7 @@ class Probes:
             timed = _time_interleaved(
                 lambda: copy.train_on_batch(x, y), batches, self.timed_steps, budget
             )
-        result: dict[str, Any] = {"source": source, "batch_size": self.batch_size, **timed}
-        return result
+        return measured.Throughput(source=source, batch_size=self.batch_size, **timed)
 
 
 def multiply_adds_per_sample(model: Any) -> float:
@@ -644,12 +638,12 @@ def expected_initial_loss(facts: ModelFacts, y: np.ndarray) -> float | None:
     return None
 
 
-def lr_range_summary(rates: list[float], losses: list[float]) -> dict[str, Any]:
+def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
     """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
     which the loss diverges (4x its minimum, or non-finite); None where not reached."""
     finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
     if len(finite) < 5:
-        return {"suggested": None, "diverged_at": None}
+        return None, None
     smoothed, value = [], finite[0][1]
     for _, loss in finite:
         value = 0.7 * value + 0.3 * loss
@@ -664,7 +658,7 @@ def lr_range_summary(rates: list[float], losses: list[float]) -> dict[str, Any]:
         diverged_at = rates[len(finite)]  # the first non-finite loss
     if diverged_at is None and losses and losses[-1] > 4 * min(losses):
         diverged_at = rates[-1]
-    return {"suggested": finite[best][0] / 10, "diverged_at": diverged_at}
+    return finite[best][0] / 10, diverged_at
 
 
 def fingerprint(model: Any) -> str:
@@ -693,7 +687,7 @@ def rewrite_for_tensor_cores(config: dict[str, Any], multiple: int = 8) -> dict[
 
 def measure_tensor_core_changes(
     model: Any, batch: tuple[Any, Any], budget: Budget, steps: int = THROUGHPUT_STEPS
-) -> dict[str, Any]:
+) -> measured.MixedPrecision:
     """Step time as is, with mixed_float16, and with widths padded to multiples of 8: the
     variants' steps are interleaved, so a load on the machine slows them alike and their
     ratios hold."""
@@ -724,7 +718,8 @@ def measure_tensor_core_changes(
             copy.train_on_batch(x, y)
             times[name].append(time.perf_counter() - begin)
         budget.check(f"the timed steps reached {step + 1} of {steps}", (step + 1) / steps)
-    return {name: float(np.median(values)) for name, values in times.items()}
+    medians = {name: float(np.median(values)) for name, values in times.items()}
+    return measured.MixedPrecision(**medians)
 
 
 def _with_policy(layer: Any) -> Any:

@@ -7,11 +7,16 @@ framework, so rules are tested on hand-built instances in milliseconds.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from nncheck.facts.probe_results import (
+    ProbeValues,
+    Stopped,
+)
 from nncheck.options import DEFAULTS
+
+Measured = TypeVar("Measured", bound=ProbeValues)
 
 
 @dataclass
@@ -175,32 +180,6 @@ class DataFacts:
     rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
 
 
-# The probes, in the order they run, with the label the report shows: the one list of names.
-PROBE_LABELS: dict[str, str] = {
-    "loss_at_init": "loss at init",
-    "gradients": "gradients",
-    "dead_units": "dead ReLU",
-    "overfit": "overfit 1 batch",
-    "lr_range": "LR range",
-    "checkpoint": "checkpoint",
-    "memory": "step memory",
-    "mixed_precision": "mixed precision",
-    "throughput": "throughput",
-}
-
-
-def batch_learned(
-    losses: list[float], accuracy: float | None, classes: int, factor: float = 10
-) -> bool:
-    """A clone learned its batch: the loss fell by ``factor``, or every sample of a batch
-    with more than one class is classified right. The overfit probe decides with it whether
-    to retry with the reference optimizer; X101 and X107 judge with it."""
-    if accuracy == 1.0 and classes > 1:
-        return True
-    finite = [v for v in losses if math.isfinite(v)]
-    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
-
-
 @dataclass
 class ProbeResult:
     """One active probe on the throw-away clone: what it measured, or why it could not."""
@@ -211,7 +190,7 @@ class ProbeResult:
     status: str = "ok"
     reason: str = ""  # for the other statuses: one sentence
     seconds: float = 0.0
-    values: dict[str, Any] = field(default_factory=dict)  # the measured numbers and series
+    values: ProbeValues | Stopped | None = None  # what it measured (Stopped: over_budget)
 
 
 @dataclass
@@ -233,6 +212,13 @@ class ProbeFacts:
             if result.name == name and result.status == "ok":
                 return result
         return None
+
+    def measured(self, kind: type[Measured]) -> Measured | None:
+        """What the probe of this kind measured (``probes.measured(Overfit)``) when it ran to
+        completion, else None."""
+        result = self.get(kind.name)
+        values = result.values if result is not None else None
+        return values if isinstance(values, kind) else None
 
     @property
     def seconds(self) -> float:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 
-from nncheck.facts.live import PROBE_LABELS, ProbeFacts, ProbeResult
+from nncheck.facts import probe_results as measured
+from nncheck.facts.live import ProbeFacts, ProbeResult
+from nncheck.facts.probe_results import PROBE_LABELS
 from nncheck.formatting import fmt_sci
 
 Segment = tuple[str, str]
@@ -52,70 +54,62 @@ def _num(value: float) -> str:
 
 def _describe(result: ProbeResult) -> Line:
     v = result.values
-    name = result.name
-    if name == "loss_at_init":
-        expected = v["expected"]
-        if expected is None:
-            return [(f"{_num(v['loss'])} (no expected value for this loss)", "")]
-        return [(f"{_num(v['loss'])} (expected {_num(expected)}, {v['loss'] / expected:.1f}x)", "")]
-    if name == "overfit":
-        losses = v["losses"]
-        finite = [x for x in losses if math.isfinite(x)]
+    if isinstance(v, measured.LossAtInit):
+        if v.expected is None:
+            return [(f"{_num(v.loss)} (no expected value for this loss)", "")]
+        return [(f"{_num(v.loss)} (expected {_num(v.expected)}, {v.loss / v.expected:.1f}x)", "")]
+    if isinstance(v, measured.Overfit):
+        finite = [x for x in v.losses if math.isfinite(x)]
         end = min(finite) if finite else float("nan")
-        accuracy = f", {v['accuracy']:.0%} accuracy" if v.get("accuracy") is not None else ""
+        accuracy = f", {v.accuracy:.0%} accuracy" if v.accuracy is not None else ""
+        start = v.losses[0] if v.losses else float("nan")
         line: Line = [
-            (f"{_num(losses[0])} → {_num(end)} in {v['steps']} steps{accuracy}  ", ""),
-            (sparkline(losses), "cyan"),
+            (f"{_num(start)} → {_num(end)} in {v.steps} steps{accuracy}  ", ""),
+            (sparkline(v.losses), "cyan"),
         ]
-        reference = v.get("reference")
-        if reference:
-            theirs = [x for x in reference["losses"] if math.isfinite(x)]
+        if v.reference:
+            theirs = [x for x in v.reference.losses if math.isfinite(x)]
             low = _num(min(theirs)) if theirs else "nan"
             line += [
-                (f"; {reference['optimizer']}: → {low} in {len(reference['losses'])}  ", ""),
-                (sparkline(reference["losses"], width=12), "cyan"),
+                (f"; {v.reference.optimizer}: → {low} in {len(v.reference.losses)}  ", ""),
+                (sparkline(v.reference.losses, width=12), "cyan"),
             ]
         return line
-    if name == "gradients":
-        layers = v["layers"]
-        if not layers:
+    if isinstance(v, measured.Gradients):
+        if not v.layers:
             return [("no trainable weight gets a gradient", "")]
-        relative = [(n, g / (w + 1e-12)) for n, g, w in layers]
-        bars = sparkline([r for _, r in relative], width=len(relative))
-        extra = f", {len(v['disconnected'])} without gradient" if v["disconnected"] else ""
-        extra += f", {v['non_finite']} non-finite" if v["non_finite"] else ""
-        low = min(r for _, r in relative)
-        high = max(r for _, r in relative)
-        names = " ".join(n for n, _ in relative[:6]) + (" …" if len(relative) > 6 else "")
+        relative = [layer.relative for layer in v.layers]
+        bars = sparkline(relative, width=len(relative))
+        extra = f", {len(v.disconnected)} without gradient" if v.disconnected else ""
+        extra += f", {v.non_finite} non-finite" if v.non_finite else ""
+        names = " ".join(layer.layer for layer in v.layers[:6])
+        names += " …" if len(v.layers) > 6 else ""
         return [
-            (f"|g|/|w| {fmt_sci(low)} .. {fmt_sci(high)}{extra}  ", ""),
+            (f"|g|/|w| {fmt_sci(min(relative))} .. {fmt_sci(max(relative))}{extra}  ", ""),
             (bars, "cyan"),
             (f"  {names}", "dim"),
         ]
-    if name == "dead_units":
-        shown = ", ".join(f"{n} {s:.0%}" for n, s, _ in v["layers"][:5])
+    if isinstance(v, measured.DeadUnits):
+        shown = ", ".join(f"{layer.layer} {layer.dead_share:.0%}" for layer in v.layers[:5])
         return [(f"dead share per layer: {shown}", "")]
-    if name == "lr_range":
+    if isinstance(v, measured.LrRange):
         return [
-            (f"suggested {fmt_sci(v['suggested'])}, diverges at {fmt_sci(v['diverged_at'])}  ", ""),
-            (sparkline(v["losses"]), "cyan"),
+            (f"suggested {fmt_sci(v.suggested)}, diverges at {fmt_sci(v.diverged_at)}  ", ""),
+            (sparkline(v.losses), "cyan"),
         ]
-    if name == "checkpoint":
-        state = "ok" if v["ok"] else f"FAILS: {v['error']}"
-        return [(f"{v['how']}: {state}", "")]
-    if name == "memory":
-        return [(f"~{v['step_bytes'] / 2**20:,.1f} MiB per step (batch {v['batch_size']})", "")]
-    if name == "mixed_precision":
-        base = v.get("as_is")
-        if not base:
-            return [("no baseline step time", "")]
-        parts = [f"{k} {base / t:.2f}x" for k, t in v.items() if k != "as_is" and base and t]
-        return [(f"step {base * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
-    if name == "throughput":
-        step, batch = v["step_s"], v["batch_size"]
+    if isinstance(v, measured.Checkpoint):
+        state = "ok" if v.ok else f"FAILS: {v.error}"
+        return [(f"{v.how}: {state}", "")]
+    if isinstance(v, measured.StepMemory):
+        return [(f"~{v.step_bytes / 2**20:,.1f} MiB per step (batch {v.batch_size})", "")]
+    if isinstance(v, measured.MixedPrecision):
+        parts = [f"{name} {gain:.2f}x" for name, gain in v.speedups().items()]
+        return [(f"step {v.as_is * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
+    if isinstance(v, measured.Throughput):
+        step, batch = v.step_s, v.batch_size
         text = f"step {step * 1e3:.2f} ms ({batch / step:,.0f} samples/s)"
-        if v.get("pipeline_s"):
-            pipe = v["pipeline_s"]
+        if v.pipeline_s:
+            pipe = v.pipeline_s
             text += f"; pipeline {pipe * 1e3:.2f} ms/batch ({step and pipe / step:.1f}x the step)"
         else:
             text += "; data in memory"

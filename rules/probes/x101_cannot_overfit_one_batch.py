@@ -47,6 +47,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import DeadUnits, Gradients, LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -72,27 +73,27 @@ def _stalled(losses: list[float]) -> bool:
 def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
     """What the other probes found that stops a model from learning, most specific first."""
     causes = []
-    gradients = probes.get("gradients")
-    if gradients and gradients.values["non_finite"]:
+    gradients = probes.measured(Gradients)
+    if gradients and gradients.non_finite:
         causes.append("non-finite gradients (X103)")
-    if gradients and gradients.values["disconnected"]:
-        causes.append(f"{len(gradients.values['disconnected'])} variables get no gradient (X104)")
-    dead = probes.get("dead_units")
-    if dead and any(share > 0.5 for _, share, _ in dead.values["layers"]):
+    if gradients and gradients.disconnected:
+        causes.append(f"{len(gradients.disconnected)} variables get no gradient (X104)")
+    dead = probes.measured(DeadUnits)
+    if dead and any(layer.dead_share > 0.5 for layer in dead.layers):
         causes.append("most ReLU units are dead (X106)")
-    sweep = probes.get("lr_range")
+    sweep = probes.measured(LrRange)
     rate = model.learning_rate
     if sweep and rate:
-        diverged, suggested = sweep.values["diverged_at"], sweep.values["suggested"]
+        diverged, suggested = sweep.diverged_at, sweep.suggested
         if diverged and rate > diverged:
             causes.append(
                 f"the learning rate {fmt_sci(rate)} is past divergence ({fmt_sci(diverged)})"
             )
         elif suggested and rate < suggested / 100:
             causes.append(f"the learning rate {fmt_sci(rate)} is far below {fmt_sci(suggested)}")
-    if gradients and vanishing_gradient(gradients.values["layers"], 1e-4):
+    if gradients and vanishing_gradient(gradients.layers, 1e-4):
         causes.append("the gradients vanish (X105)")
-    if gradients and not gradients.values["variables"]:
+    if gradients and not gradients.variables:
         causes.append("the model has no trainable weights")
     return causes
 
@@ -100,10 +101,10 @@ def likely_causes(model: ModelFacts, probes: ProbeFacts) -> list[str]:
 def cannot_overfit_one_batch(
     probes: ProbeFacts, model: ModelFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    result = probes.get("overfit")
+    result = probes.measured(Overfit)
     if result is None or reference_learned(result, options["required-factor"]):
         return
-    losses = result.values["losses"]
+    losses = result.losses
     if not losses or not all(math.isfinite(v) for v in losses) or broken_numerics(probes):
         return  # X103's case
     start, end = losses[0], min(losses)
@@ -113,7 +114,7 @@ def cannot_overfit_one_batch(
     because = f"; likely: {', '.join(causes)}" if causes else ""
     yield at_site(
         train.site,
-        f"a clone trained on one batch of {result.values['batch']} samples for "
+        f"a clone trained on one batch of {result.batch} samples for "
         f"{len(losses)} steps only took the loss from {fmt_number(round(start, 4))} to "
         f"{fmt_number(round(end, 4))} ({start / max(end, 1e-12):.1f}x; "
         f"{options['required-factor']:g}x needed){because}",

@@ -34,6 +34,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import LossAtInit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -45,17 +46,17 @@ from ..common import (
 
 
 def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
-    result = probes.get("loss_at_init")
-    if result is None or result.values["expected"] is None:
+    result = probes.measured(LossAtInit)
+    if result is None or result.expected is None:
         return
-    loss, expected = result.values["loss"], result.values["expected"]
+    loss, expected = result.loss, result.expected
     if not math.isfinite(loss) or expected <= 0 or loss / expected <= options["max-ratio"]:
         return
     yield at_site(
         train.site,
         f"the loss at initialisation is {fmt_number(round(loss, 3))}, {loss / expected:.1f}x "
         f"the {fmt_number(round(expected, 3))} an untrained model should have (measured on "
-        f"{result.values['samples']} samples): the initial outputs are confidently wrong",
+        f"{result.samples} samples): the initial outputs are confidently wrong",
         "scale the inputs (a Normalization layer; layers.Rescaling(1 / 255) for pixels) and "
         "keep the default initialisers",
         loss=loss,

@@ -27,6 +27,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import Gradients, LossAtInit, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -38,18 +39,18 @@ from ..common import (
 
 def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
     problems = []
-    init = probes.get("loss_at_init")
-    if init and not math.isfinite(init.values["loss"]):
-        problems.append(f"the loss at initialisation is {init.values['loss']}")
-    overfit = probes.get("overfit")
+    init = probes.measured(LossAtInit)
+    if init and not math.isfinite(init.loss):
+        problems.append(f"the loss at initialisation is {init.loss}")
+    overfit = probes.measured(Overfit)
     if overfit and not problems:
-        bad = [i for i, v in enumerate(overfit.values["losses"]) if not math.isfinite(v)]
+        bad = [i for i, v in enumerate(overfit.losses) if not math.isfinite(v)]
         if bad:
-            problems.append(f"the loss is {overfit.values['losses'][bad[0]]} at step {bad[0] + 1}")
-    gradients = probes.get("gradients")
-    if gradients and gradients.values["non_finite"]:
-        count = gradients.values["non_finite"]
-        problems.append(f"{count} of {gradients.values['variables']} gradients are not finite")
+            problems.append(f"the loss is {overfit.losses[bad[0]]} at step {bad[0] + 1}")
+    gradients = probes.measured(Gradients)
+    if gradients and gradients.non_finite:
+        count = gradients.non_finite
+        problems.append(f"{count} of {gradients.variables} gradients are not finite")
     if problems:
         yield at_site(
             train.site,

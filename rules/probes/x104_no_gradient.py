@@ -26,6 +26,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import DeadUnits, Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -36,20 +37,20 @@ from ..common import (
 
 
 def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
-    result = probes.get("gradients")
+    result = probes.measured(Gradients)
     if result is None:
         return
-    names = list(result.values["disconnected"])
-    dead = probes.get("dead_units")
-    all_dead = dead is not None and any(share == 1.0 for _, share, _ in dead.values["layers"])
+    names = list(result.disconnected)
+    dead = probes.measured(DeadUnits)
+    all_dead = dead is not None and any(layer.dead_share == 1.0 for layer in dead.layers)
     if probes.backend != "tensorflow" and not all_dead:  # they report zeros, not None
-        names += result.values.get("zero", [])
+        names += result.zero
     if not names:
         return
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     yield at_site(
         train.site,
-        f"{len(names)} of {result.values['variables']} trainable weights get no gradient "
+        f"{len(names)} of {result.variables} trainable weights get no gradient "
         f"from the loss: {shown}",
         "connect them to the loss (remove stop_gradient / unused branches) or freeze them "
         "with layer.trainable = False",

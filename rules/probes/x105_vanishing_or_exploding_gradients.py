@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import asdict
 
 from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -50,11 +52,11 @@ from ..common import (
 def vanishing_or_exploding_gradients(
     probes: ProbeFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    result = probes.get("gradients")
-    if result is None or len(result.values["layers"]) < 2 or broken_numerics(probes):
+    result = probes.measured(Gradients)
+    if result is None or len(result.layers) < 2 or broken_numerics(probes):
         return
-    total = math.sqrt(sum(g * g for _, g, _ in result.values["layers"]))
-    vanishing = vanishing_gradient(result.values["layers"], options["min-ratio"])
+    total = math.sqrt(sum(layer.gradient_norm**2 for layer in result.layers))
+    vanishing = vanishing_gradient(result.layers, options["min-ratio"])
     if vanishing:
         low_name, low, high_name, high = vanishing
         yield at_site(
@@ -64,15 +66,16 @@ def vanishing_or_exploding_gradients(
             "the loss barely learn",
             "ReLU-family activations with he_normal initialisation, residual connections or "
             "normalisation layers",
-            layers=result.values["layers"],
+            layers=[asdict(layer) for layer in result.layers],
         )
     elif total > options["max-norm"]:
+        largest = max(result.layers, key=lambda layer: layer.gradient_norm)
         yield at_site(
             train.site,
             f"gradients explode: the total gradient norm on one batch is {fmt_sci(total)} "
-            f"(largest in layer '{max(result.values['layers'], key=lambda item: item[1])[0]}')",
+            f"(largest in layer '{largest.layer}')",
             "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
-            layers=result.values["layers"],
+            layers=[asdict(layer) for layer in result.layers],
         )
 
 

@@ -24,11 +24,13 @@ Zero bias initialisation, scaled inputs, or LeakyReLU / GELU.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 
 from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import DeadUnits
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -40,19 +42,19 @@ from ..common import (
 
 
 def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
-    result = probes.get("dead_units")
+    result = probes.measured(DeadUnits)
     if result is None or broken_numerics(probes):
         return
-    dead = [(n, s, u) for n, s, u in result.values["layers"] if s > options["max-dead-share"]]
+    dead = [layer for layer in result.layers if layer.dead_share > options["max-dead-share"]]
     if not dead:
         return
-    shown = ", ".join(f"'{n}' {s:.0%} of {u}" for n, s, u in dead[:4])
+    shown = ", ".join(f"'{d.layer}' {d.dead_share:.0%} of {d.units}" for d in dead[:4])
     yield at_site(
         train.site,
-        f"dead ReLU units on {result.values['samples']} samples: {shown}; they output 0 for "
+        f"dead ReLU units on {result.samples} samples: {shown}; they output 0 for "
         "every sample and get no gradient",
         "zero bias initialisation and scaled inputs, or activation='leaky_relu' / 'gelu'",
-        layers=result.values["layers"],
+        layers=[asdict(layer) for layer in result.layers],
     )
 
 

@@ -42,6 +42,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -57,18 +58,18 @@ from ..common import (
 
 def _overfit_succeeded(probes: ProbeFacts) -> bool:
     """The configured learning rate learned one batch: it is not uselessly low."""
-    result = probes.get("overfit")
+    result = probes.measured(Overfit)
     return result is not None and overfit_learned(result, 10)
 
 
 def learning_rate_off_measured(
     probes: ProbeFacts, model: ModelFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    result = probes.get("lr_range")
+    result = probes.measured(LrRange)
     rate = model.learning_rate
     if result is None or rate is None:
         return
-    diverged, suggested = result.values["diverged_at"], result.values["suggested"]
+    diverged, suggested = result.diverged_at, result.suggested
     if diverged is not None and rate > diverged:
         direction = "high"
         message = (
@@ -88,15 +89,16 @@ def learning_rate_off_measured(
         )
     else:
         return
-    overfit = probes.get("overfit")
+    overfit = probes.measured(Overfit)
     curves: dict[str, object] = {}
     if overfit is not None and reference_learned(overfit, 10):
-        mine, reference = overfit.values["losses"], overfit.values["reference"]
-        theirs = reference["losses"]
+        mine, reference = overfit.losses, overfit.reference
+        assert reference is not None  # reference_learned
+        theirs = reference.losses
         message += (
             f"; on one batch it took the loss from {fmt_number(round(mine[0], 4))} to "
             f"{fmt_number(round(min(mine), 4))} in {len(mine)} steps, where "
-            f"{reference['optimizer']} took it to {fmt_number(round(min(theirs), 4))} in "
+            f"{reference.optimizer} took it to {fmt_number(round(min(theirs), 4))} in "
             f"{len(theirs)}"
         )
         curves = {"overfit_losses": mine, "reference_losses": theirs}
@@ -109,8 +111,8 @@ def learning_rate_off_measured(
         rate=rate,
         diverged_at=diverged,
         suggested=suggested,
-        rates=result.values["rates"],
-        losses=result.values["losses"],
+        rates=result.rates,
+        losses=result.losses,
         **curves,
     )
 

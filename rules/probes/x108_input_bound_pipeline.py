@@ -37,6 +37,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import Throughput
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -49,13 +50,13 @@ from ..common import (
 def input_bound_pipeline(
     probes: ProbeFacts, train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
-    result = probes.get("throughput")
-    if result is None or not result.values.get("pipeline_s"):
+    result = probes.measured(Throughput)
+    if result is None or not result.pipeline_s:
         return
-    pipeline = result.values["pipeline_s"]
-    batch = result.values.get("pipeline_batch_size") or result.values["batch_size"]
+    pipeline = result.pipeline_s
+    batch = result.pipeline_batch_size or result.batch_size
     # the step was timed on batch_size samples: scale it to the pipeline's batch
-    step = result.values["step_s"] * batch / result.values["batch_size"]
+    step = result.step_s * batch / result.batch_size
     ratio = pipeline / step if step else math.inf
     if ratio <= options["max-ratio"]:
         return
@@ -63,7 +64,7 @@ def input_bound_pipeline(
         "generator": "a Python generator produces each batch in the training loop's thread",
         "py_dataset": "the PyDataset's __getitem__ runs per batch (workers=1 by default)",
         "dataset": "the tf.data pipeline does not keep up (parallel map, cache, prefetch)",
-    }.get(result.values["source"], "")
+    }.get(result.source, "")
     yield at_site(
         train.site,
         f"input-bound: drawing one batch of {batch} takes {pipeline * 1e3:.1f} ms "

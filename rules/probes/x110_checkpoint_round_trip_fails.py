@@ -34,6 +34,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import Checkpoint
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -50,15 +51,14 @@ LAMBDA_FIX = (
 
 
 def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
-    result = probes.get("checkpoint")
-    if result is None or result.values["ok"]:
+    result = probes.measured(Checkpoint)
+    if result is None or result.ok:
         return
     yield at_site(
         train.site,
-        f"a checkpoint of this model does not round-trip ({result.values['how']}): "
-        f"{result.values['error']}",
+        f"a checkpoint of this model does not round-trip ({result.how}): {result.error}",
         LAMBDA_FIX
-        if result.values.get("lambda")
+        if result.uses_lambda
         else "register custom layers with @keras.saving.register_keras_serializable() and give "
         "them get_config() returning every constructor argument",
     )

@@ -29,6 +29,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import MixedPrecision
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -41,14 +42,14 @@ from ..common import (
 def tensor_core_speedup_measured(
     probes: ProbeFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    result = probes.get("mixed_precision")
-    if result is None or not result.values.get("as_is"):
+    result = probes.measured(MixedPrecision)
+    if result is None or not result.as_is:
         return
-    base = result.values["as_is"]
+    base = result.as_is
     gains = [
-        (name, base / result.values[name])
-        for name in ("mixed_float16", "aligned")
-        if result.values.get(name) and base / result.values[name] >= options["min-speedup"]
+        (name, speedup)
+        for name, speedup in result.speedups().items()
+        if speedup >= options["min-speedup"]
     ]
     if gains:
         shown = ", ".join(f"{name.replace('_', ' ')} {gain:.2f}x" for name, gain in gains)
@@ -70,6 +71,7 @@ RULE = rule(
     tip=15,
     options={"min-speedup": 1.1},
     doc=__doc__,
+    gpu=True,
     implementations=(
         tensor_core_speedup_measured,
         stand_in(tensor_core_speedup_measured, train=DATA_FILE_TRAINING),

@@ -27,6 +27,7 @@ from nncheck.facts.live import (
     ProbeFacts,
     TrainFacts,
 )
+from nncheck.facts.probe_results import StepMemory
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -39,16 +40,16 @@ from ..common import (
 def batch_exceeds_gpu_memory(
     probes: ProbeFacts, hardware: HardwareFacts, train: TrainFacts
 ) -> Iterator[Violation]:
-    result = probes.get("memory")
+    result = probes.measured(StepMemory)
     if result is None or not hardware.gpus:
         return
     gpu = hardware.gpus[0]
-    need_mib = result.values["step_bytes"] / 2**20
+    need_mib = result.step_bytes / 2**20
     if need_mib <= gpu.memory_free_mib:
         return
     yield at_site(
         train.site,
-        f"one training step with batch size {result.values['batch_size']} needs about "
+        f"one training step with batch size {result.batch_size} needs about "
         f"{need_mib:,.0f} MiB, and {gpu.name} has {gpu.memory_free_mib:,.0f} MiB free "
         f"of {gpu.memory_total_mib:,.0f}",
         "a smaller batch_size, mixed precision, or a GPU with more free memory",
@@ -62,6 +63,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="One training step needs more memory than the GPU has free",
     doc=__doc__,
+    gpu=True,
     implementations=(
         batch_exceeds_gpu_memory,
         stand_in(batch_exceeds_gpu_memory, train=DATA_FILE_TRAINING),

@@ -22,4 +22,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="The file cannot be read or parsed as Python",
     doc=__doc__,
+    reported_in="both",
 )

@@ -20,4 +20,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="The training script failed before its first training step",
     doc=__doc__,
+    reported_in="full",
 )

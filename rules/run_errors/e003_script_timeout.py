@@ -20,4 +20,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="The training script did not reach training within --timeout",
     doc=__doc__,
+    reported_in="full",
 )

@@ -19,4 +19,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="The script ended without calling a Keras training entry point",
     doc=__doc__,
+    reported_in="full",
 )

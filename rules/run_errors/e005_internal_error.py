@@ -20,4 +20,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="nncheck itself failed (a rule, a probe or the capture raised); the rest still ran",
     doc=__doc__,
+    reported_in="both",
 )

@@ -21,4 +21,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="A model or data file cannot be read",
     doc=__doc__,
+    reported_in="full",
 )

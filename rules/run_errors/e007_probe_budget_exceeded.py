@@ -23,4 +23,5 @@ RULE = described(
     severity=Severity.ERROR,
     summary="The active probes hit --probe-budget before they finished",
     doc=__doc__,
+    reported_in="probe",
 )

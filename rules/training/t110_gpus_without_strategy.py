@@ -60,5 +60,6 @@ RULE = rule(
     summary="Several GPUs visible and no distribution strategy",
     tip=18,
     doc=__doc__,
+    gpu=True,
     implementations=(gpus_without_strategy,),
 )
