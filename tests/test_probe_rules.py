@@ -365,7 +365,7 @@ def test_no_driver_means_no_gpus_and_a_reason() -> None:
 
 
 def test_expected_initial_loss_accounts_for_the_bias_and_prior() -> None:
-    from nncheck.adapters import probes as probe_module  # imports Keras
+    from nncheck.adapters import probe_measures as probe_module  # imports Keras
 
     sigmoid = ModelFacts(
         "m",
@@ -390,7 +390,7 @@ def test_expected_initial_loss_accounts_for_the_bias_and_prior() -> None:
 
 
 def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
-    from nncheck.adapters.probes import lr_range_summary
+    from nncheck.adapters.probe_measures import lr_range_summary
 
     rates = [10 ** (-7 + i * 0.1) for i in range(70)]
     losses = [1.0 if r < 1e-4 else (0.2 if r < 1e-2 else 50.0) for r in rates]
@@ -401,7 +401,7 @@ def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
 
 
 def test_tensor_core_rewrite_pads_hidden_widths_not_the_output() -> None:
-    from nncheck.adapters.probes import rewrite_for_tensor_cores
+    from nncheck.adapters.probe_measures import rewrite_for_tensor_cores
 
     config = {
         "layers": [{"config": {"units": 50}}, {"config": {"filters": 30}}, {"config": {"units": 3}}]

@@ -91,14 +91,14 @@ def _write(result: CaptureResult, out: str) -> None:
 
 def _probe(result: CaptureResult, recorder: Any) -> None:
     """Run the probes on the captured setup (or take the twin's fingerprint)."""
-    from nncheck.adapters import keras3, probes
+    from nncheck.adapters import keras3, probe_measures, probes
 
     model = getattr(recorder, "model", None)
     if result.status != "captured" or model is None or result.model is None:
         return
     keras3.uninstall()  # the clones train with Keras' own fit / train_on_batch
     runner = probes.for_capture(recorder, result, probes.ProbeOptions.from_env())
-    runner.out.fingerprint = probes.fingerprint(model)
+    runner.out.fingerprint = probe_measures.fingerprint(model)
     if os.environ.get("NNCHECK_FINGERPRINT_ONLY"):
         result.probes = runner.out
         return

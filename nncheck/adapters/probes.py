@@ -19,8 +19,6 @@ backend-specific piece (:mod:`nncheck.adapters.gradients`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import itertools
 import json
 import math
 import os
@@ -35,6 +33,16 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
+from nncheck.adapters.probe_limits import Budget, OverBudget, Skip, users_step
+from nncheck.adapters.probe_measures import (
+    expected_initial_loss,
+    lr_range_summary,
+    measure_tensor_core_changes,
+    multiply_adds_per_sample,
+    pipeline_batches,
+    time_interleaved,
+    unsafe_deserialization,
+)
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import (
     CaptureResult,
@@ -51,7 +59,6 @@ OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
 REFERENCE_OPTIMIZER = ("Adam", 1e-3)  # the retry that tells "cannot learn" from "settings"
 LR_SWEEP = (1e-7, 10.0)
-THROUGHPUT_STEPS = 20
 MATRIX_WEIGHTS = {
     "kernel",
     "depthwise_kernel",
@@ -66,38 +73,6 @@ SIZES = (
     (1e8, 300, 60, 10),
     (math.inf, 200, 40, 5),
 )
-
-
-class Skip(Exception):
-    """The probe does not apply to this setup; the message says why."""
-
-
-class UsersStepFails(Skip):
-    """The script's own model raises in Keras' step on this data: the first training step
-    would fail the same way (the model and data rules name why); not nncheck's failure."""
-
-
-@contextlib.contextmanager
-def users_step() -> Iterator[None]:
-    """Around Keras' own step on the script's model and data: an exception there is the
-    setup's (labels that do not fit the loss, a layer that cannot run), not a probe's bug."""
-    try:
-        yield
-    except (Skip, OverBudget):
-        raise
-    except Exception as error:
-        text = " ".join(str(error).split())[:200]
-        raise UsersStepFails(
-            f"the model's own training step raises on this data ({type(error).__name__}: {text})"
-        ) from None
-
-
-class OverBudget(Exception):
-    """The safety limit (--probe-budget) was reached; the message says how far it got."""
-
-    def __init__(self, progress: str, done: float) -> None:
-        super().__init__(progress)
-        self.progress, self.done = progress, done
 
 
 @dataclass
@@ -140,20 +115,6 @@ def for_capture(
     )
 
 
-class Budget:
-    """The probes' safety limit: one deadline for all of them, checked inside their loops."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.perf_counter() + seconds
-
-    def check(self, progress: str, done: float) -> None:
-        """Stop the running probe when the limit is reached; ``progress`` says how far it
-        got (``done``: the share of its work finished, for the budget that would do)."""
-        if time.perf_counter() > self.end:
-            raise OverBudget(progress, done)
-
-
 class Probes:
     """Runs every probe on one captured setup and collects their results."""
 
@@ -188,14 +149,13 @@ class Probes:
 
     def run(self) -> ProbeFacts:
         # One method per probe, named like its result: measured.Overfit.name is "overfit".
-        plan: list[tuple[str, Callable[[Budget], measured.ProbeValues]]] = [
-            (probe.name, getattr(self, probe.name)) for probe in PROBES
-        ]
+        plan: list[tuple[type[measured.ProbeValues], Callable[[Budget], measured.ProbeValues]]]
+        plan = [(kind, getattr(self, kind.name)) for kind in PROBES]
         budget = Budget(self.options.budget)
         spent = False
-        for index, (name, probe) in enumerate(plan):
-            self._progress(name, index, len(plan))
-            result = ProbeResult(name)
+        for index, (kind, probe) in enumerate(plan):
+            self._progress(kind.name, index, len(plan))
+            result = ProbeResult(kind.name)
             # Each probe draws from its own generator: what one probe does (or skips)
             # never changes the batches another sees.
             self.rng = np.random.default_rng([self.options.seed, index])
@@ -205,7 +165,7 @@ class Probes:
                     result.status, result.reason = "not_run", "the probe budget was spent"
                     self.out.results.append(result)
                     continue
-                if self.y is None and name not in {"memory", "throughput"}:
+                if self.y is None and kind.needs_labels:
                     raise Skip("no labels reach the training step (a custom loop or unlabelled)")
                 result.values = probe(budget)
             except Skip as skip:
@@ -265,7 +225,7 @@ class Probes:
         may be copied (Keras' safe mode guards files).
         """
         try:
-            with _unsafe_deserialization():
+            with unsafe_deserialization():
                 copy = keras.models.clone_model(self.model)
             if not copy.built or len(copy.weights) != len(self.model.weights):
                 copy(self._first_batch(2)[0])  # a subclassed model builds on its first call
@@ -560,172 +520,15 @@ class Probes:
             raise Skip("no labels reach the training step")
         x, y = self.batch(self.batch_size)
         source = self.arguments.get("__source__", "arrays")
-        batches = _pipeline_batches(self.arguments.get("x"), source)
+        batches = pipeline_batches(self.arguments.get("x"), source)
         with self.trainable_copy() as copy, users_step():
-            timed = _time_interleaved(
+            timed = time_interleaved(
                 lambda: copy.train_on_batch(x, y), batches, self.timed_steps, budget
             )
         return measured.Throughput(source=source, batch_size=self.batch_size, **timed)
 
 
-def multiply_adds_per_sample(model: Any) -> float:
-    """About how many multiply-adds one sample costs in the forward pass: each weight matrix
-    times the positions it is applied at (a count from the shapes, never a timing)."""
-    total = 0.0
-    for layer in _flat_layers(model):
-        kernel = getattr(layer, "kernel", None)
-        shape = getattr(kernel, "shape", None)
-        if shape is None:
-            continue
-        positions = 1
-        with contextlib.suppress(AttributeError, ValueError, TypeError):
-            output = layer.output
-            dims = [d for d in tuple(output.shape)[1:-1] if d is not None]
-            positions = int(np.prod(dims)) if dims else 1
-        total += float(np.prod(shape)) * positions
-    return total
-
-
-@contextlib.contextmanager
-def _unsafe_deserialization() -> Iterator[None]:
-    """Keras' safe mode off for copying the script's own in-memory model (a Lambda's
-    function is the script's, not a file's); restored afterwards."""
-    try:
-        from keras.src.saving.serialization_lib import SafeModeScope
-    except ImportError:  # pragma: no cover - a Keras that moved it: copy in safe mode
-        yield
-        return
-    with SafeModeScope(False):
-        yield
-
-
 # -- pure helpers (unit-tested without a model) ----------------------------------------------
-
-
-def expected_initial_loss(facts: ModelFacts, y: np.ndarray) -> float | None:
-    """The loss a model whose outputs equal its output bias would have on labels ``y``.
-
-    With small initial weights the output is close to the bias: for softmax
-    cross-entropy that is -sum(prior * log softmax(bias)) (ln C for a zero bias), for
-    sigmoid binary cross-entropy the same per unit. None for other losses.
-    """
-    if len(facts.outputs) != 1 or len(facts.losses) != 1:
-        return None
-    output, loss = facts.outputs[0], facts.losses[0]
-    units = output.units or 1
-    bias = np.asarray(output.bias if output.bias is not None else [0.0] * units, dtype=float)
-    logits = loss.from_logits and output.activation == "linear"
-    if loss.name in {"categorical_crossentropy", "sparse_categorical_crossentropy"}:
-        if output.activation != "softmax" and not logits:
-            return None
-        if loss.name == "sparse_categorical_crossentropy":
-            labels = y.reshape(-1).astype(int)
-            if labels.min() < 0 or labels.max() >= units:
-                return None
-            prior = np.bincount(labels, minlength=units) / labels.size
-        else:
-            prior = y.reshape(len(y), -1).mean(axis=0)
-        shifted = bias - bias.max()
-        log_q = shifted - np.log(np.exp(shifted).sum())
-        return float(-(prior * log_q).sum())
-    if loss.name == "binary_crossentropy":
-        if output.activation != "sigmoid" and not logits:
-            return None
-        prior = np.clip(y.reshape(len(y), -1).mean(axis=0), 0, 1)
-        q = 1 / (1 + np.exp(-bias))
-        q = np.clip(q, 1e-7, 1 - 1e-7)
-        return float(np.mean(-(prior * np.log(q) + (1 - prior) * np.log(1 - q))))
-    return None
-
-
-def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
-    """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
-    which the loss diverges (4x its minimum, or non-finite); None where not reached."""
-    finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
-    if len(finite) < 5:
-        return None, None
-    smoothed, value = [], finite[0][1]
-    for _, loss in finite:
-        value = 0.7 * value + 0.3 * loss
-        smoothed.append(value)
-    best = int(np.argmin(smoothed))
-    diverged_at = None
-    for index in range(best, len(finite)):
-        if smoothed[index] > 4 * smoothed[best]:
-            diverged_at = finite[index][0]
-            break
-    if diverged_at is None and len(finite) < len(rates):
-        diverged_at = rates[len(finite)]  # the first non-finite loss
-    if diverged_at is None and losses and losses[-1] > 4 * min(losses):
-        diverged_at = rates[-1]
-    return finite[best][0] / 10, diverged_at
-
-
-def fingerprint(model: Any) -> str:
-    """A digest of the model's weights, to compare two runs of the same script."""
-    digest = hashlib.sha256()
-    for weight in model.get_weights():
-        digest.update(np.ascontiguousarray(weight).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def rewrite_for_tensor_cores(config: dict[str, Any], multiple: int = 8) -> dict[str, Any]:
-    """A Sequential/Functional config with hidden widths padded to ``multiple``."""
-    layers = config.get("layers", [])
-    weighted = [
-        layer
-        for layer in layers
-        if isinstance(layer.get("config", {}).get("units"), int)
-        or isinstance(layer.get("config", {}).get("filters"), int)
-    ]
-    for layer in weighted[:-1]:  # the output layer's width is the task's
-        inner = layer["config"]
-        key = "units" if "units" in inner else "filters"
-        inner[key] = -(-inner[key] // multiple) * multiple
-    return config
-
-
-def measure_tensor_core_changes(
-    model: Any, batch: tuple[Any, Any], budget: Budget, steps: int = THROUGHPUT_STEPS
-) -> measured.MixedPrecision:
-    """Step time as is, with mixed_float16, and with widths padded to multiples of 8: the
-    variants' steps are interleaved, so a load on the machine slows them alike and their
-    ratios hold."""
-    x, y = batch
-    copies: dict[str, Any] = {}
-    for variant in ("as_is", "mixed_float16", "aligned"):
-        policy = keras.mixed_precision.global_policy()
-        try:
-            with _unsafe_deserialization():
-                if variant == "mixed_float16":
-                    keras.mixed_precision.set_global_policy("mixed_float16")
-                    copy = keras.models.clone_model(model, clone_function=_with_policy)
-                elif variant == "aligned":
-                    copy = type(model).from_config(rewrite_for_tensor_cores(model.get_config()))
-                else:
-                    copy = keras.models.clone_model(model)
-            copy.compile(optimizer=type(model.optimizer).__name__.lower(), loss=model.loss)
-            copies[variant] = copy
-        finally:
-            keras.mixed_precision.set_global_policy(policy)
-    for copy in copies.values():  # warm-up: compilation and caches
-        copy.train_on_batch(x, y)
-        copy.train_on_batch(x, y)
-    times: dict[str, list[float]] = {name: [] for name in copies}
-    for step in range(steps):
-        for name, copy in copies.items():
-            begin = time.perf_counter()
-            copy.train_on_batch(x, y)
-            times[name].append(time.perf_counter() - begin)
-        budget.check(f"the timed steps reached {step + 1} of {steps}", (step + 1) / steps)
-    medians = {name: float(np.median(values)) for name, values in times.items()}
-    return measured.MixedPrecision(**medians)
-
-
-def _with_policy(layer: Any) -> Any:
-    config = layer.get_config()
-    config["dtype"] = "mixed_float16"
-    return type(layer).from_config(config)
 
 
 # -- small utilities --------------------------------------------------------------------------
@@ -744,56 +547,6 @@ def _load_like_a_fresh_process(path: Path) -> Any:
     finally:
         if script is not None:
             sys.modules["__main__"] = script
-
-
-def _time_interleaved(
-    step: Callable[[], Any], batches: Iterator[Any] | None, count: int, budget: Budget
-) -> dict[str, Any]:
-    """Median seconds of one training step and of drawing one batch from the pipeline,
-    alternated in one loop (after two warm-up rounds) so that a load on the machine slows
-    both alike: their ratio is what X108 judges. ``batches`` None: data in memory."""
-    step_times: list[float] = []
-    pipe_times: list[float] = []
-    size = 0
-    first = next(batches, None) if batches is not None else None
-    if batches is not None and first is None:
-        raise Skip("the input pipeline yielded no batch")
-    if first is not None:
-        inputs = first[0] if isinstance(first, tuple | list) else first
-        size = _length(inputs) if not isinstance(inputs, dict) or inputs else 0
-    for round_ in range(count + 2):
-        if batches is not None:
-            begin = time.perf_counter()
-            if next(batches, None) is None:
-                raise Skip("the input pipeline ran out of batches")
-            drawn = time.perf_counter() - begin
-        begin = time.perf_counter()
-        step()
-        stepped = time.perf_counter() - begin
-        if round_ >= 2:
-            step_times.append(stepped)
-            if batches is not None:
-                pipe_times.append(drawn)
-        budget.check(
-            f"the timed steps reached {round_ + 1} of {count + 2}", (round_ + 1) / (count + 2)
-        )
-    return {
-        "step_s": float(np.median(step_times)),
-        "pipeline_s": float(np.median(pipe_times)) if pipe_times else None,
-        "pipeline_batch_size": size or None,
-        "steps": count,
-    }
-
-
-def _pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:
-    if source == "dataset":
-        return iter(x)
-    if source == "generator":
-        return iter(x)
-    if source == "py_dataset":
-        count = x.num_batches or THROUGHPUT_STEPS + 3
-        return (x[i % count] for i in itertools.count())
-    return None  # arrays: already in memory
 
 
 def _device() -> str:

@@ -18,6 +18,7 @@ class LossAtInit:
 
     name: ClassVar[str] = "loss_at_init"
     label: ClassVar[str] = "loss at init"
+    needs_labels: ClassVar[bool] = True  # the probe trains or evaluates on labelled batches
 
     loss: float
     expected: float | None  # None: no expected value for this loss and activation
@@ -44,6 +45,7 @@ class Gradients:
 
     name: ClassVar[str] = "gradients"
     label: ClassVar[str] = "gradients"
+    needs_labels: ClassVar[bool] = True
 
     layers: list[LayerGradient]  # in model order
     disconnected: list[str]  # variable paths whose gradient is None
@@ -67,6 +69,7 @@ class DeadUnits:
 
     name: ClassVar[str] = "dead_units"
     label: ClassVar[str] = "dead ReLU"
+    needs_labels: ClassVar[bool] = True
 
     layers: list[LayerDeadShare]
     samples: int
@@ -88,6 +91,7 @@ class Overfit:
 
     name: ClassVar[str] = "overfit"
     label: ClassVar[str] = "overfit 1 batch"
+    needs_labels: ClassVar[bool] = True
 
     losses: list[float]
     steps: int
@@ -108,6 +112,7 @@ class LrRange:
 
     name: ClassVar[str] = "lr_range"
     label: ClassVar[str] = "LR range"
+    needs_labels: ClassVar[bool] = True
 
     rates: list[float]
     losses: list[float]
@@ -121,6 +126,7 @@ class Checkpoint:
 
     name: ClassVar[str] = "checkpoint"
     label: ClassVar[str] = "checkpoint"
+    needs_labels: ClassVar[bool] = True
 
     ok: bool  # loaded, and it predicts what the original predicts
     how: str  # "model.keras (full model)", "weights only", ...
@@ -134,6 +140,7 @@ class StepMemory:
 
     name: ClassVar[str] = "memory"
     label: ClassVar[str] = "step memory"
+    needs_labels: ClassVar[bool] = False  # shapes only
 
     activation_bytes_per_sample: int
     batch_size: int
@@ -147,6 +154,7 @@ class MixedPrecision:
 
     name: ClassVar[str] = "mixed_precision"
     label: ClassVar[str] = "mixed precision"
+    needs_labels: ClassVar[bool] = True
 
     as_is: float
     mixed_float16: float | None = None
@@ -164,6 +172,7 @@ class Throughput:
 
     name: ClassVar[str] = "throughput"
     label: ClassVar[str] = "throughput"
+    needs_labels: ClassVar[bool] = False  # says itself why it skips without them
 
     source: str  # "arrays", "dataset", "generator", "py_dataset", ...
     batch_size: int

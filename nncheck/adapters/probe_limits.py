@@ -1,0 +1,54 @@
+"""When a probe stops: it does not apply (Skip), the user's own step raises (UsersStepFails),
+or the --probe-budget safety limit is reached (OverBudget, raised by Budget.check)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+
+class Skip(Exception):
+    """The probe does not apply to this setup; the message says why."""
+
+
+class UsersStepFails(Skip):
+    """The script's own model raises in Keras' step on this data: the first training step
+    would fail the same way (the model and data rules name why); not nncheck's failure."""
+
+
+@contextlib.contextmanager
+def users_step() -> Iterator[None]:
+    """Around Keras' own step on the script's model and data: an exception there is the
+    setup's (labels that do not fit the loss, a layer that cannot run), not a probe's bug."""
+    try:
+        yield
+    except (Skip, OverBudget):
+        raise
+    except Exception as error:
+        text = " ".join(str(error).split())[:200]
+        raise UsersStepFails(
+            f"the model's own training step raises on this data ({type(error).__name__}: {text})"
+        ) from None
+
+
+class OverBudget(Exception):
+    """The safety limit (--probe-budget) was reached; the message says how far it got."""
+
+    def __init__(self, progress: str, done: float) -> None:
+        super().__init__(progress)
+        self.progress, self.done = progress, done
+
+
+class Budget:
+    """The probes' safety limit: one deadline for all of them, checked inside their loops."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.perf_counter() + seconds
+
+    def check(self, progress: str, done: float) -> None:
+        """Stop the running probe when the limit is reached; ``progress`` says how far it
+        got (``done``: the share of its work finished, for the budget that would do)."""
+        if time.perf_counter() > self.end:
+            raise OverBudget(progress, done)

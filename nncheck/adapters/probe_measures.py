@@ -1,0 +1,232 @@
+"""What the probes compute apart from their loop: the model's size in multiply-adds, the
+expected initial loss, the learning-rate sweep's summary, the Tensor-Core variants of a model
+and interleaved timings. Pure helpers are unit-tested without a model."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import keras
+import numpy as np
+
+from nncheck.adapters.keras3 import _flat_layers, _length
+from nncheck.adapters.probe_limits import Budget, Skip
+from nncheck.facts import probe_results as measured
+from nncheck.facts.live import (
+    ModelFacts,
+)
+
+THROUGHPUT_STEPS = 20
+
+
+def multiply_adds_per_sample(model: Any) -> float:
+    """About how many multiply-adds one sample costs in the forward pass: each weight matrix
+    times the positions it is applied at (a count from the shapes, never a timing)."""
+    total = 0.0
+    for layer in _flat_layers(model):
+        kernel = getattr(layer, "kernel", None)
+        shape = getattr(kernel, "shape", None)
+        if shape is None:
+            continue
+        positions = 1
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            output = layer.output
+            dims = [d for d in tuple(output.shape)[1:-1] if d is not None]
+            positions = int(np.prod(dims)) if dims else 1
+        total += float(np.prod(shape)) * positions
+    return total
+
+
+@contextlib.contextmanager
+def unsafe_deserialization() -> Iterator[None]:
+    """Keras' safe mode off for copying the script's own in-memory model (a Lambda's
+    function is the script's, not a file's); restored afterwards."""
+    try:
+        from keras.src.saving.serialization_lib import SafeModeScope
+    except ImportError:  # pragma: no cover - a Keras that moved it: copy in safe mode
+        yield
+        return
+    with SafeModeScope(False):
+        yield
+
+
+def expected_initial_loss(facts: ModelFacts, y: np.ndarray) -> float | None:
+    """The loss a model whose outputs equal its output bias would have on labels ``y``.
+
+    With small initial weights the output is close to the bias: for softmax
+    cross-entropy that is -sum(prior * log softmax(bias)) (ln C for a zero bias), for
+    sigmoid binary cross-entropy the same per unit. None for other losses.
+    """
+    if len(facts.outputs) != 1 or len(facts.losses) != 1:
+        return None
+    output, loss = facts.outputs[0], facts.losses[0]
+    units = output.units or 1
+    bias = np.asarray(output.bias if output.bias is not None else [0.0] * units, dtype=float)
+    logits = loss.from_logits and output.activation == "linear"
+    if loss.name in {"categorical_crossentropy", "sparse_categorical_crossentropy"}:
+        if output.activation != "softmax" and not logits:
+            return None
+        if loss.name == "sparse_categorical_crossentropy":
+            labels = y.reshape(-1).astype(int)
+            if labels.min() < 0 or labels.max() >= units:
+                return None
+            prior = np.bincount(labels, minlength=units) / labels.size
+        else:
+            prior = y.reshape(len(y), -1).mean(axis=0)
+        shifted = bias - bias.max()
+        log_q = shifted - np.log(np.exp(shifted).sum())
+        return float(-(prior * log_q).sum())
+    if loss.name == "binary_crossentropy":
+        if output.activation != "sigmoid" and not logits:
+            return None
+        prior = np.clip(y.reshape(len(y), -1).mean(axis=0), 0, 1)
+        q = 1 / (1 + np.exp(-bias))
+        q = np.clip(q, 1e-7, 1 - 1e-7)
+        return float(np.mean(-(prior * np.log(q) + (1 - prior) * np.log(1 - q))))
+    return None
+
+
+def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
+    """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
+    which the loss diverges (4x its minimum, or non-finite); None where not reached."""
+    finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
+    if len(finite) < 5:
+        return None, None
+    smoothed, value = [], finite[0][1]
+    for _, loss in finite:
+        value = 0.7 * value + 0.3 * loss
+        smoothed.append(value)
+    best = int(np.argmin(smoothed))
+    diverged_at = None
+    for index in range(best, len(finite)):
+        if smoothed[index] > 4 * smoothed[best]:
+            diverged_at = finite[index][0]
+            break
+    if diverged_at is None and len(finite) < len(rates):
+        diverged_at = rates[len(finite)]  # the first non-finite loss
+    if diverged_at is None and losses and losses[-1] > 4 * min(losses):
+        diverged_at = rates[-1]
+    return finite[best][0] / 10, diverged_at
+
+
+def fingerprint(model: Any) -> str:
+    """A digest of the model's weights, to compare two runs of the same script."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def rewrite_for_tensor_cores(config: dict[str, Any], multiple: int = 8) -> dict[str, Any]:
+    """A Sequential/Functional config with hidden widths padded to ``multiple``."""
+    layers = config.get("layers", [])
+    weighted = [
+        layer
+        for layer in layers
+        if isinstance(layer.get("config", {}).get("units"), int)
+        or isinstance(layer.get("config", {}).get("filters"), int)
+    ]
+    for layer in weighted[:-1]:  # the output layer's width is the task's
+        inner = layer["config"]
+        key = "units" if "units" in inner else "filters"
+        inner[key] = -(-inner[key] // multiple) * multiple
+    return config
+
+
+def measure_tensor_core_changes(
+    model: Any, batch: tuple[Any, Any], budget: Budget, steps: int = THROUGHPUT_STEPS
+) -> measured.MixedPrecision:
+    """Step time as is, with mixed_float16, and with widths padded to multiples of 8: the
+    variants' steps are interleaved, so a load on the machine slows them alike and their
+    ratios hold."""
+    x, y = batch
+    copies: dict[str, Any] = {}
+    for variant in ("as_is", "mixed_float16", "aligned"):
+        policy = keras.mixed_precision.global_policy()
+        try:
+            with unsafe_deserialization():
+                if variant == "mixed_float16":
+                    keras.mixed_precision.set_global_policy("mixed_float16")
+                    copy = keras.models.clone_model(model, clone_function=_with_policy)
+                elif variant == "aligned":
+                    copy = type(model).from_config(rewrite_for_tensor_cores(model.get_config()))
+                else:
+                    copy = keras.models.clone_model(model)
+            copy.compile(optimizer=type(model.optimizer).__name__.lower(), loss=model.loss)
+            copies[variant] = copy
+        finally:
+            keras.mixed_precision.set_global_policy(policy)
+    for copy in copies.values():  # warm-up: compilation and caches
+        copy.train_on_batch(x, y)
+        copy.train_on_batch(x, y)
+    times: dict[str, list[float]] = {name: [] for name in copies}
+    for step in range(steps):
+        for name, copy in copies.items():
+            begin = time.perf_counter()
+            copy.train_on_batch(x, y)
+            times[name].append(time.perf_counter() - begin)
+        budget.check(f"the timed steps reached {step + 1} of {steps}", (step + 1) / steps)
+    medians = {name: float(np.median(values)) for name, values in times.items()}
+    return measured.MixedPrecision(**medians)
+
+
+def _with_policy(layer: Any) -> Any:
+    config = layer.get_config()
+    config["dtype"] = "mixed_float16"
+    return type(layer).from_config(config)
+
+
+def time_interleaved(
+    step: Callable[[], Any], batches: Iterator[Any] | None, count: int, budget: Budget
+) -> dict[str, Any]:
+    """Median seconds of one training step and of drawing one batch from the pipeline,
+    alternated in one loop (after two warm-up rounds) so that a load on the machine slows
+    both alike: their ratio is what X108 judges. ``batches`` None: data in memory."""
+    step_times: list[float] = []
+    pipe_times: list[float] = []
+    size = 0
+    first = next(batches, None) if batches is not None else None
+    if batches is not None and first is None:
+        raise Skip("the input pipeline yielded no batch")
+    if first is not None:
+        inputs = first[0] if isinstance(first, tuple | list) else first
+        size = _length(inputs) if not isinstance(inputs, dict) or inputs else 0
+    for round_ in range(count + 2):
+        if batches is not None:
+            begin = time.perf_counter()
+            if next(batches, None) is None:
+                raise Skip("the input pipeline ran out of batches")
+            drawn = time.perf_counter() - begin
+        begin = time.perf_counter()
+        step()
+        stepped = time.perf_counter() - begin
+        if round_ >= 2:
+            step_times.append(stepped)
+            if batches is not None:
+                pipe_times.append(drawn)
+        budget.check(
+            f"the timed steps reached {round_ + 1} of {count + 2}", (round_ + 1) / (count + 2)
+        )
+    return {
+        "step_s": float(np.median(step_times)),
+        "pipeline_s": float(np.median(pipe_times)) if pipe_times else None,
+        "pipeline_batch_size": size or None,
+        "steps": count,
+    }
+
+
+def pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:
+    if source == "dataset":
+        return iter(x)
+    if source == "generator":
+        return iter(x)
+    if source == "py_dataset":
+        count = x.num_batches or THROUGHPUT_STEPS + 3
+        return (x[i % count] for i in itertools.count())
+    return None  # arrays: already in memory
