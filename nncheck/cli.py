@@ -170,12 +170,7 @@ def check(
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
     from nncheck.config import ConfigError, load_settings
-    from nncheck.engine import (
-        TargetError,
-        apply_overrides,
-        collect_targets,
-        select_rules,
-    )
+    from nncheck.engine import TargetError, apply_overrides, collect_targets, select_rules
     from nncheck.registry import UnknownRuleError
 
     if not paths:

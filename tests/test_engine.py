@@ -6,12 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nncheck.engine import (
-    TargetError,
-    check_targets,
-    collect_targets,
-    select_rules,
-)
+from nncheck.engine import TargetError, check_targets, collect_targets, select_rules
 from nncheck.facts import FactStore, FactUnavailable, Target
 from nncheck.facts.probe_results import LrRange, Stopped
 from nncheck.findings import Severity, Violation

@@ -18,9 +18,7 @@ import numpy as np
 from nncheck.adapters.keras3 import _flat_layers, _length
 from nncheck.adapters.probe_limits import Budget, Skip
 from nncheck.facts import probe_results as measured
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 
 THROUGHPUT_STEPS = 20
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from nncheck.facts.probe_results import (
-    ProbeValues,
-    Stopped,
-)
+from nncheck.facts.probe_results import ProbeValues, Stopped
 from nncheck.options import DEFAULTS
 
 Measured = TypeVar("Measured", bound=ProbeValues)

@@ -34,12 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    ModelFacts,
-    TargetStats,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, ModelFacts, TargetStats, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in

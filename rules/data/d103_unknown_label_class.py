@@ -29,19 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    has_unknown_label,
-    single_target,
-)
+from ..common import DATA_FILE_TRAINING, at_site, has_unknown_label, single_target
 
 
 def unknown_label_class(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:

@@ -29,18 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    CATEGORICAL_MAX_DISTINCT,
-    DATA_FILE_TRAINING,
-    at_site,
-)
+from ..common import CATEGORICAL_MAX_DISTINCT, DATA_FILE_TRAINING, at_site
 
 
 def conflicting_labels(data: DataFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:

@@ -24,21 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    ModelFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    fmt_number,
-    has_unknown_label,
-    single_target,
-)
+from ..common import DATA_FILE_TRAINING, at_site, fmt_number, has_unknown_label, single_target
 
 
 def labels_out_of_range(

@@ -27,16 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-)
+from ..common import at_site
 
 
 def train_validation_overlap(

@@ -27,20 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    ModelFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    IMAGE_CHANNELS,
-    at_site,
-    fmt_number,
-)
+from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, fmt_number
 
 
 def unscaled_image_data(

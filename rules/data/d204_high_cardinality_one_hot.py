@@ -32,18 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    ModelFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-)
+from ..common import DATA_FILE_TRAINING, at_site
 
 
 def high_cardinality_one_hot(

@@ -30,21 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    ModelFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    REGRESSION_LOSSES,
-    at_site,
-    fmt_number,
-    single_target,
-)
+from ..common import DATA_FILE_TRAINING, REGRESSION_LOSSES, at_site, fmt_number, single_target
 
 
 def unscaled_regression_targets(

@@ -21,18 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    DataFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    fmt_number,
-)
+from ..common import DATA_FILE_TRAINING, at_site, fmt_number
 
 
 def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:

@@ -27,12 +27,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    single_output,
-    single_target,
-)
+from ..common import DATA_FILE_TRAINING, at_site, single_output, single_target
 
 
 def label_format_loss_mismatch(

@@ -27,13 +27,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    output_location,
-    single_output,
-    single_target,
-)
+from ..common import DATA_FILE_TRAINING, at_site, output_location, single_output, single_target
 
 
 def output_units_mismatch(

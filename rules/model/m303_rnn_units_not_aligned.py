@@ -23,11 +23,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    TENSOR_CORE_ALIGNMENT_DOC,
-    live_misaligned_widths,
-    static_misaligned_widths,
-)
+from ..common import TENSOR_CORE_ALIGNMENT_DOC, live_misaligned_widths, static_misaligned_widths
 
 
 def rnn_units_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:

@@ -32,9 +32,7 @@ from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    live_misaligned_widths,
-)
+from ..common import live_misaligned_widths
 
 
 def embedding_dim_not_aligned(model: ModelFacts, options: dict) -> Iterator[Violation]:

@@ -34,9 +34,7 @@ from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_layer,
-)
+from ..common import at_layer
 
 
 def three_channel_input_unpadded(model: ModelFacts) -> Iterator[Violation]:

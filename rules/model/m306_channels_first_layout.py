@@ -30,9 +30,7 @@ from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_layer,
-)
+from ..common import at_layer
 
 
 def channels_first_layout(model: ModelFacts) -> Iterator[Violation]:

@@ -32,10 +32,7 @@ from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-    output_location,
-)
+from ..common import at_site, output_location
 
 
 def float16_output_layer(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:

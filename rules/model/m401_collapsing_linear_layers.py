@@ -25,9 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule

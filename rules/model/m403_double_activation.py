@@ -27,9 +27,7 @@ from collections.abc import Iterator
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import UNKNOWN
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule

@@ -27,21 +27,12 @@ from collections.abc import Iterator
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at,
-    at_layer,
-    consumers_of,
-    sequential_pairs,
-    static_kind,
-    user_layers,
-)
+from ..common import at, at_layer, consumers_of, sequential_pairs, static_kind, user_layers
 
 
 def bias_before_batchnorm(model: ModelFacts) -> Iterator[Violation]:

@@ -23,19 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at,
-    at_layer,
-    static_kind,
-    user_layers,
-)
+from ..common import at, at_layer, static_kind, user_layers
 
 CONSTANT_INITIALIZERS = {"Zeros", "Ones", "Constant"}
 

@@ -32,19 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    SATURATING,
-    at,
-    at_layer,
-    user_layers,
-)
+from ..common import SATURATING, at, at_layer, user_layers
 
 HE = {"HeNormal", "HeUniform"}
 

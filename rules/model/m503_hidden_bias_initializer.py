@@ -24,17 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ModelFacts,
-)
+from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_layer,
-    output_layer_names,
-    user_layers,
-)
+from ..common import at_layer, output_layer_names, user_layers
 
 
 def hidden_bias_initializer(model: ModelFacts) -> Iterator[Violation]:

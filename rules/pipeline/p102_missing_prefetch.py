@@ -35,9 +35,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at,
-)
+from ..common import at
 
 
 def missing_prefetch(source: SourceFacts) -> Iterator[Violation]:

@@ -34,9 +34,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at,
-)
+from ..common import at
 
 
 def sequential_dataset_map(source: SourceFacts) -> Iterator[Violation]:

@@ -42,11 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ModelFacts,
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import DeadUnits, Gradients, LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in

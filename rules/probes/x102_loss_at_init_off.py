@@ -30,19 +30,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import LossAtInit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    fmt_number,
-)
+from ..common import DATA_FILE_TRAINING, at_site, fmt_number
 
 
 def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:

@@ -23,18 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Gradients, LossAtInit, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-)
+from ..common import DATA_FILE_TRAINING, at_site
 
 
 def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:

@@ -32,21 +32,12 @@ import math
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    broken_numerics,
-    fmt_sci,
-    vanishing_gradient,
-)
+from ..common import DATA_FILE_TRAINING, at_site, broken_numerics, fmt_sci, vanishing_gradient
 
 
 def vanishing_or_exploding_gradients(

@@ -26,19 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import DeadUnits
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-    broken_numerics,
-)
+from ..common import DATA_FILE_TRAINING, at_site, broken_numerics
 
 
 def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:

@@ -37,11 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ModelFacts,
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in

@@ -33,18 +33,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Throughput
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-)
+from ..common import at_site
 
 
 def input_bound_pipeline(

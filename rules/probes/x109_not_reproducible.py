@@ -27,17 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-)
+from ..common import at_site
 
 
 def not_reproducible(

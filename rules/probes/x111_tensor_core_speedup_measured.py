@@ -25,18 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    ProbeFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import MixedPrecision
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    at_site,
-)
+from ..common import DATA_FILE_TRAINING, at_site
 
 
 def tensor_core_speedup_measured(

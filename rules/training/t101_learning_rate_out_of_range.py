@@ -52,14 +52,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import (
-    DATA_FILE_TRAINING,
-    NO_SOURCE,
-    at,
-    at_site,
-    fmt_number,
-    is_number,
-)
+from ..common import DATA_FILE_TRAINING, NO_SOURCE, at, at_site, fmt_number, is_number
 
 
 def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:

@@ -33,13 +33,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    EARLY_STOPPING,
-    at,
-    at_site,
-    fmt_number,
-    is_number,
-)
+from ..common import EARLY_STOPPING, at, at_site, fmt_number, is_number
 
 
 def early_stopping_patience(source: SourceFacts, options: dict) -> Iterator[Violation]:

@@ -38,12 +38,7 @@ from nncheck.facts.source import FitSite, SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    EARLY_STOPPING,
-    at,
-    at_site,
-    has_validation,
-)
+from ..common import EARLY_STOPPING, at, at_site, has_validation
 
 MONITORING_CALLBACKS = {
     EARLY_STOPPING: "EarlyStopping",

@@ -36,14 +36,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    KNOWN_CALLBACKS,
-    at,
-    at_site,
-    callbacks_known,
-    fmt_number,
-    is_number,
-)
+from ..common import KNOWN_CALLBACKS, at, at_site, callbacks_known, fmt_number, is_number
 
 CHECKPOINTS = {
     "keras.callbacks.ModelCheckpoint",

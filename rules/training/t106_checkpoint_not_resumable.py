@@ -37,10 +37,7 @@ from nncheck.facts.live import TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-    is_number,
-)
+from ..common import at_site, is_number
 
 
 def checkpoint_not_resumable(train: TrainFacts, options: dict) -> Iterator[Violation]:

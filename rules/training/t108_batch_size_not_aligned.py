@@ -36,12 +36,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    ALIGNMENT,
-    aligned_choices,
-    at,
-    at_site,
-)
+from ..common import ALIGNMENT, aligned_choices, at, at_site
 
 
 def batch_size_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:

@@ -26,16 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import (
-    HardwareFacts,
-    TrainFacts,
-)
+from nncheck.facts.live import HardwareFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at_site,
-)
+from ..common import at_site
 
 
 def gpus_without_strategy(hardware: HardwareFacts, train: TrainFacts) -> Iterator[Violation]:

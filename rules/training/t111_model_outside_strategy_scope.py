@@ -43,10 +43,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import (
-    at,
-    at_site,
-)
+from ..common import at, at_site
 
 STRATEGIES = {
     f"tensorflow.distribute.{name}"
