@@ -210,6 +210,16 @@ def test_t104_live_checks_monitors_against_logged_names() -> None:
     )
     (finding,) = judge("T104", model=model, train=fit(validation="split", callbacks=[callback]))
     assert finding.fix == "monitor='val_accuracy'" and finding.line == 7
+    assert finding.message.endswith("; the callback never acts")  # mode not captured
+    callback.mode = "auto"  # Keras 3 cannot tell the direction of 'acc': it raises
+    (finding,) = judge("T104", model=model, train=fit(validation="split", callbacks=[callback]))
+    assert finding.message.endswith(
+        "; with mode='auto' Keras raises ValueError at the end of the first epoch (it cannot "
+        "tell whether to maximise or minimise it)"
+    )
+    callback.mode = "max"
+    (finding,) = judge("T104", model=model, train=fit(validation="split", callbacks=[callback]))
+    assert finding.message.endswith("; Keras only warns, and the callback never acts")
     callback.monitor = "val_accuracy"
     assert not list(judge("T104", model=model, train=fit(validation="split", callbacks=[callback])))
     assert judge("T104", model=model, train=fit(callbacks=[callback]))

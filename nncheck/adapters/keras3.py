@@ -709,6 +709,7 @@ def train_facts(
                 CallbackFacts(
                     kind=type(callback).__name__,
                     monitor=getattr(callback, "monitor", None),
+                    mode=getattr(callback, "mode", None),
                     patience=getattr(callback, "patience", None),
                     save_weights_only=getattr(callback, "save_weights_only", None),
                     site=recorder.site_of(callback),

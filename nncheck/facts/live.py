@@ -93,6 +93,7 @@ class ModelFacts:
 class CallbackFacts:
     kind: str  # the class name
     monitor: str | None = None
+    mode: str | None = None  # "auto", "min" or "max"
     patience: int | None = None
     save_weights_only: bool | None = None
     site: Site | None = None

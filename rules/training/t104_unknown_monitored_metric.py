@@ -7,10 +7,14 @@ metrics under the names Keras gives them (`"acc"` logs `acc`, `"accuracy"` logs
 gets validation data. Their default monitor is `val_loss`.
 
 ## Why is this bad?
-When the monitored name is never logged, Keras prints a warning and carries on: early
-stopping never stops, the "best" checkpoint is never written, the learning rate never
-drops. The classic cases are `val_acc` with `metrics=["accuracy"]` and any `val_*` metric
-without `validation_data` or `validation_split`.
+When the monitored name is never logged, the callback never acts: early stopping never
+stops, the "best" checkpoint is never written, the learning rate never drops. With the
+default `mode="auto"`, Keras 3 raises `ValueError` at the end of the first epoch when the
+name (without `val_`) is neither `loss` nor a compiled metric, since it cannot tell whether
+to maximise or minimise it; with `mode="min"` or `"max"`, or for a `val_` name without
+validation data, it only warns and training runs on with the callback doing nothing. The
+classic cases are `val_acc` with `metrics=["accuracy"]` and any `val_*` metric without
+`validation_data` or `validation_split`.
 
 ## Example
 ```python
@@ -95,9 +99,11 @@ def unknown_monitored_metric(source: SourceFacts) -> Iterator[Violation]:
             if not isinstance(callback, CallSite) or callback.qualname not in MONITORING_CALLBACKS:
                 continue
             monitor = source.call_arg(callback, "monitor")
+            mode = source.call_arg(callback, "mode")
             problem = _monitor_problem(
                 MONITORING_CALLBACKS[callback.qualname],
                 "val_loss" if monitor is MISSING else monitor,
+                "auto" if mode is MISSING else mode,
                 names,
                 validation,
                 fit.call.line,
@@ -116,14 +122,21 @@ def unknown_monitored_metric_live(model: ModelFacts, train: TrainFacts) -> Itera
         kind = next((k for k in MONITORING_CALLBACKS.values() if k in callback.kind), None)
         if kind is None:
             continue
-        problem = _monitor_problem(kind, callback.monitor, model.metric_names, validation, fit_line)
+        problem = _monitor_problem(
+            kind, callback.monitor, callback.mode, model.metric_names, validation, fit_line
+        )
         if problem:
             message, fix, data = problem
             yield at_site(callback.site or train.site, message, fix, **data)
 
 
 def _monitor_problem(
-    kind: str, monitor: Any, names: Iterable[str] | None, validation: bool | None, fit_line: int
+    kind: str,
+    monitor: Any,
+    mode: Any,
+    names: Iterable[str] | None,
+    validation: bool | None,
+    fit_line: int,
 ) -> tuple[str, str, dict[str, Any]] | None:
     """(message, fix, data) when ``monitor`` is never logged; None when fine or unknown."""
     if not isinstance(monitor, str):
@@ -148,10 +161,22 @@ def _monitor_problem(
     close = difflib.get_close_matches(monitor, sorted(logged), n=1, cutoff=0.5)
     return (
         f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
-        "Keras only warns, and the callback never acts",
+        + _consequence(monitor, mode, set(names)),
         f"monitor='{close[0]}'" if close else f"monitor one of: {shown}",
         {"monitor": monitor, "logged": sorted(logged)},
     )
+
+
+def _consequence(monitor: str, mode: Any, names: set[str]) -> str:
+    """What Keras 3 does about it at the end of the first epoch."""
+    if mode == "auto" and monitor.removeprefix("val_") not in names:
+        return (
+            "with mode='auto' Keras raises ValueError at the end of the first epoch (it "
+            "cannot tell whether to maximise or minimise it)"
+        )
+    if mode in {"min", "max"}:
+        return "Keras only warns, and the callback never acts"
+    return "the callback never acts"
 
 
 RULE = rule(
