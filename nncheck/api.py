@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nncheck.engine import RunResult, check_facts, select_rules
+from nncheck.engine import check_facts, select_rules
 from nncheck.facts import Target
 from nncheck.facts.live import CaptureResult, Site
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Finding, Severity
 from nncheck.options import DEFAULTS
+from nncheck.results import RunResult
 
 API_PATH = "<model>"
 

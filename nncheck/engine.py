@@ -32,8 +32,6 @@ from nncheck.registry import (
 from nncheck.results import RunResult, Skip
 from nncheck.suppression import is_suppressed
 
-__all__ = ["RunResult", "Skip"]  # where callers have always found them
-
 # Directories never searched when a folder is given (as ruff and pre-commit users expect).
 EXCLUDED_DIRS = {
     ".git",

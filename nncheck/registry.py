@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 from nncheck.facts import STATIC_KINDS
@@ -81,10 +82,11 @@ class Rule:
     def family(self) -> str:
         return FAMILIES[self.code[0]]
 
-    @property
+    @cached_property
     def implementations(self) -> list[tuple[tuple[str, ...], RuleFunction]]:
         """(needs, function) pairs, preferred first: the live judgement supersedes the static
-        one when its facts exist, so a user never sees the same problem twice."""
+        one when its facts exist, so a user never sees the same problem twice. Read from the
+        signatures once per rule (the engine asks for every rule on every target)."""
         return [(_needs(func), func) for func in self.judgements]
 
     @property

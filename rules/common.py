@@ -8,8 +8,8 @@ A helper used by one rule lives in that rule's module.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
@@ -217,10 +217,26 @@ def compiled_loss(source: SourceFacts, compile_call: CallSite) -> tuple[str | No
     return None, UNKNOWN
 
 
-def compiled_models(
-    source: SourceFacts,
-) -> Iterator[tuple[CallSite, str, Any, Any, Any, str]]:
-    """(compile call, loss, from_logits, activation, units, where) for models that can be judged."""
+class CompiledOutput(NamedTuple):
+    """A model's compile() call and its output layer, where the source makes both certain."""
+
+    compile: CallSite
+    loss: str
+    from_logits: Any
+    activation: Any
+    units: Any
+    where: str  # "the output layer (line 12)"
+
+
+# (message, fix, data) of a finding, before it is located
+Problem = tuple[str, str, dict[str, Any]]
+
+
+def compiled_output_problems(
+    source: SourceFacts, judge: Callable[[CompiledOutput], Problem | None]
+) -> Iterator[Violation]:
+    """A violation at each compile() call whose output ``judge`` finds a problem with (the
+    static halves of M102 and M103, whose live halves judge the captured output alike)."""
     for model in source.models:
         if model.compile is None:
             continue
@@ -231,7 +247,10 @@ def compiled_models(
         if activation is UNKNOWN:
             continue
         where = f"the output layer (line {line})" if line else "the output layer"
-        yield model.compile, loss, from_logits, activation, units, where
+        problem = judge(CompiledOutput(model.compile, loss, from_logits, activation, units, where))
+        if problem:
+            message, fix, data = problem
+            yield at(model.compile, message, fix, **data)
 
 
 def static_misaligned_widths(

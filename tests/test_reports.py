@@ -86,7 +86,7 @@ def test_colour_goes_to_terminals_only(demo_result) -> None:
 
 
 def test_verbose_lists_skipped_rules_with_reasons(demo_result) -> None:
-    from nncheck.engine import Skip
+    from nncheck.results import Skip
 
     demo_result.skips.append(Skip("X101", "fixtures/demo/train.py", "needs probes facts"))
     out = text.render(demo_result, ReportContext("static", verbose=True))
@@ -138,9 +138,9 @@ def test_junit_fails_only_at_or_above_fail_on_and_names_are_unique(demo_result) 
 
 
 def test_github_annotations_escape_their_properties_and_messages() -> None:
-    from nncheck.engine import RunResult
     from nncheck.findings import Finding, Severity
     from nncheck.reports import render
+    from nncheck.results import RunResult
 
     finding = Finding(
         "T104", "unknown-monitored-metric", Severity.ERROR, "50% of a\nb", "a,b:c.py", 3

@@ -52,7 +52,6 @@ from nncheck.facts.live import (
     TrainFacts,
     describe_internal_error,
 )
-from nncheck.facts.probe_results import PROBES, batch_learned
 from nncheck.options import DEFAULTS
 
 OVERFIT_BATCH = 32
@@ -150,7 +149,7 @@ class Probes:
     def run(self) -> ProbeFacts:
         # One method per probe, named like its result: measured.Overfit.name is "overfit".
         plan: list[tuple[type[measured.ProbeValues], Callable[[Budget], measured.ProbeValues]]]
-        plan = [(kind, getattr(self, kind.name)) for kind in PROBES]
+        plan = [(kind, getattr(self, kind.name)) for kind in measured.PROBES]
         budget = Budget(self.options.budget)
         spent = False
         for index, (kind, probe) in enumerate(plan):
@@ -376,7 +375,7 @@ class Probes:
                 optimizer=f"{name}(learning_rate={rate:g})",
                 losses=ref_losses,
                 accuracy=ref_accuracy,
-                learned=batch_learned(ref_losses, ref_accuracy, classes),
+                learned=measured.batch_learned(ref_losses, ref_accuracy, classes),
             )
         return found
 

@@ -11,7 +11,6 @@ import math
 
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import ProbeFacts, ProbeResult
-from nncheck.facts.probe_results import PROBE_LABELS
 from nncheck.formatting import fmt_sci
 
 Segment = tuple[str, str]
@@ -128,7 +127,7 @@ def probe_lines(path: str, facts: ProbeFacts) -> list[Line]:
         note = "the model cannot be copied: probed in place, its weights restored after each"
         out.append([(f"  {'model':<16} ", ""), (note, "dim")])
     for result in facts.results:
-        label = f"  {PROBE_LABELS.get(result.name, result.name):<16} "
+        label = f"  {measured.PROBE_LABELS.get(result.name, result.name):<16} "
         if result.status == "ok":
             out.append([(label, ""), *_describe(result)])
         else:

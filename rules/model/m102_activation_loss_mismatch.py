@@ -42,20 +42,17 @@ from nncheck.registry import rule, stand_in
 
 from ..common import (
     DATA_FILE_TRAINING,
-    at,
     at_site,
-    compiled_models,
+    compiled_output_problems,
     output_location,
     single_output,
 )
 
 
 def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
-    for compile_call, loss, _, activation, units, where in compiled_models(source):
-        problem = _activation_loss_problem(activation, units, loss, where)
-        if problem:
-            message, fix, data = problem
-            yield at(compile_call, message, fix, **data)
+    yield from compiled_output_problems(
+        source, lambda c: _activation_loss_problem(c.activation, c.units, c.loss, c.where)
+    )
 
 
 def _activation_loss_problem(

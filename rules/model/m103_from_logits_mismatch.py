@@ -36,20 +36,17 @@ from nncheck.registry import rule, stand_in
 
 from ..common import (
     DATA_FILE_TRAINING,
-    at,
     at_site,
-    compiled_models,
+    compiled_output_problems,
     output_location,
     single_output,
 )
 
 
 def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
-    for compile_call, loss, from_logits, activation, _, where in compiled_models(source):
-        problem = _from_logits_problem(activation, loss, from_logits, where)
-        if problem:
-            message, fix, data = problem
-            yield at(compile_call, message, fix, **data)
+    yield from compiled_output_problems(
+        source, lambda c: _from_logits_problem(c.activation, c.loss, c.from_logits, c.where)
+    )
 
 
 def _from_logits_problem(

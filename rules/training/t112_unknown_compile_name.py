@@ -47,20 +47,11 @@ CUSTOM_OBJECTS = ("register_keras_serializable", "custom_object", "CustomObjectS
 KERAS_2 = ("tf_keras", "TF_USE_LEGACY_KERAS")
 MODULES = {"loss": "keras.losses", "metric": "keras.metrics", "optimizer": "keras.optimizers"}
 # argument -> (what it is, the names Keras knows, names matched in any case, when it raises)
+METRICS = ("metric", api.METRIC_NAMES, api.METRIC_AUTO_NAMES, "the first training step raises")
 KINDS = {
     "loss": ("loss", api.LOSS_NAMES, api.LOSS_AUTO_NAMES, "the first training step raises"),
-    "metrics": (
-        "metric",
-        api.METRIC_NAMES,
-        api.METRIC_AUTO_NAMES,
-        "the first training step raises",
-    ),
-    "weighted_metrics": (
-        "metric",
-        api.METRIC_NAMES,
-        api.METRIC_AUTO_NAMES,
-        "the first training step raises",
-    ),
+    "metrics": METRICS,
+    "weighted_metrics": METRICS,
     "optimizer": ("optimizer", frozenset(), api.OPTIMIZER_NAMES, "compile() raises"),
 }
 
