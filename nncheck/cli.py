@@ -120,6 +120,12 @@ def main() -> None:
 @click.option(
     "--seed", type=click.IntRange(min=0), help=f"The probes' seed [default: {DEFAULTS.seed}]."
 )
+@click.option(
+    "--fit-call",
+    type=click.IntRange(min=1),
+    help="Check the script's N-th fit() call; the earlier ones train as written "
+    f"(pretraining before fine-tuning) [default: {DEFAULTS.fit_call}].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr.")
 @click.option(
     "--baseline",
@@ -157,6 +163,7 @@ def check(
     probes: bool,
     probe_budget: float | None,
     seed: int | None,
+    fit_call: int | None,
     quiet: bool,
     baseline_path: Path | None,
     write_baseline_path: Path | None,
@@ -193,6 +200,8 @@ def check(
             settings.override("probe_budget", probe_budget, "--probe-budget")
         if seed is not None:
             settings.override("seed", seed, "--seed")
+        if fit_call is not None:
+            settings.override("fit_call", fit_call, "--fit-call")
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
         options = settings.run_options(script_args=script_args, probes=probes, progress=not quiet)
@@ -301,7 +310,16 @@ def show_config(path: Path, config_path: Path | None) -> None:
     except ConfigError as error:
         _fail(str(error))
     click.echo(f"config file: {settings.config_path or '(none found; defaults)'}")
-    keys = ("select", "ignore", "fail_on", "timeout", "max_samples", "probe_budget", "seed")
+    keys = (
+        "select",
+        "ignore",
+        "fail_on",
+        "timeout",
+        "max_samples",
+        "probe_budget",
+        "seed",
+        "fit_call",
+    )
     for key in (*keys, "options", "per_file_ignores", "severity"):
         value = getattr(settings, key)
         shown = "every rule" if key == "select" and value is None else value

@@ -10,6 +10,7 @@ Keys are kebab-case, as in ruff:
     max-samples = 20000           # training samples read (default 10000)
     probe-budget = 120            # seconds for all probes together (default 60)
     seed = 0                      # the probes' seed (default 0)
+    fit-call = 2                  # check the second fit() call (default 1: the first)
 
     [tool.nncheck.options]        # rule thresholds, by rule code or name
     D101 = { minority-fair-share = 0.1 }
@@ -41,6 +42,7 @@ NUMERIC_KEYS: dict[str, tuple[type, float]] = {
     "max-samples": (int, 1),
     "probe-budget": (float, 0),
     "seed": (int, 0),
+    "fit-call": (int, 1),
 }
 KNOWN_KEYS = (
     "select",
@@ -71,6 +73,7 @@ class Settings:
     max_samples: int = DEFAULTS.max_samples
     probe_budget: float = DEFAULTS.probe_budget
     seed: int = DEFAULTS.seed
+    fit_call: int = DEFAULTS.fit_call
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +90,7 @@ class Settings:
             max_samples=self.max_samples,
             probe_budget=self.probe_budget,
             seed=self.seed,
+            fit_call=self.fit_call,
             **run,
         )
 

@@ -220,6 +220,8 @@ def _check_target(
             failures[failure.code] = failure
         except FactUnavailable:
             pass
+        else:
+            _say_which_fit(store, target, result)
     for rule in rules:
         chosen = _facts_for(rule, store, failures, target, result)
         if chosen is None:
@@ -241,6 +243,31 @@ def _check_target(
             result.suppressed += 1
         else:
             result.findings.append(finding)
+
+
+def _say_which_fit(store: FactStore, target: Target, result: RunResult) -> None:
+    """A script with several fit() calls (pretrain, then fine-tune) is checked at one of
+    them: say which, and how to pick another."""
+    if target.capture is None or target.kind != "script":
+        return
+    try:
+        capture, source = store.get("capture"), store.get("source")
+    except (FactUnavailable, RunFailure):
+        return
+    lines = sorted({fit.call.line for fit in source.fits})
+    train = capture.train
+    if len(lines) < 2 or train is None or train.entry != "fit":
+        return
+    chosen = target.capture.fit_call
+    at = f" at line {train.site.line}" if train.site is not None else ""
+    listed = ", ".join(str(line) for line in lines)
+    result.notes.append(
+        f"{target.display_path} calls fit() at lines {listed}: nncheck checked fit() call "
+        f"{chosen}{at} (the earlier ones trained as written); --fit-call N checks another"
+        if chosen > 1
+        else f"{target.display_path} calls fit() at lines {listed}: nncheck checked the first "
+        f"call{at}; --fit-call N checks another (the earlier ones then train as written)"
+    )
 
 
 def _without_superseded(findings: list[Finding], rules: Sequence[Rule]) -> list[Finding]:

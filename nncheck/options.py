@@ -17,6 +17,7 @@ class RunOptions:
     timeout: float = 300.0  # seconds a script may run before its first training step
     max_samples: int = 10_000  # most training samples read for the data statistics
     script_args: tuple[str, ...] = ()
+    fit_call: int = 1  # which fit() call is checked; the earlier ones train as written
     probes: bool = False
     # seconds all probes together may take: a safety limit, never what sizes a probe's work
     probe_budget: float = 60.0

@@ -207,3 +207,114 @@ def test_probes_out_of_budget_say_so_loudly_and_the_capture_stands() -> None:
     assert [f.code for f in findings] == ["E007"]  # nothing guessed, nothing dropped
     assert "reached --probe-budget 0 s in 'overfit 1 batch'" in findings[0].message
     assert findings[0].fix is not None and findings[0].fix.startswith("--probe-budget ")
+
+
+# A binary classifier on 96 samples; the scripts below differ in how they reach fit().
+SETUP = """\
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.random.default_rng(0).normal(size=(96, 4)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+"""
+
+
+def _capture(path: Path, **options):
+    from nncheck.facts import FactStore
+
+    (target,) = collect_targets([path], static=False, capture=RunOptions(**options))
+    return FactStore(target).get("capture")
+
+
+@pytest.mark.parametrize(
+    "training",
+    [
+        # an autologging-style wrapper of the backend's own fit, with functools.wraps
+        "import functools\n"
+        "real = type(model).__mro__[2].fit\n"
+        "@functools.wraps(real)\n"
+        "def logged(self, *args, **kwargs):\n"
+        "    return real(self, *args, **kwargs)\n"
+        "keras.Model.fit = logged\n"
+        "model.fit(x, y, batch_size=16, epochs=2)\n",
+        # a decorator without functools.wraps, on keras.Model.fit itself
+        "original = keras.Model.fit\n"
+        "def logged(self, *args, **kwargs):\n"
+        "    return original(self, *args, **kwargs)\n"
+        "keras.Model.fit = logged\n"
+        "model.fit(x, y, batch_size=16, epochs=2)\n",
+    ],
+    ids=["wrapped-backend-fit", "wrapped-model-fit"],
+)
+def test_a_wrapped_fit_still_shows_its_data(write_script, training: str) -> None:
+    capture = _capture(write_script(SETUP + training))
+    assert capture.train.entry == "fit"
+    assert (capture.data.samples, capture.train.batch_size) == (96, 16)
+
+
+def test_fit_through_a_subclass_and_another_module_is_captured(write_script) -> None:
+    write_script(
+        "def train(model, x, y):\n    return model.fit(x, y, batch_size=8, verbose=0)\n",
+        "helpers/training.py",
+    )
+    write_script("", "helpers/__init__.py")
+    subclass = SETUP.replace(
+        "model = keras.Sequential(",
+        "class Logged(keras.Sequential):\n"
+        "    def fit(self, *args, **kwargs):\n"
+        "        return super().fit(*args, **kwargs)\n"
+        "model = Logged(",
+    )
+    capture = _capture(
+        write_script(subclass + "from helpers.training import train\ntrain(model, x, y)\n")
+    )
+    assert capture.train.entry == "fit"
+    assert (capture.data.samples, capture.train.batch_size) == (96, 8)
+    assert capture.train.site.path.endswith("training.py") and capture.train.site.line == 2
+
+
+TWO_FITS = SETUP + (
+    "model.fit(x, y, batch_size=32, epochs=1, verbose=0)\n"
+    "model.compile(optimizer=keras.optimizers.SGD(1e-4), loss='binary_crossentropy')\n"
+    "model.fit(x, y, batch_size=8, epochs=1, verbose=0)\n"
+)
+
+
+def test_fit_call_picks_which_fit_is_checked_and_the_report_says_which(write_script) -> None:
+    script = write_script(TWO_FITS)
+    first = check_targets(collect_targets([script], False, RunOptions()), select_rules(None, ()))
+    assert first.notes == [
+        f"{script} calls fit() at lines 9, 11: nncheck checked the first call at line 9; "
+        "--fit-call N checks another (the earlier ones then train as written)"
+    ]
+    second = _capture(script, fit_call=2)
+    assert (second.train.batch_size, second.train.site.line) == (8, 11)
+    assert second.model.optimizer == "SGD"
+    codes, findings = _codes(script, fit_call=3)
+    assert codes == {"E004"}
+    assert findings[0].message == (
+        "--fit-call 3 asks for the script's fit() call number 3, but it called fit() twice "
+        "and ended"
+    )
+
+
+def test_keras_2_through_tf_keras_is_refused_in_a_sentence(write_script) -> None:
+    # a stand-in package named tf_keras next to the script: what TF_USE_LEGACY_KERAS=1 imports
+    write_script(
+        "raise AssertionError('nncheck must stop before tf_keras runs')\n", "tf_keras/__init__.py"
+    )
+    script = write_script(
+        "import tf_keras as keras\n\nkeras.utils.set_random_seed(0)\nkeras.Sequential().fit()\n"
+    )
+    codes, findings = _codes(script)
+    assert codes == {"E004"}
+    assert findings[0].message.startswith("the script trains with Keras 2 (it imports tf_keras")
+    # a script that only tries tf_keras and falls back to Keras 3 is checked as usual
+    fallback = write_script(
+        "try:\n    import tf_keras\nexcept ImportError:\n    pass\n" + SETUP + "model.fit(x, y)\n",
+        "fallback/train.py",
+    )
+    assert _capture(fallback).train.entry == "fit"

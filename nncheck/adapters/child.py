@@ -6,13 +6,17 @@ Writes a pickled :class:`~nncheck.facts.live.CaptureResult` to OUT: the facts ca
 first training step, the exception that ended the script before training, or the fact that it
 ended without training. The parent (``nncheck.facts.capture``) owns timeouts and clean-up.
 
-With ``NNCHECK_PROBES`` set (JSON: budget, seed, progress file) the probes run after the
-capture, which is written first, so a parent that stops overlong probes keeps the capture.
+``NNCHECK_FIT_CALL`` (default 1) picks which ``fit()`` call is captured; the earlier ones
+train as the script says. With ``NNCHECK_PROBES`` set (JSON: budget, seed, progress file)
+the probes run after the capture, which is written first, so a parent that stops overlong
+probes keeps the capture.
 ``NNCHECK_FINGERPRINT_ONLY`` makes a twin run that reports the weights' fingerprint only.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import pickle
 import runpy
@@ -48,13 +52,33 @@ def _peak_rss_mb() -> float:
         return 0.0
 
 
+KERAS_2_MESSAGE = (
+    "the script trains with Keras 2 (it imports tf_keras, which TF_USE_LEGACY_KERAS=1 makes "
+    "tf.keras): the full check captures Keras 3 training; `nncheck --static` still checks the "
+    "source"
+)
+
+
+class Keras2Import(BaseException):
+    """Raised when the script imports tf_keras: training through it would not be captured,
+    so the script is stopped there (a BaseException: ``except ImportError`` must not hide it)."""
+
+
+class _RefuseKeras2(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        installed = importlib.machinery.PathFinder.find_spec("tf_keras") is not None
+        if installed and (name == "tf_keras" or name.startswith("tf_keras.")):
+            raise Keras2Import(name)  # absent, it raises ImportError as the script expects
+        return None
+
+
 def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult, Any]:
     """The script's CaptureResult, and the Recorder that holds the live objects."""
     started = time.perf_counter()
     from nncheck.adapters import keras3
 
     import_s = time.perf_counter() - started
-    recorder = keras3.Recorder(script, max_samples)
+    recorder = keras3.Recorder(script, max_samples, int(os.environ.get("NNCHECK_FIT_CALL", "1")))
     keras3.install(recorder)
     preseed = os.environ.get("NNCHECK_PRESEED")
     if preseed is not None:
@@ -64,10 +88,13 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(script.parent))
     os.chdir(script.parent)
+    sys.meta_path.insert(0, _RefuseKeras2())
     try:
         runpy.run_path(str(script), run_name="__main__")
     except keras3.CaptureStop:
         pass
+    except Keras2Import:
+        return CaptureResult(status="unsupported", error=KERAS_2_MESSAGE), recorder
     except SystemExit as exit_:
         if exit_.code not in (None, 0):
             failed = f"the script exited with status {exit_.code}"
@@ -77,6 +104,7 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
         site = _user_frame(error, script.parent)
         return CaptureResult(status="error", error=message, error_site=site), recorder
     result = recorder.result or CaptureResult(status="no_training")
+    result.extra["fit_calls"] = recorder.fit_calls
     result.timings["import_s"] = import_s
     result.timings["peak_rss_mb"] = _peak_rss_mb()
     return result, recorder

@@ -79,7 +79,7 @@ class CaptureStop(BaseException):
 class Recorder:
     """Remembers construction sites and models while the script runs; captures at training."""
 
-    def __init__(self, script: Path, max_samples: int) -> None:
+    def __init__(self, script: Path, max_samples: int, fit_call: int = 1) -> None:
         self.script = script.resolve()
         self.root = self.script.parent
         self.own = Path(__file__).resolve().parents[1]  # nncheck's package: never user code
@@ -87,6 +87,9 @@ class Recorder:
         self.sites: dict[int, tuple[Any, Site]] = {}
         self.models: list[Any] = []
         self.result: CaptureResult | None = None
+        self.fit_call = fit_call  # which fit() call to capture (1: the first)
+        self.fit_calls = 0  # fit() calls so far
+        self.training_through = 0  # > 0 while an earlier fit() trains for real
         self.started = time.perf_counter()
         # What the probes need after the capture: the live model, fit()'s arguments, the sample.
         self.model: Any = None
@@ -95,12 +98,14 @@ class Recorder:
 
     # -- where things come from ----------------------------------------------------------
 
-    def user_site(self) -> Site | None:
-        """The innermost frame of the stack that is in the user's code."""
+    def user_site(self, model: Any = None) -> Site | None:
+        """The innermost frame of the stack that is in the user's code, past the model's own
+        methods (a subclass's ``fit`` that calls ``super().fit``): where the user trains."""
         frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
-            if self._is_user_file(filename):
+            own_method = model is not None and frame.f_locals.get("self") is model
+            if self._is_user_file(filename) and not own_method:
                 return Site(filename, frame.f_lineno)
             frame = frame.f_back
         return None
@@ -144,7 +149,7 @@ class Recorder:
             self.result = CaptureResult(status="internal_error", error=detail)
 
     def _capture(self, model: Any, entry: str, arguments: dict[str, Any]) -> None:
-        site = self.user_site()
+        site = self.user_site(model if entry != "custom_loop" else None)
         if entry != "custom_loop" and model is not None and not getattr(model, "compiled", True):
             self.result = CaptureResult(
                 status="unusable",
@@ -206,8 +211,16 @@ def install(recorder: Recorder) -> None:
         recorder.remember(callback)
 
     fit_signature = inspect.signature(ORIGINAL_FIT)
+    original_apply = keras.optimizers.Optimizer.apply
 
-    def fit(model: Any, *args: Any, **kwargs: Any) -> None:
+    def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder.fit_calls += 1
+        if recorder.fit_calls < recorder.fit_call:  # an earlier fit() trains as written
+            recorder.training_through += 1
+            try:
+                return ORIGINAL_FIT(model, *args, **kwargs)
+            finally:
+                recorder.training_through -= 1
         bound = fit_signature.bind(model, *args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
@@ -223,24 +236,30 @@ def install(recorder: Recorder) -> None:
         recorder.capture(model, "train_on_batch", dict(bound.arguments))
         raise CaptureStop
 
-    def apply(optimizer: Any, grads: Any, trainable_variables: Any = None) -> None:
+    def apply(optimizer: Any, grads: Any, trainable_variables: Any = None) -> Any:
+        if recorder.training_through:
+            return original_apply(optimizer, grads, trainable_variables)
         variables = list(trainable_variables or getattr(optimizer, "_trainable_variables", []))
         model = _model_owning(recorder.models, variables)
         recorder.capture(model, "custom_loop", {"optimizer": optimizer})
         raise CaptureStop
 
-    def apply_gradients(optimizer: Any, grads_and_vars: Any) -> None:
+    def apply_gradients(optimizer: Any, grads_and_vars: Any) -> Any:
         pairs = list(grads_and_vars)
-        apply(optimizer, [g for g, _ in pairs], [v for _, v in pairs])
+        return apply(optimizer, [g for g, _ in pairs], [v for _, v in pairs])
 
-    for owner, name, patch in (
+    patches: list[tuple[Any, str, Any]] = [
         (keras.layers.Layer, "__init__", recording_layer_init),
         (keras.callbacks.Callback, "__init__", recording_callback_init),
-        (keras.Model, "fit", fit),
-        (keras.Model, "train_on_batch", train_on_batch),
         (keras.optimizers.Optimizer, "apply", apply),
         (keras.optimizers.Optimizer, "apply_gradients", apply_gradients),
-    ):
+    ]
+    # fit and train_on_batch on keras.Model and on every class that defines them (the
+    # backend's trainer): a wrapper that took the backend's method still reaches the capture.
+    for name, patch in (("fit", fit), ("train_on_batch", train_on_batch)):
+        owners = [keras.Model] + [c for c in keras.Model.__mro__[1:] if name in c.__dict__]
+        patches.extend((owner, name, patch) for owner in owners)
+    for owner, name, patch in patches:
         _ORIGINALS.append((owner, name, owner.__dict__.get(name, _INHERITED)))
         setattr(owner, name, patch)
 

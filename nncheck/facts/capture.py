@@ -56,6 +56,17 @@ def provide(store: FactStore) -> CaptureResult:
 def _checked(result: CaptureResult, script: Path, options: RunOptions) -> CaptureResult:
     if result.status == "captured":
         return result
+    calls = int(result.extra.get("fit_calls", 0))
+    if result.status == "no_training" and options.fit_call > 1:
+        raise RunFailure(
+            "E004",
+            Violation(
+                f"--fit-call {options.fit_call} asks for the script's fit() call number "
+                f"{options.fit_call}, but it called fit() {_times(calls)} and ended"
+            ),
+        )
+    if result.status == "unsupported":
+        raise RunFailure("E004", Violation(result.error or "the script cannot be captured"))
     if result.status == "no_training":
         raise RunFailure(
             "E004",
@@ -76,6 +87,10 @@ def _checked(result: CaptureResult, script: Path, options: RunOptions) -> Captur
     raise RunFailure(
         "E005", Violation(f"nncheck's capture failed: {result.error}; please report this")
     )
+
+
+def _times(count: int) -> str:
+    return {0: "never", 1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def _kill_tree(process: subprocess.Popen[bytes]) -> None:
@@ -107,7 +122,7 @@ def run_child(script: Path, options: RunOptions) -> CaptureResult:
     cwd = script.resolve().parent
 
     def main(progress: Path | None) -> CaptureResult:
-        env = {}
+        env = {"NNCHECK_FIT_CALL": str(options.fit_call)}
         if options.probes:
             env["NNCHECK_PRESEED"] = str(options.seed)
             env.update(probe_env(options, progress))
@@ -139,7 +154,7 @@ def run_child(script: Path, options: RunOptions) -> CaptureResult:
             options.timeout,
             timeout_message,
             "training",
-            {"NNCHECK_FINGERPRINT_ONLY": "1"},
+            {"NNCHECK_FINGERPRINT_ONLY": "1", "NNCHECK_FIT_CALL": str(options.fit_call)},
             cancel=stop_twin,
         )
         try:

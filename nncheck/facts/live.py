@@ -253,7 +253,8 @@ class HardwareFacts:
 class CaptureResult:
     """What the child process reports back: the facts, or why there are none."""
 
-    status: str  # "captured", "error", "unusable", "no_training", "internal_error"
+    # "captured", "error", "unusable", "no_training", "unsupported", "internal_error"
+    status: str
     model: ModelFacts | None = None
     train: TrainFacts | None = None
     data: DataFacts | None = None
