@@ -24,7 +24,7 @@ from nncheck.facts.live import (
     TargetStats,
     TrainFacts,
 )
-from nncheck.facts.probe_results import Gradients, LayerGradient, Overfit, batch_learned
+from nncheck.facts.probe_results import Checkpoint, Gradients, LayerGradient, Overfit, batch_learned
 from nncheck.facts.source import FitSite, LayerSite, SourceFacts
 from nncheck.findings import Violation
 from nncheck.formatting import fmt_number, fmt_sci
@@ -123,6 +123,15 @@ def consumers_of(model: ModelFacts) -> dict[str, list[LayerFacts]]:
 
 def output_layer_names(model: ModelFacts) -> set[str]:
     return {output.layer for output in model.outputs}
+
+
+def hidden_user_layers(model: ModelFacts) -> Iterator[LayerFacts]:
+    """User layers that are certainly not an output; none when the graph is not visible
+    (a subclassed model's head is not known, so no layer is known to be hidden)."""
+    if not model.graph_visible:
+        return iter(())
+    outputs = output_layer_names(model)
+    return (layer for layer in user_layers(model) if layer.name not in outputs)
 
 
 def user_layers(model: ModelFacts) -> Iterator[LayerFacts]:
@@ -417,3 +426,37 @@ with the number of classes (`num_classes`, `len(labels)`) are recognised as task
 NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Table 1;
 tip 15 of the training tips.
 """
+
+
+LAMBDA_FIX = (
+    "replace the lambda with a named function registered with "
+    "@keras.saving.register_keras_serializable() (or a small custom layer); load with "
+    "safe_mode=False only checkpoints you trust"
+)
+
+
+def round_trip_fix(checkpoint: Checkpoint) -> str:
+    """The fix for a failed save/load round trip, by its cause: a Python lambda, an object
+    whose constructor arguments Keras cannot serialize, or a class Keras cannot find."""
+    if checkpoint.uses_lambda:
+        return LAMBDA_FIX
+    error = checkpoint.error or ""
+    named = re.search(r"Object (\w+) was created", error)
+    if named or "get_config" in error or checkpoint.without_config:
+        classes = [named.group(1)] if named else checkpoint.without_config
+        who = " and ".join(classes) if classes else "the custom layer or model"
+        return (
+            f"give {who} a get_config() that returns every constructor argument (and "
+            "register the class with @keras.saving.register_keras_serializable())"
+        )
+    return (
+        "register custom layers and models with "
+        "@keras.saving.register_keras_serializable() so that load_model finds them"
+    )
+
+
+def saves_the_model(train: TrainFacts, source: SourceFacts) -> bool:
+    """The script saves its model: a ModelCheckpoint, ``model.save`` and the like in its
+    source, or a saved model checked with its data (a file that is saved and loaded)."""
+    checkpoints = any(c.kind == "ModelCheckpoint" for c in train.callbacks)
+    return train.entry == "data_file" or checkpoints or source.saves_model

@@ -655,9 +655,17 @@ def _input_preprocessing(model: Any) -> list[str]:
     return found
 
 
+def _graph_visible(model: Any) -> bool:
+    """Sequential or functional, and so is every model nested in it."""
+    if not isinstance(model, keras.Sequential) and not getattr(model, "_operations", None):
+        return False  # a subclassed model: only its call() knows how layers connect
+    return all(_graph_visible(m) for m in model.layers if isinstance(m, keras.Model))
+
+
 def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     layers = _flat_layers(model)
     facts = ModelFacts(name=model.name, class_name=type(model).__name__)
+    facts.graph_visible = _graph_visible(model)
     facts.layers = [layer_facts(layer, recorder) for layer in layers]
     try:
         facts.outputs = output_facts(model, recorder)

@@ -19,6 +19,7 @@ backend-specific piece (:mod:`nncheck.adapters.gradients`).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -473,6 +474,7 @@ class Probes:
                     how=how,
                     error=f"{type(error).__name__}: {message}",
                     uses_lambda="lambda" in message.lower(),
+                    without_config=_classes_without_config(self.model),
                 )
         same = before.shape == after.shape and bool(
             np.allclose(before, after, atol=1e-5, equal_nan=True)
@@ -531,6 +533,29 @@ class Probes:
 
 
 # -- small utilities --------------------------------------------------------------------------
+
+
+def _classes_without_config(model: Any) -> list[str]:
+    """The model's own layer and model classes (not Keras') whose constructor takes
+    arguments but that define no get_config: Keras cannot rebuild them from a file."""
+    found: list[str] = []
+    for obj in [model, *_flat_layers(model)]:
+        cls = type(obj)
+        if cls.__module__.startswith("keras") or cls.__name__ in found:
+            continue
+        own = [c for c in cls.__mro__ if not c.__module__.startswith("keras")]
+        if any("get_config" in c.__dict__ for c in own):
+            continue
+        init = next((c.__dict__["__init__"] for c in own if "__init__" in c.__dict__), None)
+        if init is None:
+            continue
+        parameters = list(inspect.signature(init).parameters.values())[1:]
+        if any(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            for p in parameters
+        ):
+            found.append(cls.__name__)
+    return found
 
 
 def _load_like_a_fresh_process(path: Path) -> Any:

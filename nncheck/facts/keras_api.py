@@ -472,3 +472,14 @@ OPTIMIZER_NAMES = frozenset(
         "sgd",
     }
 )
+
+
+# Functions that save a whole model (a method call ``model.save`` is recognised by name).
+SAVE_MODEL_FUNCTIONS = frozenset(
+    {
+        "keras.saving.save_model",
+        "keras.models.save_model",
+        "tensorflow.keras.models.save_model",
+        "tensorflow.saved_model.save",
+    }
+)

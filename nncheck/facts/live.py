@@ -87,6 +87,9 @@ class ModelFacts:
     distributed: bool | None = None  # variables created under a tf.distribute strategy scope
     replicas: int = 1  # replicas of the strategy the variables belong to
     pretrained_parts: list[str] = field(default_factory=list)  # nested library models
+    # the layer graph is known (Sequential / functional all the way down); a subclassed
+    # model's call() is not, so which layer is its output is not known either
+    graph_visible: bool = True
 
 
 @dataclass

@@ -8,7 +8,7 @@ list of probes, in the order they run, with the label the report shows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 
@@ -132,6 +132,9 @@ class Checkpoint:
     how: str  # "model.keras (full model)", "weights only", ...
     error: str | None = None
     uses_lambda: bool = False  # the loading error names a Lambda layer's function
+    # the user's layer and model classes that take constructor arguments and have no
+    # get_config of their own: the likely cause when the error names only the container
+    without_config: list[str] = field(default_factory=list)
 
 
 @dataclass

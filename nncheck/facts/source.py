@@ -283,6 +283,15 @@ class SourceFacts:
         return fits
 
     @cached_property
+    def saves_model(self) -> bool:
+        """The script saves a model itself (``model.save``, ``save_model``, ``export``), as
+        far as its source shows: then a model that cannot be saved breaks this script."""
+        return any(
+            call.method in {"save", "export"} or call.qualname in api.SAVE_MODEL_FUNCTIONS
+            for call in self.calls
+        )
+
+    @cached_property
     def training_calls(self) -> list[CallSite]:
         """Where the script trains: Keras fit(), train_on_batch() or an optimizer step."""
         if not self.uses_keras:

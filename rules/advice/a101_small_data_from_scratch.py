@@ -2,7 +2,8 @@
 ## What it does
 Advice: when the whole training set (not a sample) has fewer than 5,000 images, or
 fewer than 5,000 token sequences feeding an Embedding, and every layer of the model is
-built from scratch, suggests a pretrained backbone or pretrained embeddings.
+built from scratch, suggests a pretrained backbone or pretrained embeddings. Only for
+classifiers (class labels): an autoencoder or a regressor is left alone.
 
 ## Why is this bad?
 A few thousand samples rarely teach a network good low-level features; a backbone
@@ -38,12 +39,16 @@ from nncheck.registry import rule, stand_in
 
 from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site
 
+LABEL_KINDS = {"binary", "sparse", "one_hot", "multi_hot"}
+
 
 def small_data_from_scratch(
     model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     if data.truncated or model.pretrained_parts or data.samples >= options["max-samples"]:
         return
+    if not any(t.kind in LABEL_KINDS for t in data.targets):
+        return  # a pretrained backbone helps a classifier; not an autoencoder or a regressor
     has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
     for stats in data.inputs:
         image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS

@@ -1,24 +1,26 @@
 """
 ## What it does
-Compares the loss with what the labels are: a regression loss (MSE, MAE, Huber) on a
-classifier's 0/1 or class-id labels with a softmax/sigmoid output; cross-entropy on
-continuous targets; categorical cross-entropy on a single output unit.
+Compares the loss with what the targets are: cross-entropy on continuous targets that
+are not probabilities (values outside [0, 1], or any non-integer target of the sparse
+loss), and categorical cross-entropy on a single output unit. Continuous targets inside
+[0, 1] are probabilities (soft or smoothed labels, the pixels an autoencoder rebuilds)
+and are left alone. A regression loss on class labels is M108.
 
 ## Why is this bad?
-Each trains without an error and converges to something useless: MSE on class labels
-gives weak gradients where the classifier is most wrong; cross-entropy on continuous
-targets is undefined outside [0, 1]; categorical cross-entropy over one unit is always
-zero, so nothing is learned.
+Each trains without an error and converges to something useless: cross-entropy is not a
+loss for targets outside [0, 1] (it rewards pushing the output to the boundary, and goes
+negative); categorical cross-entropy over one unit is always zero, so nothing is learned.
 
 ## Example
 ```python
 layers.Dense(1, activation="sigmoid")
-model.compile(loss="mse")  # y is 0/1
+model.compile(loss="binary_crossentropy")  # y is a price in dollars
 ```
 
 ## Use instead
 ```python
-model.compile(loss="binary_crossentropy")
+layers.Dense(1)
+model.compile(loss="mse")
 ```
 """
 
@@ -32,12 +34,13 @@ from nncheck.registry import rule, stand_in
 
 from ..common import (
     DATA_FILE_TRAINING,
-    REGRESSION_LOSSES,
     at_site,
     fmt_number,
     is_classification,
     single_output_and_target,
 )
+
+PROBABILITY_SLACK = 1e-6  # float round-off around [0, 1]
 
 
 def loss_target_mismatch(
@@ -48,31 +51,16 @@ def loss_target_mismatch(
         return
     output, loss, target = single
     site = output.site or train.site
-    labels = target.kind in {"binary", "sparse", "one_hot"}
-    if loss in REGRESSION_LOSSES and labels and output.activation in {"softmax", "sigmoid"}:
-        better = (
-            "binary_crossentropy"
-            if target.kind == "binary"
-            else (
-                "sparse_categorical_crossentropy"
-                if target.kind == "sparse"
-                else "categorical_crossentropy"
-            )
-        )
+    low, high = target.min, target.max
+    if is_classification(model) and target.kind == "continuous" and low is not None:
+        sparse = loss == "sparse_categorical_crossentropy"
+        if not sparse and low >= -PROBABILITY_SLACK and (high or 0) <= 1 + PROBABILITY_SLACK:
+            return  # probabilities: soft or smoothed labels, pixels an autoencoder rebuilds
+        what = "class ids" if sparse else "class labels or probabilities in [0, 1]"
         yield at_site(
             site,
-            f"{loss} on {target.kind} class labels with a {output.activation} output: a "
-            "regression loss gives weak gradients exactly where the classifier is wrong",
-            f"loss='{better}'",
-            loss=loss,
-            labels=target.kind,
-        )
-    elif is_classification(model) and target.kind == "continuous":
-        yield at_site(
-            site,
-            f"{loss} on continuous targets (from {fmt_number(round(target.min or 0, 3))} to "
-            f"{fmt_number(round(target.max or 0, 3))}): cross-entropy needs class labels or "
-            "probabilities",
+            f"{loss} on continuous targets (from {fmt_number(round(low, 3))} to "
+            f"{fmt_number(round(high or 0, 3))}): cross-entropy needs {what}",
             "loss='mse' (or 'huber') with a linear output for regression",
             loss=loss,
         )

@@ -35,19 +35,17 @@ from ..common import (
     at,
     at_layer,
     consumers_of,
-    output_layer_names,
+    hidden_user_layers,
     sequential_pairs,
     static_activation,
     static_kind,
-    user_layers,
 )
 
 
 def collapsing_linear_layers(model: ModelFacts) -> Iterator[Violation]:
     consumers = consumers_of(model)
-    outputs = output_layer_names(model)
-    for layer in user_layers(model):
-        if layer.kind != "Dense" or layer.activation not in LINEAR or layer.name in outputs:
+    for layer in hidden_user_layers(model):
+        if layer.kind != "Dense" or layer.activation not in LINEAR:
             continue
         following = consumers.get(layer.name, [])
         if following and all(c.kind == "Dense" for c in following):

@@ -41,18 +41,17 @@ from ..common import (
     SATURATING,
     at,
     at_layer,
+    hidden_user_layers,
     output_layer_names,
     sequential_pairs,
     static_activation,
     static_kind,
-    user_layers,
 )
 
 
 def hidden_softmax(model: ModelFacts, options: dict) -> Iterator[Violation]:
-    outputs = output_layer_names(model)
-    for layer in user_layers(model):
-        if layer.activation == "softmax" and layer.width is not None and layer.name not in outputs:
+    for layer in hidden_user_layers(model):
+        if layer.activation == "softmax" and layer.width is not None:
             yield at_layer(
                 layer,
                 f"{layer.kind} '{layer.name}' is a hidden layer with a softmax activation: its "

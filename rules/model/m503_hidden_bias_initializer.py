@@ -28,13 +28,12 @@ from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at_layer, output_layer_names, user_layers
+from ..common import at_layer, hidden_user_layers
 
 
 def hidden_bias_initializer(model: ModelFacts) -> Iterator[Violation]:
-    outputs = output_layer_names(model)
-    for layer in user_layers(model):
-        if layer.width is None or layer.name in outputs or not layer.use_bias:
+    for layer in hidden_user_layers(model):
+        if layer.width is None or not layer.use_bias:
             continue
         if layer.kind in {"LSTM", "GRU", "SimpleRNN", "Embedding"}:
             continue

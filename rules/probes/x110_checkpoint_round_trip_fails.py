@@ -2,7 +2,11 @@
 ## What it does
 Saves a clone the way the script's ModelCheckpoint would (`.keras`, `.h5` or
 `.weights.h5`; `.keras` when there is none), loads it back in the same process, and
-compares the predictions on a few samples.
+compares the predictions on a few samples. An error when the script saves its model (a
+`ModelCheckpoint`, `model.save`, `keras.saving.save_model`, `export`); a script that
+never saves gets X113 (info) instead. The fix depends on the cause: a Python lambda, a
+constructor argument Keras cannot serialize (no `get_config`), a class `load_model`
+cannot find (not registered).
 
 ## Why is this bad?
 A custom layer without `get_config`, or one Keras cannot find when loading, fails after
@@ -32,29 +36,23 @@ from collections.abc import Iterator
 
 from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Checkpoint
+from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
-
-LAMBDA_FIX = (
-    "replace the lambda with a named function registered with "
-    "@keras.saving.register_keras_serializable() (or a small custom layer); load with "
-    "safe_mode=False only checkpoints you trust"
-)
+from ..common import DATA_FILE_TRAINING, NO_SOURCE, at_site, round_trip_fix, saves_the_model
 
 
-def checkpoint_round_trip_fails(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
+def checkpoint_round_trip_fails(
+    probes: ProbeFacts, train: TrainFacts, source: SourceFacts
+) -> Iterator[Violation]:
     result = probes.measured(Checkpoint)
-    if result is None or result.ok:
+    if result is None or result.ok or not saves_the_model(train, source):
         return
     yield at_site(
         train.site,
         f"a checkpoint of this model does not round-trip ({result.how}): {result.error}",
-        LAMBDA_FIX
-        if result.uses_lambda
-        else "register custom layers with @keras.saving.register_keras_serializable() and give "
-        "them get_config() returning every constructor argument",
+        round_trip_fix(result),
     )
 
 
@@ -67,6 +65,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         checkpoint_round_trip_fails,
-        stand_in(checkpoint_round_trip_fails, train=DATA_FILE_TRAINING),
+        stand_in(checkpoint_round_trip_fails, train=DATA_FILE_TRAINING, source=NO_SOURCE),
     ),
 )
