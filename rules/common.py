@@ -192,12 +192,22 @@ def has_unknown_label(target: TargetStats) -> bool:
     return all(float(label) >= 0 for label in target.classes if label != "-1")
 
 
+def embeds_tokens(model: ModelFacts) -> bool:
+    """The model has an Embedding, at the top or inside a custom layer."""
+    return model.embeds_tokens or any(layer.kind == "Embedding" for layer in model.layers)
+
+
+def token_ids(model: ModelFacts, stats: InputStats) -> bool:
+    """An integer input of a model with an Embedding: token (or category) ids, not numbers;
+    a position that is padding in every row is not a constant feature."""
+    return stats.integer_valued and embeds_tokens(model)
+
+
 def tabular_inputs(model: ModelFacts, data: DataFacts) -> Iterator[InputStats]:
     if model.preprocessing_at_input:
         return  # something transforms the inputs before the first weighted layer
-    has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
     for stats in data.inputs:
-        if not stats.features or (has_embedding and stats.integer_valued):
+        if not stats.features or token_ids(model, stats):
             continue
         yield stats
 

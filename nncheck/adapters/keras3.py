@@ -655,6 +655,14 @@ def _input_preprocessing(model: Any) -> list[str]:
     return found
 
 
+def _all_sublayers(model: Any) -> list[Any]:
+    """Every layer of the model, inside custom layers too (Keras tracks them)."""
+    try:
+        return list(model._flatten_layers(include_self=False, recursive=True))
+    except Exception:  # a Keras without the tracker: the top-level layers only
+        return _flat_layers(model)
+
+
 def _graph_visible(model: Any) -> bool:
     """Sequential or functional, and so is every model nested in it."""
     if not isinstance(model, keras.Sequential) and not getattr(model, "_operations", None):
@@ -666,6 +674,9 @@ def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     layers = _flat_layers(model)
     facts = ModelFacts(name=model.name, class_name=type(model).__name__)
     facts.graph_visible = _graph_visible(model)
+    facts.embeds_tokens = any(
+        isinstance(layer, keras.layers.Embedding) for layer in _all_sublayers(model)
+    )
     facts.layers = [layer_facts(layer, recorder) for layer in layers]
     try:
         facts.outputs = output_facts(model, recorder)

@@ -90,6 +90,9 @@ class ModelFacts:
     # the layer graph is known (Sequential / functional all the way down); a subclassed
     # model's call() is not, so which layer is its output is not known either
     graph_visible: bool = True
+    # an Embedding anywhere in the model, nested custom layers included (a keras-io
+    # TokenAndPositionEmbedding): integer inputs are then token ids, not numeric features
+    embeds_tokens: bool = False
 
 
 @dataclass

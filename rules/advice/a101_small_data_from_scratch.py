@@ -37,7 +37,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site
+from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, embeds_tokens
 
 LABEL_KINDS = {"binary", "sparse", "one_hot", "multi_hot"}
 
@@ -49,7 +49,7 @@ def small_data_from_scratch(
         return
     if not any(t.kind in LABEL_KINDS for t in data.targets):
         return  # a pretrained backbone helps a classifier; not an autoencoder or a regressor
-    has_embedding = any(layer.kind == "Embedding" for layer in model.layers)
+    has_embedding = embeds_tokens(model)
     for stats in data.inputs:
         image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
         text = has_embedding and stats.integer_valued and len(stats.shape) == 1

@@ -1,6 +1,8 @@
 """
 ## What it does
 Flags tabular input features that hold one value across the sample, and targets that do.
+Integer inputs of a model with an Embedding (anywhere, custom layers included) are token
+ids: a position that is padding in every sampled row is left alone.
 
 ## Why is this bad?
 A constant feature carries no information and only costs parameters (often the sign of
@@ -21,15 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import DataFacts, TrainFacts
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, fmt_number
+from ..common import DATA_FILE_TRAINING, NO_MODEL, at_site, fmt_number, token_ids
 
 
-def constant_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
+def constant_data(model: ModelFacts, data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
     for stats in data.inputs:
+        if token_ids(model, stats):
+            continue  # padding positions of token sequences are constant by design
         constant = [f for f in stats.features if f.std == 0 and f.distinct == 1]
         if constant:
             shown = ", ".join(repr(f.name) if f.name else str(f.index) for f in constant[:8])
@@ -59,5 +63,6 @@ RULE = rule(
     implementations=(
         constant_data,
         stand_in(constant_data, train=DATA_FILE_TRAINING),
+        stand_in(constant_data, model=NO_MODEL, train=DATA_FILE_TRAINING),
     ),
 )
