@@ -257,3 +257,131 @@ def test_t101_family_ranges_are_options() -> None:
     slow = ModelFacts("m", "Sequential", optimizer="SGD", learning_rate=1e-4)
     assert not judge("T101", model=slow, train=fit(), source=NO_SOURCE)
     assert judge("T101", {"sgd-min": 1e-3}, model=slow, train=fit(), source=NO_SOURCE)
+
+
+# -- issue 12: the look-alikes of real programs ---------------------------------------------
+
+
+def token_sequences() -> DataFacts:
+    """Padded token ids: ids in the thousands, the last positions padding in every row."""
+    features = [FeatureStats(i, 9_000, 5_000, 1, 19_999, True, 1000) for i in range(3)]
+    features += [FeatureStats(i, 0, 0, 0, 0, True, 1) for i in range(3, 6)]
+    stats = InputStats("x", [6], "int32", 0, 19_999, integer_valued=True, features=features)
+    return DataFacts("arrays", 500, [stats], [])
+
+
+def test_token_ids_into_a_nested_embedding_are_not_numeric_features() -> None:
+    model = binary_model()
+    assert {
+        v.data["features"][0]
+        for v in judge("D201", model=model, data=token_sequences(), train=fit())
+    } == {0}
+    assert judge("D206", model=model, data=token_sequences(), train=fit())
+    model.embeds_tokens = True  # an Embedding inside a custom layer (TokenAndPositionEmbedding)
+    assert not judge("D201", model=model, data=token_sequences(), train=fit())
+    assert not judge("D206", model=model, data=token_sequences(), train=fit())
+    # a data file alone has no model: its constant columns are still said
+    assert judge("D206", data=token_sequences())
+
+
+def test_m106_probability_targets_in_0_1_are_cross_entropy_targets() -> None:
+    model = binary_model()
+    soft = labels("continuous", {}, 0.0, 1.0)  # pixels, soft or smoothed labels
+    assert not judge("M106", model=model, data=soft, train=fit())
+    price = labels("continuous", {}, 12.5, 480.0)
+    (finding,) = judge("M106", model=model, data=price, train=fit())
+    assert finding.message == (
+        "binary_crossentropy on continuous targets (from 12.5 to 480): cross-entropy needs "
+        "class labels or probabilities in [0, 1]"
+    )
+    sparse = binary_model(activation="softmax", loss="sparse_categorical_crossentropy", units=3)
+    (ids,) = judge("M106", model=sparse, data=labels("continuous", {}, 0.0, 1.0), train=fit())
+    assert ids.message.endswith("cross-entropy needs class ids")
+
+
+def test_m108_class_labels_with_a_regression_loss() -> None:
+    binary = labels("binary", {"0": 60, "1": 40})
+    (sigmoid,) = judge(
+        "M108", model=binary_model(loss="mean_squared_error"), data=binary, train=fit()
+    )
+    assert sigmoid.message.startswith(
+        "mean_squared_error on 0/1 labels with a sigmoid output: a classification task trained "
+        "as regression; it trains, but with a sigmoid the squared error's gradient vanishes"
+    )
+    assert sigmoid.fix == "loss='binary_crossentropy'"
+    linear = binary_model(activation="linear", loss="mean_absolute_error")
+    (found,) = judge("M108", model=linear, data=binary, train=fit())
+    assert found.fix == "layers.Dense(1, activation='sigmoid') with loss='binary_crossentropy'"
+    one_hot = labels("one_hot", {"0": 10, "1": 10, "2": 10})
+    (hot,) = judge(
+        "M108",
+        model=binary_model(activation="linear", loss="mean_squared_error", units=3),
+        data=one_hot,
+        train=fit(),
+    )
+    assert "one-hot labels of 3 classes" in hot.message
+
+
+def test_m108_integer_targets_are_class_ids_only_when_accuracy_is_compiled() -> None:
+    stars = labels("sparse", {"1": 10, "2": 20, "3": 40, "4": 20, "5": 10}, 1, 5)
+    ratings = binary_model(activation="linear", loss="mean_squared_error")
+    ratings.metric_names = ["loss", "mae"]
+    assert not judge("M108", model=ratings, data=stars, train=fit())
+    ratings.metric_names = ["loss", "accuracy"]
+    (ids,) = judge("M108", model=ratings, data=stars, train=fit())
+    assert (
+        ids.fix
+        == "layers.Dense(5, activation='softmax') with loss='sparse_categorical_crossentropy'"
+    )
+    assert not judge(
+        "M108", model=binary_model(), data=labels("binary", {"0": 5, "1": 5}), train=fit()
+    )
+
+
+def softmax_head_model(graph_visible: bool) -> ModelFacts:
+    hidden = LayerFacts("hidden", "Dense", 64, "units", "relu", site=Site("train.py", 5))
+    head = LayerFacts("head", "Dense", 3, "units", "softmax", site=Site("train.py", 6))
+    outputs = [OutputFacts("head", 3, "softmax", [0.0] * 3)] if graph_visible else []
+    return ModelFacts(
+        "m",
+        "Classifier",
+        [hidden, head],
+        outputs,
+        [LossFacts("sparse_categorical_crossentropy")],
+        graph_visible=graph_visible,
+    )
+
+
+def test_m402_needs_the_graph_to_call_a_layer_hidden() -> None:
+    assert not judge("M402", model=softmax_head_model(graph_visible=True))
+    assert not judge("M402", model=softmax_head_model(graph_visible=False))  # subclassed
+    functional = softmax_head_model(graph_visible=True)
+    functional.outputs = [OutputFacts("hidden", 64, "relu", [0.0] * 64)]  # head is hidden here
+    (finding,) = judge("M402", model=functional)
+    assert finding.message.startswith("Dense 'head' is a hidden layer with a softmax activation")
+
+
+def loop(training: str | None, **kwargs) -> TrainFacts:
+    return TrainFacts(
+        entry="custom_loop",
+        site=SITE,
+        loop_training=training,
+        loop_call_site=Site("train.py", 31),
+        **kwargs,
+    )
+
+
+def test_t113_a_custom_loop_without_training_true() -> None:
+    model = binary_model()
+    model.layers.insert(0, LayerFacts("drop", "Dropout"))
+    (finding,) = judge("T113", model=model, train=loop("missing"))
+    assert (finding.line, finding.message) == (
+        31,
+        "the custom training loop calls the model without training=True: Dropout 'drop' run "
+        "in inference mode (Dropout never drops; BatchNormalization uses and never updates its "
+        "moving statistics)",
+    )
+    for quiet in ("true", "false", "unknown", None):  # false is deliberate; unknown: a tensor
+        assert not judge("T113", model=model, train=loop(quiet))
+    assert not judge("T113", model=binary_model(), train=loop("missing"))  # nothing to switch
+    assert not judge("T113", model=model, train=fit())

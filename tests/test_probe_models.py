@@ -1,5 +1,6 @@
-"""Every probe that applies runs on models that are hard to copy: a Lambda layer, a
-subclassed model, a custom layer without get_config (each a fixture with its own finding)."""
+"""Every probe that applies runs on models that are hard to copy (a Lambda layer, a
+subclassed model, a custom layer without get_config), on multi-output models with dict and
+list targets, and on a custom training loop (each a fixture with its own findings)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from nncheck.options import RunOptions
 # fixture -> (how it is probed, the probes that do not apply and why)
 CASES = {
     "x101_lambda_zeroes_input.py": ("copy", {"mixed_precision"}),
-    "x105_subclassed_unscaled.py": ("in place", {"mixed_precision", "dead_units"}),
+    "x105_subclassed_unscaled.py": ("in place", {"mixed_precision", "dead_units", "memory"}),
     "x110_layer_with_function_argument.py": ("in place", {"mixed_precision"}),
+    "clean_multi_output_dict.py": ("copy", {"mixed_precision"}),
+    "clean_multi_output_list.py": ("copy", {"mixed_precision"}),
+    # the batch and keras.losses.Loss of the loop's first step, the optimizer it applies
+    "t113_custom_loop_inference_mode.py": ("copy", {"mixed_precision", "throughput"}),
 }
 NOT_APPLICABLE = {
     "mixed_precision": "needs a GPU with Tensor Cores; the probes ran on the CPU",
     "dead_units": "the model has no ReLU layers whose outputs are visible",
+    "memory": "the layers' outputs are not visible (a subclassed model's call()), so the "
+    "activations a step keeps cannot be counted",
+    "throughput": "a custom loop's input pipeline is not visible to nncheck",
 }
 
 

@@ -12,6 +12,7 @@ from test_live_rules import NO_SOURCE, binary_model, fit, judge
 from nncheck.facts import hardware
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import (
+    CallbackFacts,
     GpuFacts,
     HardwareFacts,
     LossFacts,
@@ -21,6 +22,7 @@ from nncheck.facts.live import (
     ProbeResult,
     TrainFacts,
 )
+from nncheck.facts.source import SourceFacts
 from nncheck.reports.probe_lines import probe_lines, sparkline
 
 np = pytest.importorskip("numpy")
@@ -262,14 +264,69 @@ def test_x109_only_when_the_script_seeds() -> None:
     assert not judge("X109", probes=same, train=fit(), source=seeded)
 
 
-def test_x110_reports_the_loading_error() -> None:
-    failed = ProbeResult(
-        "checkpoint",
-        values=measured.Checkpoint(
-            ok=False, how="save / load_model (.keras)", error="TypeError: could not locate Scale"
-        ),
+def _round_trip_failure(error: str, **kwargs: object) -> ProbeFacts:
+    how = "save / load_model (.keras)"
+    checkpoint = measured.Checkpoint(ok=False, how=how, error=error, **kwargs)
+    return probes(ProbeResult("checkpoint", values=checkpoint))
+
+
+SAVES = SourceFacts.from_text("import keras\nmodel = keras.Sequential()\nmodel.save('m.keras')\n")
+
+
+def test_x110_is_an_error_only_where_the_script_saves_and_x113_says_it_otherwise() -> None:
+    failed = _round_trip_failure("TypeError: could not locate Scale")
+    (error,) = judge("X110", probes=failed, train=fit(), source=SAVES)
+    assert error.message == (
+        "a checkpoint of this model does not round-trip (save / load_model (.keras)): "
+        "TypeError: could not locate Scale"
     )
-    assert "could not locate Scale" in judge("X110", probes=probes(failed), train=fit())[0].message
+    assert not judge("X113", probes=failed, train=fit(), source=SAVES)
+    checkpointing = fit(callbacks=[CallbackFacts("ModelCheckpoint", monitor="val_loss")])
+    assert judge("X110", probes=failed, train=checkpointing, source=NO_SOURCE)
+    # a script that never saves: no error, the same facts as information
+    assert not judge("X110", probes=failed, train=fit(), source=NO_SOURCE)
+    (info,) = judge("X113", probes=failed, train=fit(), source=NO_SOURCE)
+    assert info.message.endswith(
+        "the script does not save it, so nothing fails today, but a checkpoint or export would"
+    )
+    ok = probes(ProbeResult("checkpoint", values=measured.Checkpoint(ok=True, how="x")))
+    assert not judge("X113", probes=ok, train=fit(), source=NO_SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("failure", "fix"),
+    [
+        (
+            _round_trip_failure(
+                "ValueError: a Lambda whose function is a Python lambda", uses_lambda=True
+            ),
+            "replace the lambda with a named function registered with "
+            "@keras.saving.register_keras_serializable() (or a small custom layer); load with "
+            "safe_mode=False only checkpoints you trust",
+        ),
+        (
+            _round_trip_failure("NotImplementedError: Object Squash was created by passing"),
+            "give Squash a get_config() that returns every constructor argument (and register "
+            "the class with @keras.saving.register_keras_serializable())",
+        ),
+        (
+            _round_trip_failure(
+                "TypeError: Sequential could not be deserialized", without_config=["Scale"]
+            ),
+            "give Scale a get_config() that returns every constructor argument (and register "
+            "the class with @keras.saving.register_keras_serializable())",
+        ),
+        (
+            _round_trip_failure("TypeError: Could not locate class 'Scale'"),
+            "register custom layers and models with "
+            "@keras.saving.register_keras_serializable() so that load_model finds them",
+        ),
+    ],
+    ids=["lambda", "named-by-keras", "found-among-the-users-classes", "unregistered"],
+)
+def test_x110_fix_follows_the_cause(failure: ProbeFacts, fix: str) -> None:
+    (finding,) = judge("X110", probes=failure, train=fit(), source=SAVES)
+    assert finding.fix == fix
 
 
 # -- GPU-only: X111, X112, T110 ---------------------------------------------------------------

@@ -90,6 +90,10 @@ class Recorder:
         self.fit_call = fit_call  # which fit() call to capture (1: the first)
         self.fit_calls = 0  # fit() calls so far
         self.training_through = 0  # > 0 while an earlier fit() trains for real
+        # A custom loop's last batch, as the model and a keras.losses.Loss saw it: the
+        # model's inputs and its ``training`` argument (by model), the loss and its y_true.
+        self.model_calls: dict[int, tuple[Any, Any, Any, Site | None]] = {}
+        self.loss_call: tuple[Any, Any] | None = None
         self.started = time.perf_counter()
         # What the probes need after the capture: the live model, fit()'s arguments, the sample.
         self.model: Any = None
@@ -162,10 +166,15 @@ class Recorder:
         result.timings["script_s"] = time.perf_counter() - self.started
         start = time.perf_counter()
         x, y = arguments.get("x"), arguments.get("y")
+        if entry == "custom_loop":
+            arguments.update(self._custom_loop_batch(model))
+            x, y = None, None  # one batch is no sample of the data: data rules stay quiet
         samples = sample_data(x, y, self.max_samples)
         if model is not None and not model.built and samples.x is not None:
             _build(model, samples.x)
         result.model = model_facts(model, self) if model is not None else None
+        if result.model is not None and not result.model.losses and "loss" in arguments:
+            result.model.losses = loss_facts(arguments["loss"])  # a custom loop's Loss
         result.train = train_facts(entry, site, arguments, self)
         result.data = data_facts(samples, arguments, self.max_samples)
         if samples.source != "unknown" and result.data.samples == 0:
@@ -178,6 +187,34 @@ class Recorder:
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
         self.model, self.arguments, self.samples = model, arguments, samples
+        if entry == "custom_loop" and "batch_x" in arguments:  # the probes train on it
+            self.samples = Samples(
+                "custom_loop", arguments["batch_x"], arguments.get("batch_y"), True
+            )
+
+    def _custom_loop_batch(self, model: Any) -> dict[str, Any]:
+        """The batch a custom loop's step computed its loss on, when it is concrete (eager):
+        the inputs of the model's last call and the y_true of the last keras.losses.Loss
+        call, if their lengths agree. Inside a tf.function they are symbolic: nothing."""
+        found: dict[str, Any] = {}
+        call = self.model_calls.get(id(model))
+        if call is None or call[0] is not model:
+            return found
+        found["training_argument"], found["call_site"] = call[2], call[3]
+        try:
+            x = _to_numpy(call[1])
+            found["batch_x"] = x
+        except Exception:  # symbolic (traced) inputs
+            return found
+        if self.loss_call is not None:
+            loss, y_true = self.loss_call
+            try:
+                y = _to_numpy(y_true)
+                if _length(y) == _length(x):
+                    found["batch_y"], found["loss"] = y, loss
+            except Exception:
+                pass
+        return found
 
 
 _ORIGINALS: list[tuple[Any, str, Any]] = []
@@ -248,7 +285,24 @@ def install(recorder: Recorder) -> None:
         pairs = list(grads_and_vars)
         return apply(optimizer, [g for g, _ in pairs], [v for _, v in pairs])
 
+    model_call = keras.Model.__call__
+
+    def recording_model_call(model: Any, *args: Any, **kwargs: Any) -> Any:
+        if recorder.result is None and args:
+            site = recorder.user_site()
+            recorder.model_calls[id(model)] = (model, args[0], kwargs.get("training"), site)
+        return model_call(model, *args, **kwargs)
+
+    loss_call = keras.losses.Loss.__call__
+
+    def recording_loss_call(loss: Any, y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
+        if recorder.result is None:
+            recorder.loss_call = (loss, y_true)
+        return loss_call(loss, y_true, y_pred, *args, **kwargs)
+
     patches: list[tuple[Any, str, Any]] = [
+        (keras.Model, "__call__", recording_model_call),
+        (keras.losses.Loss, "__call__", recording_loss_call),
         (keras.layers.Layer, "__init__", recording_layer_init),
         (keras.callbacks.Callback, "__init__", recording_callback_init),
         (keras.optimizers.Optimizer, "apply", apply),
@@ -758,6 +812,19 @@ def train_facts(
         if isinstance(weights, dict):
             facts.class_weight = {int(k): float(v) for k, v in weights.items()}
         facts.sample_weight = arguments.get("sample_weight") is not None
+    if entry == "custom_loop" and "training_argument" in arguments:
+        training = arguments["training_argument"]
+        facts.loop_training = (
+            "missing"
+            if training is None
+            else ("true" if training else "false")
+            if isinstance(training, bool)
+            else "unknown"
+        )
+        if "batch_x" in arguments:
+            facts.batch_size = _length(arguments["batch_x"])
+        facts.loss_seen = "loss" in arguments
+        facts.loop_call_site = arguments.get("call_site")
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

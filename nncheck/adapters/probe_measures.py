@@ -138,7 +138,12 @@ def rewrite_for_tensor_cores(config: dict[str, Any], multiple: int = 8) -> dict[
 
 
 def measure_tensor_core_changes(
-    model: Any, batch: tuple[Any, Any], budget: Budget, steps: int = THROUGHPUT_STEPS
+    model: Any,
+    batch: tuple[Any, Any],
+    budget: Budget,
+    steps: int = THROUGHPUT_STEPS,
+    loss: Any = None,
+    optimizer: Any = None,
 ) -> measured.MixedPrecision:
     """Step time as is, with mixed_float16, and with widths padded to multiples of 8: the
     variants' steps are interleaved, so a load on the machine slows them alike and their
@@ -156,7 +161,8 @@ def measure_tensor_core_changes(
                     copy = type(model).from_config(rewrite_for_tensor_cores(model.get_config()))
                 else:
                     copy = keras.models.clone_model(model)
-            copy.compile(optimizer=type(model.optimizer).__name__.lower(), loss=model.loss)
+            kind = type(optimizer or model.optimizer).__name__.lower()
+            copy.compile(optimizer=kind, loss=loss or model.loss)
             copies[variant] = copy
         finally:
             keras.mixed_precision.set_global_policy(policy)

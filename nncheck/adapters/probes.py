@@ -130,6 +130,10 @@ class Probes:
     ) -> None:
         self.model, self.x, self.y = model, x, y
         self.arguments, self.facts, self.train, self.options = arguments, facts, train, options
+        # fit() trains with the compiled loss and optimizer; a custom loop with the
+        # keras.losses.Loss and the optimizer its step used
+        self.loss = getattr(model, "loss", None) or arguments.get("loss")
+        self.optimizer = getattr(model, "optimizer", None) or arguments.get("optimizer")
         self.rng = np.random.default_rng(options.seed)
         self.batch_size = (train.batch_size if train else None) or OVERFIT_BATCH
         self.length = _length(x) if x is not None else 0
@@ -203,7 +207,7 @@ class Probes:
         fresh = optimizer if optimizer is not None else self._optimizer(learning_rate)
         copy = self._copy()
         if copy is not None:
-            copy.compile(optimizer=fresh, loss=self.model.loss)
+            copy.compile(optimizer=fresh, loss=self.loss)
             yield copy
             return
         self.cloning = "in place"
@@ -211,7 +215,7 @@ class Probes:
         weights = [np.array(w) for w in model.get_weights()]
         compiled = getattr(getattr(model, "_compile_config", None), "config", None)
         try:
-            model.compile(optimizer=fresh, loss=model.loss)
+            model.compile(optimizer=fresh, loss=self.loss)
             yield model
         finally:
             model.set_weights(weights)
@@ -239,7 +243,7 @@ class Probes:
         return copy
 
     def _optimizer(self, learning_rate: float | None) -> Any:
-        optimizer = self.model.optimizer
+        optimizer = self.optimizer
         if optimizer is None:
             raise Skip("the model has no optimizer (a custom loop): nothing to train it with")
         inner = getattr(optimizer, "inner_optimizer", optimizer)
@@ -451,7 +455,7 @@ class Probes:
         # The user's model itself is saved (its weights are only read) so that a model
         # whose layers cannot even be rebuilt from their config is caught too.
         with users_step():
-            before = np.asarray(self.model.predict_on_batch(x))
+            before = _predictions(self.model.predict_on_batch(x))
         how = "save_weights / load_weights" if weights_only else f"save / load_model ({suffix})"
         with tempfile.TemporaryDirectory(prefix="nncheck-ckpt-") as tmp:
             path = Path(tmp) / f"checkpoint{suffix}"
@@ -466,7 +470,7 @@ class Probes:
                 else:
                     self.model.save(path)
                     restored = _load_like_a_fresh_process(path)
-                after = np.asarray(restored.predict_on_batch(x))
+                after = _predictions(restored.predict_on_batch(x))
             except Exception as error:
                 message = " ".join(str(error).split())[:300]
                 return measured.Checkpoint(
@@ -476,26 +480,33 @@ class Probes:
                     uses_lambda="lambda" in message.lower(),
                     without_config=_classes_without_config(self.model),
                 )
-        same = before.shape == after.shape and bool(
-            np.allclose(before, after, atol=1e-5, equal_nan=True)
+        same = len(before) == len(after) and all(
+            b.shape == a.shape and bool(np.allclose(b, a, atol=1e-5, equal_nan=True))
+            for b, a in zip(before, after, strict=False)
         )
         return measured.Checkpoint(ok=same, how=how, error=None if same else "predictions differ")
 
     # -- X112: memory of one training step ------------------------------------------------------
 
     def memory(self, budget: Budget) -> measured.StepMemory:
-        activations = 0
+        activations, visible = 0, 0
         for layer in _flat_layers(self.model):
             if not _has_output(layer):
                 continue
+            visible += 1
             for tensor in keras.tree.flatten(layer.output):
                 shape = [d for d in tensor.shape[1:]]
                 if any(d is None for d in shape):
                     continue
                 itemsize = np.dtype(_dtype_name(tensor.dtype)).itemsize
                 activations += int(np.prod(shape)) * itemsize
+        if not visible:
+            raise Skip(
+                "the layers' outputs are not visible (a subclassed model's call()), so "
+                "the activations a step keeps cannot be counted"
+            )
         params = sum(int(np.prod(v.shape)) * 4 for v in self.model.weights)
-        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = self.optimizer
         optimizer_slots = 2 if "adam" in type(optimizer).__name__.lower() else 1
         return measured.StepMemory(
             activation_bytes_per_sample=activations,
@@ -511,7 +522,12 @@ class Probes:
         if self.out.device == "CPU":
             raise Skip("needs a GPU with Tensor Cores; the probes ran on the CPU")
         return measure_tensor_core_changes(
-            self.model, self.batch(self.batch_size), budget, self.timed_steps
+            self.model,
+            self.batch(self.batch_size),
+            budget,
+            self.timed_steps,
+            self.loss,
+            self.optimizer,
         )
 
     # -- X108: throughput of the step vs the input pipeline -------------------------------------
@@ -519,6 +535,8 @@ class Probes:
     def throughput(self, budget: Budget) -> measured.Throughput:
         if self.y is None:
             raise Skip("no labels reach the training step")
+        if self.arguments.get("__source__") == "custom_loop":
+            raise Skip("a custom loop's input pipeline is not visible to nncheck")
         x, y = self.batch(self.batch_size)
         source = self.arguments.get("__source__", "arrays")
         batches = pipeline_batches(self.arguments.get("x"), source)
@@ -533,6 +551,12 @@ class Probes:
 
 
 # -- small utilities --------------------------------------------------------------------------
+
+
+def _predictions(output: Any) -> list[np.ndarray]:
+    """A model's predictions as a list of arrays: one per output (dict and list outputs of
+    multi-output models, in Keras' flattening order)."""
+    return [np.asarray(part) for part in keras.tree.flatten(output)]
 
 
 def _classes_without_config(model: Any) -> list[str]:

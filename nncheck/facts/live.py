@@ -121,6 +121,12 @@ class TrainFacts:
     shuffle: bool | None = None
     strategy: str | None = None  # the tf.distribute strategy in use, None for the default
     gpus: int = 0
+    # A custom loop's call of the model at its step: training= "true", "false", "missing"
+    # (not passed: Keras 3 then runs Dropout and BatchNorm in inference), "unknown" (a
+    # tensor), or None when the call was not seen
+    loop_training: str | None = None
+    loop_call_site: Site | None = None  # where the custom loop calls the model
+    loss_seen: bool = False  # a custom loop's keras.losses.Loss and labels were seen
 
 
 @dataclass
