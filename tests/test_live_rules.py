@@ -385,3 +385,30 @@ def test_t113_a_custom_loop_without_training_true() -> None:
         assert not judge("T113", model=model, train=loop(quiet))
     assert not judge("T113", model=binary_model(), train=loop("missing"))  # nothing to switch
     assert not judge("T113", model=model, train=fit())
+
+
+@pytest.mark.parametrize(
+    ("error", "fix"),
+    [
+        (
+            "ValueError: y_true and y_pred have different structures.",
+            "give one target per model output (a list in output order, or a dict by output "
+            "name), each shaped as the loss expects",
+        ),
+        (
+            "ValueError: Input 0 of layer 'dense' is incompatible with the layer",
+            "feed inputs shaped and typed as the model's keras.Input declares",
+        ),
+        (
+            "InvalidArgumentError: cannot compute MatMul",
+            "fix what the error names: it is what the first batch of the run would raise",
+        ),
+    ],
+)
+def test_t114_reports_what_the_first_step_raises(error: str, fix: str) -> None:
+    (finding,) = judge("T114", train=fit(first_step_error=error))
+    assert finding.message == (
+        f"Keras' own training step raises on the first batch: {error}; fit() would stop there"
+    )
+    assert finding.fix == fix
+    assert not judge("T114", train=fit())

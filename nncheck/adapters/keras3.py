@@ -184,6 +184,10 @@ class Recorder:
                 error_site=site,
             )
             return
+        if entry in {"fit", "train_on_batch"} and result.train is not None:
+            result.train.first_step_error = _first_step_error(
+                model, samples, result.train.batch_size
+            )
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
         self.model, self.arguments, self.samples = model, arguments, samples
@@ -316,6 +320,21 @@ def install(recorder: Recorder) -> None:
     for owner, name, patch in patches:
         _ORIGINALS.append((owner, name, owner.__dict__.get(name, _INHERITED)))
         setattr(owner, name, patch)
+
+
+def _first_step_error(model: Any, samples: Samples, batch_size: int | None) -> str | None:
+    """What Keras' own step raises on the first rows of the training data, if anything:
+    the forward pass and the loss of ``test_on_batch`` (which changes no weight) on data
+    that fit() would have fed. None when it runs, or when there are no labels to try."""
+    if model is None or samples.x is None or samples.y is None:
+        return None
+    rows = np.arange(min(batch_size or 32, _length(samples.x)))
+    try:
+        model.test_on_batch(_take(samples.x, rows), _take(samples.y, rows))
+    except Exception as error:
+        text = " ".join(str(error).split())[:300]
+        return f"{type(error).__name__}: {text}"
+    return None
 
 
 def _model_owning(models: list[Any], variables: list[Any]) -> Any:

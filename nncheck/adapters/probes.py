@@ -170,7 +170,7 @@ class Probes:
                     self.out.results.append(result)
                     continue
                 if self.y is None and kind.needs_labels:
-                    raise Skip("no labels reach the training step (a custom loop or unlabelled)")
+                    raise Skip(self._no_labels())
                 result.values = probe(budget)
             except Skip as skip:
                 result.status, result.reason = "skipped", str(skip)
@@ -185,6 +185,14 @@ class Probes:
         self.out.cloning = self.cloning
         self._progress("done", len(plan), len(plan))
         return self.out
+
+    def _no_labels(self) -> str:
+        if self.train is not None and self.train.entry == "custom_loop":
+            return (
+                "the custom loop's labels are not visible (a step compiled with tf.function "
+                "sees only symbolic tensors; a loss that is not a keras.losses.Loss is not seen)"
+            )
+        return "no labels reach the training step (unlabelled data)"
 
     def _progress(self, name: str, index: int, total: int) -> None:
         if self.options.progress is not None:
@@ -534,7 +542,7 @@ class Probes:
 
     def throughput(self, budget: Budget) -> measured.Throughput:
         if self.y is None:
-            raise Skip("no labels reach the training step")
+            raise Skip(self._no_labels())
         if self.arguments.get("__source__") == "custom_loop":
             raise Skip("a custom loop's input pipeline is not visible to nncheck")
         x, y = self.batch(self.batch_size)

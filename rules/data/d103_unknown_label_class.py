@@ -56,6 +56,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Labels coded -1 (unknown) train as a class",
     tip=5,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         unknown_label_class,

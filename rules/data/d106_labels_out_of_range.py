@@ -67,6 +67,7 @@ RULE = rule(
     name="labels-out-of-range",
     severity=Severity.ERROR,
     summary="Labels the output layer cannot produce",
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         labels_out_of_range,

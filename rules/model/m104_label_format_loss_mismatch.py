@@ -61,6 +61,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="Sparse vs one-hot labels do not match the loss",
     tip=19,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         label_format_loss_mismatch,

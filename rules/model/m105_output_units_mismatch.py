@@ -56,6 +56,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="Output units do not match the label width",
     tip=19,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         output_units_mismatch,

@@ -78,6 +78,7 @@ RULE = rule(
     name="loss-target-mismatch",
     severity=Severity.ERROR,
     summary="The loss does not fit the kind of target",
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         loss_target_mismatch,
