@@ -412,3 +412,49 @@ def test_t114_reports_what_the_first_step_raises(error: str, fix: str) -> None:
     )
     assert finding.fix == fix
     assert not judge("T114", train=fit())
+
+
+def test_d201_integer_measurements_far_from_zero_are_unscaled_codes_are_not() -> None:
+    height = FeatureStats(0, 67.0, 2.5, 58, 76, True, 19)  # few values, far from zero
+    codes = FeatureStats(1, 2.4, 1.6, 0, 5, True, 6)  # 0..5 without gaps: D203's
+    month = FeatureStats(2, 6.5, 3.4, 1, 12, True, 12)
+    scaled = FeatureStats(3, 0.0, 1.0, -3.1, 3.2, False, 1000)
+    stats = InputStats("x", [4], "float32", features=[height, codes, month, scaled])
+    (finding,) = judge(
+        "D201", model=binary_model(), data=DataFacts("arrays", 900, [stats]), train=fit()
+    )
+    assert finding.data["features"] == [0]
+    small = FeatureStats(0, 5.0, 0.4, 4, 6, True, 3)  # within +-10: scaled enough
+    wide = FeatureStats(1, 30.0, 4.0, 12, 48, False, 900)  # std above 1: unscaled, as before
+    stats.features = [small]
+    assert not judge(
+        "D201", model=binary_model(), data=DataFacts("arrays", 900, [stats]), train=fit()
+    )
+
+
+def sigmoid_stack(optimizer: str, depth: int) -> ModelFacts:
+    layers = [
+        LayerFacts(
+            f"d{i}", "Dense", 32, "units", "sigmoid", site=SITE, inputs=[f"d{i - 1}"] if i else []
+        )
+        for i in range(depth)
+    ]
+    out = LayerFacts("out", "Dense", 1, "units", "sigmoid", site=SITE, inputs=[f"d{depth - 1}"])
+    return ModelFacts(
+        "m",
+        "Sequential",
+        [*layers, out],
+        [OutputFacts("out", 1, "sigmoid", [0.0])],
+        [LossFacts("binary_crossentropy")],
+        optimizer=optimizer,
+    )
+
+
+def test_m402_a_shorter_sigmoid_stack_fires_with_plain_sgd() -> None:
+    (finding,) = judge("M402", model=sigmoid_stack("SGD", 3))
+    assert finding.message.endswith(
+        "(vanishing gradients), and plain SGD scales every step by them"
+    )
+    assert not judge("M402", model=sigmoid_stack("Adam", 3))
+    assert judge("M402", model=sigmoid_stack("Adam", 4))
+    assert not judge("M402", model=sigmoid_stack("SGD", 2))

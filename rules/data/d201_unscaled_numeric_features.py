@@ -1,10 +1,12 @@
 """
 ## What it does
 Looks at each tabular input feature as it reaches the model and flags features with
-values beyond +-10 and a standard deviation above 1, when no layer (Normalization,
-Rescaling, a lookup or any other preprocessing) stands between the input and the first
-weighted layer. Integer features with at most 20 distinct values are left to D203
-(categorical codes); integer inputs that feed an Embedding are token ids, not features.
+values beyond +-10 that are either spread widely (a standard deviation above 1) or far
+from zero for their spread (a mean more than 10 standard deviations from zero, such as
+integer measurements from 65 to 70), when no layer (Normalization, Rescaling, a lookup or
+any other preprocessing) stands between the input and the first weighted layer. Whole
+numbers counted from 0 or 1 without gaps, at most 20 of them, are categorical codes
+(D203's); integer inputs of a model with an Embedding are token ids, not features.
 
 ## Why is this bad?
 Weights are initialised for inputs of unit scale. A feature in the hundreds dominates the
@@ -46,22 +48,38 @@ from ..common import (
     tabular_inputs,
 )
 
+UNCENTERED_RATIO = 10  # |mean| above this many standard deviations: not centered
+
 
 def _feature_name(feature: FeatureStats) -> str:
     return repr(feature.name) if feature.name else f"feature {feature.index}"
+
+
+def _looks_like_codes(feature: FeatureStats) -> bool:
+    """Few whole numbers counted from 0 or 1 without gaps: categorical codes (D203's)."""
+    return (
+        feature.integer
+        and feature.distinct <= CATEGORICAL_MAX_DISTINCT
+        and feature.min in (0, 1)
+        and feature.max - feature.min + 1 == feature.distinct
+    )
+
+
+def _unscaled(feature: FeatureStats, max_magnitude: float) -> bool:
+    """Far outside [-1, 1] and either widely spread or far from zero for its spread (an
+    integer measurement such as 65-70 is un-centered even with few distinct values)."""
+    if feature.std == 0 or max(abs(feature.min), abs(feature.max)) <= max_magnitude:
+        return False  # constant (D206's) or already small
+    if _looks_like_codes(feature):
+        return False
+    return feature.std > 1 or abs(feature.mean) > UNCENTERED_RATIO * feature.std
 
 
 def unscaled_numeric_features(
     model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
     for stats in tabular_inputs(model, data):
-        offenders = [
-            f
-            for f in stats.features
-            if max(abs(f.min), abs(f.max)) > options["max-magnitude"]
-            and f.std > 1
-            and not (f.integer and f.distinct <= CATEGORICAL_MAX_DISTINCT)
-        ]
+        offenders = [f for f in stats.features if _unscaled(f, options["max-magnitude"])]
         if not offenders:
             continue
         shown = ", ".join(

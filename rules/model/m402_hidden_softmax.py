@@ -1,8 +1,10 @@
 """
 ## What it does
 Flags a hidden `Dense` or convolution layer (one that is not a model output) with a
-softmax activation, and a chain of more than 3 hidden sigmoid/tanh layers, each feeding
-the next, with no normalization or residual connection in between.
+softmax activation, and a chain of more than 3 hidden sigmoid/tanh layers (more than 2
+with plain SGD), each feeding the next, with no normalization or residual connection in
+between. A subclassed model's layer graph is not visible: none of its layers is called
+hidden.
 
 ## Why is this bad?
 Softmax squeezes a layer's outputs into a distribution that sums to one: the next layer
@@ -14,6 +16,8 @@ vanishes (the probe X105 measures it where it runs).
 
 ## Options
 `max-saturating-depth` (3): the longest sigmoid/tanh chain that does not fire.
+`max-saturating-depth-sgd` (2): the same with plain SGD, which has no per-weight step
+size to make up for the shrinking gradients (Adam and RMSprop do, in part).
 
 ## Example
 ```python
@@ -59,12 +63,15 @@ def hidden_softmax(model: ModelFacts, options: dict) -> Iterator[Violation]:
                 "activation='relu' on hidden layers; softmax only on the output",
             )
     chain = _longest_saturating_chain(model)
-    if len(chain) >= options["max-saturating-depth"] + 1:
+    sgd = model.optimizer == "SGD"  # no per-weight step size to make up for small gradients
+    depth = options["max-saturating-depth-sgd" if sgd else "max-saturating-depth"]
+    if len(chain) >= depth + 1:
         yield at_layer(
             chain[0],
             f"{len(chain)} stacked layers with sigmoid/tanh activations from '{chain[0].name}' to "
             f"'{chain[-1].name}', with no normalization or residual path: their gradients "
-            "shrink with every layer (vanishing gradients)",
+            "shrink with every layer (vanishing gradients)"
+            + (", and plain SGD scales every step by them" if sgd else ""),
             "activation='relu' (with he_normal) in hidden layers, or BatchNormalization between",
             depth=len(chain),
         )
@@ -109,7 +116,7 @@ RULE = rule(
     name="hidden-softmax",
     severity=Severity.WARNING,
     summary="Softmax in a hidden layer, or a deep stack of sigmoid/tanh layers",
-    options={"max-saturating-depth": 3},
+    options={"max-saturating-depth": 3, "max-saturating-depth-sgd": 2},
     doc=__doc__,
     implementations=(
         hidden_softmax,
