@@ -430,6 +430,11 @@ def test_d201_integer_measurements_far_from_zero_are_unscaled_codes_are_not() ->
     assert not judge(
         "D201", model=binary_model(), data=DataFacts("arrays", 900, [stats]), train=fit()
     )
+    stats.features = [small, wide]
+    (finding,) = judge(
+        "D201", model=binary_model(), data=DataFacts("arrays", 900, [stats]), train=fit()
+    )
+    assert finding.data["features"] == [1]
 
 
 def sigmoid_stack(optimizer: str, depth: int) -> ModelFacts:
