@@ -463,3 +463,29 @@ def test_m402_a_shorter_sigmoid_stack_fires_with_plain_sgd() -> None:
     assert not judge("M402", model=sigmoid_stack("Adam", 3))
     assert judge("M402", model=sigmoid_stack("Adam", 4))
     assert not judge("M402", model=sigmoid_stack("SGD", 2))
+
+
+def test_t115_batch_larger_than_the_training_rows_or_one_on_many() -> None:
+    data = DataFacts("arrays", 1000, [InputStats("x", [4], "float32")], length=1000)
+    (bigger,) = judge(
+        "T115",
+        model=binary_model(),
+        data=data,
+        train=fit(batch_size=1024, epochs=1, validation="split", validation_split=0.2),
+        options=None,
+    )
+    assert bigger.message == (
+        "batch_size=1,024 is larger than the 800 training rows: every epoch is one optimizer "
+        "step on all of them, so epochs=1 means 1 update"
+    )
+    assert not judge("T115", model=binary_model(), data=data, train=fit(batch_size=800))
+    assert not judge("T115", model=binary_model(), data=data, train=fit(batch_size=1))
+    large = DataFacts("arrays", 10_000, [InputStats("x", [4], "float32")], length=60_000)
+    (one,) = judge("T115", model=binary_model(), data=large, train=fit(batch_size=1))
+    assert one.message.startswith("batch_size=1 on 60,000 training rows: an epoch is 60,000")
+    normed = binary_model()
+    normed.layers.insert(0, LayerFacts("bn", "BatchNormalization"))
+    (norm,) = judge("T115", model=normed, data=data, train=fit(batch_size=1))
+    assert "BatchNormalization cannot normalize a single sample" in norm.message
+    unknown = DataFacts("dataset", 1000, [InputStats("x", [4], "float32")])  # length unknown
+    assert not judge("T115", model=binary_model(), data=unknown, train=fit(batch_size=4096))

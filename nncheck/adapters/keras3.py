@@ -372,6 +372,7 @@ class Samples:
 
     def __init__(self, source: str, x: Any, y: Any, truncated: bool) -> None:
         self.source, self.x, self.y, self.truncated = source, x, y, truncated
+        self.length: int | None = None  # every row of array data, sampled or not
 
 
 def _to_numpy(value: Any) -> Any:
@@ -438,7 +439,9 @@ def sample_data(x: Any, y: Any, max_samples: int) -> Samples:
     index = datastats.sample_indices(length, max_samples)
     if kind == "list" and not isinstance(x_np, list):
         x_np = np.asarray(x_np)
-    return Samples("arrays", _take(x_np, index), _take(y_np, index), index is not None)
+    samples = Samples("arrays", _take(x_np, index), _take(y_np, index), index is not None)
+    samples.length = length
+    return samples
 
 
 def _is_array_like(value: Any) -> bool:
@@ -486,6 +489,7 @@ def data_facts(samples: Samples, arguments: dict[str, Any], max_samples: int) ->
         source=samples.source,
         samples=len(inputs[0][1]) if inputs else 0,
         truncated=samples.truncated,
+        length=samples.length,
     )
     facts.inputs = [datastats.input_stats(name, values) for name, values in inputs]
     facts.targets = [datastats.target_stats(name, values) for name, values in targets]
@@ -814,6 +818,7 @@ def train_facts(
             facts.validation = "data"
         elif (arguments.get("validation_split") or 0) > 0:
             facts.validation = "split"
+            facts.validation_split = float(arguments["validation_split"])
         facts.shuffle = arguments.get("shuffle")
         for callback in arguments.get("callbacks") or []:
             facts.callbacks.append(

@@ -115,6 +115,7 @@ class TrainFacts:
     batch_size: int | None = None
     steps_per_epoch: int | None = None
     validation: str | None = None  # "data", "split" or None
+    validation_split: float = 0.0  # the share of the arrays fit() holds out
     callbacks: list[CallbackFacts] = field(default_factory=list)
     class_weight: dict[int, float] | None = None
     sample_weight: bool = False
@@ -190,6 +191,7 @@ class DataFacts:
     target_hashes: list[int] = field(default_factory=list)
     validation_input_hashes: list[int] = field(default_factory=list)
     rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
+    length: int | None = None  # rows fit() received, when known (arrays), sampled or not
 
 
 @dataclass
