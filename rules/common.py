@@ -272,18 +272,31 @@ def compiled_output_problems(
             yield at(model.compile, message, fix, **data)
 
 
+def static_multiple(source: SourceFacts) -> tuple[int, str]:
+    """The width multiple Tensor Cores want for the dtype the source trains in: 8 when it
+    mentions a float16/bfloat16 policy, else 4 (float32 runs as TF32 on Ampere and newer),
+    which is what the full check measures on the captured layers' compute dtype."""
+    if "float16" in source.text:
+        return 8, "the script uses float16/bfloat16, and Tensor Cores want multiples of 8"
+    return 4, (
+        "the source sets no float16/bfloat16 policy, so it trains in float32 (TF32 on Ampere "
+        "and newer), and Tensor Cores want multiples of 4"
+    )
+
+
 def static_misaligned_widths(
     source: SourceFacts, family: dict[str, str], min_width: int
 ) -> Iterator[Violation]:
+    multiple, why = static_multiple(source)
     for layer in source.layers:
-        if layer.call.qualname not in family or not is_tunable_width(layer, min_width):
+        if layer.call.qualname not in family:
+            continue
+        if not is_tunable_width(layer, min_width, multiple):
             continue
         width = layer.width
-        lower, upper = aligned_choices(width, ALIGNMENT)
+        lower, upper = aligned_choices(width, multiple)
         message = (
-            f"{layer.kind} with {width} {layer.width_param}: not a multiple of {ALIGNMENT}, and "
-            "Tensor Cores run float16/bfloat16 work most efficiently at multiples of 8 "
-            "(TF32: 4)"
+            f"{layer.kind} with {width} {layer.width_param}: not a multiple of {multiple}; {why}"
         )
         name = layer.call.arg("name")
         yield Violation(
@@ -293,16 +306,16 @@ def static_misaligned_widths(
             layer.call.end_line,
             f"{layer.width_param}={upper}  # or {lower}",
             layer=name if isinstance(name, str) else None,
-            data={"width": width, "multiple": ALIGNMENT},
+            data={"width": width, "multiple": multiple},
         )
 
 
-def is_tunable_width(layer: LayerSite, min_width: int) -> bool:
+def is_tunable_width(layer: LayerSite, min_width: int, multiple: int = ALIGNMENT) -> bool:
     """A hidden-layer width the user chose: literal, >= 16, not the task-given output width."""
     width = layer.width
     if not isinstance(width, int) or isinstance(width, bool):
         return False
-    if width < min_width or width % ALIGNMENT == 0 or layer.is_output:
+    if width < min_width or width % multiple == 0 or layer.is_output:
         return False
     if layer.activation in {"softmax", "sigmoid"}:
         return False  # an output layer whose model nncheck could not trace
@@ -424,8 +437,10 @@ TENSOR_CORE_ALIGNMENT_DOC = """
 NVIDIA Tensor Cores run matrix multiplies and convolutions in float16/bfloat16 most
 efficiently when the dimensions are multiples of 8 (TF32: 4, INT8: 16). On cuBLAS >= 11
 and cuDNN >= 7.6.3 other sizes still use Tensor Cores, but less efficiently; on older
-libraries they fall back to slower kernels. A multiple of 8 is aligned for every dtype, so
-it is the right choice when the training dtype is not known from the source.
+libraries they fall back to slower kernels. The full check judges each layer by its
+compute dtype; `--static` by what the source shows: multiples of 8 when it mentions a
+float16/bfloat16 policy, 4 otherwise (Keras trains in float32 unless told otherwise). A
+multiple of 8 is aligned for every dtype.
 
 ## Options
 `min-width` (16): narrower layers are exempt (their cost is negligible), and so is the

@@ -67,6 +67,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="Multi-hot labels with softmax or categorical cross-entropy",
     tip=19,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         softmax_on_multi_label,

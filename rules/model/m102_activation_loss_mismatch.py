@@ -111,6 +111,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="Output activation does not fit the loss",
     tip=19,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         activation_loss_mismatch_live,

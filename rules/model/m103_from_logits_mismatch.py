@@ -93,6 +93,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="from_logits does not match the output activation",
     tip=19,
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(
         from_logits_mismatch_live,

@@ -1,15 +1,16 @@
 """
 ## What it does
-Checks that a hidden `Dense` layer's literal `units` is a multiple of 8.
+Checks that a hidden `Dense` layer's `units` is a multiple of 8 (float16/bfloat16) or 4
+(float32).
 
 ## Example
 ```python
-layers.Dense(100, activation="relu")
+layers.Dense(50, activation="relu")
 ```
 
 ## Use instead
 ```python
-layers.Dense(104, activation="relu")  # or 96
+layers.Dense(52, activation="relu")  # or 48
 ```
 """
 

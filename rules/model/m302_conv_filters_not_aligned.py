@@ -1,7 +1,7 @@
 """
 ## What it does
-Checks that a convolution's literal `filters` (Conv1D/2D/3D, transposed and separable
-convolutions) is a multiple of 8.
+Checks that a convolution's `filters` (Conv1D/2D/3D, transposed and separable
+convolutions) is a multiple of 8 (float16/bfloat16) or 4 (float32).
 
 ## Example
 ```python

@@ -1,15 +1,16 @@
 """
 ## What it does
-Checks that an `LSTM`, `GRU` or `SimpleRNN` layer's literal `units` is a multiple of 8.
+Checks that an `LSTM`, `GRU` or `SimpleRNN` layer's `units` is a multiple of 8
+(float16/bfloat16) or 4 (float32).
 
 ## Example
 ```python
-layers.LSTM(100)
+layers.LSTM(50)
 ```
 
 ## Use instead
 ```python
-layers.LSTM(104)  # or 96
+layers.LSTM(52)  # or 48
 ```
 """
 

@@ -5,7 +5,7 @@ pass and loss (`test_on_batch`, which changes no weight) on the first rows of th
 that `fit()` or `train_on_batch()` received, and reports what it raises: targets whose
 structure or shape does not match the model's outputs (a single array for a model with two
 outputs, a rank that the loss cannot take), inputs the model cannot run on, labels the loss
-rejects. When a more specific rule names the cause (M104, M105, M106, D103, D106), that
+rejects. When a more specific rule names the cause (M101 to M106, D103, D106), that
 rule's finding is reported instead.
 
 ## Why is this bad?
