@@ -379,7 +379,7 @@ def vanishing_gradient(
 
 def overfit_learned(overfit: Overfit, factor: float) -> bool:
     """The configured optimizer learned the single batch."""
-    return batch_learned(overfit.losses, overfit.accuracy, overfit.classes, factor)
+    return batch_learned(overfit.losses, overfit.accuracy, overfit.classes, factor, overfit.floor)
 
 
 def reference_learned(overfit: Overfit | None, factor: float) -> bool:
@@ -388,7 +388,9 @@ def reference_learned(overfit: Overfit | None, factor: float) -> bool:
     reference = overfit.reference if overfit is not None else None
     if overfit is None or reference is None:
         return False
-    return batch_learned(reference.losses, reference.accuracy, overfit.classes, factor)
+    return batch_learned(
+        reference.losses, reference.accuracy, overfit.classes, factor, overfit.floor
+    )
 
 
 def broken_numerics(probes: ProbeFacts) -> bool:

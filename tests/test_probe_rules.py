@@ -481,3 +481,36 @@ def test_sparklines_and_the_probe_section() -> None:
     assert rendered[1] == "  overfit 1 batch  0.7 → 0.07 in 3 steps, 100% accuracy  █▄▁"
     assert rendered[2] == "  mixed precision  skipped: needs a GPU"
     assert rendered[3] == "  reproducibility  identical initial weights in two runs"
+
+
+def test_a_batch_is_learned_towards_the_loss_of_perfect_predictions() -> None:
+    # soft targets under cross-entropy: 0.69 -> 0.515 is 1.3x, but 10x towards a 0.5 floor
+    curve = [0.69, 0.60, 0.55, 0.52, 0.515]
+    assert not measured.batch_learned(curve, None, 0)
+    assert measured.batch_learned(curve, None, 0, floor=0.5)
+    assert not measured.batch_learned(curve, None, 0, floor=0.3)
+    stalled = overfit([0.69] + [0.62] * 40)
+    stalled.values.floor = 0.5
+    (finding,) = judge("X101", probes=probes(stalled), model=binary_model(), train=fit())
+    assert "(1.6x towards 0.5, the loss of perfect predictions; 10x needed)" in finding.message
+
+
+def test_the_perfect_prediction_of_each_loss() -> None:
+    from nncheck.adapters.probe_measures import _perfect_prediction
+
+    soft = np.array([[0.2], [0.9]], dtype="float32")
+    output = np.zeros((2, 1), dtype="float32")
+    assert np.allclose(_perfect_prediction("binary_crossentropy", soft, output), soft)
+    logits = _perfect_prediction(keras_loss("BinaryCrossentropy", from_logits=True), soft, output)
+    assert np.allclose(1 / (1 + np.exp(-logits)), soft, atol=1e-5)
+    ids = np.array([2, 0])
+    probabilities = _perfect_prediction("sparse_categorical_crossentropy", ids, np.zeros((2, 3)))
+    assert probabilities.argmax(axis=1).tolist() == [2, 0]
+    assert np.allclose(_perfect_prediction("mse", soft.ravel(), output), soft)
+    assert _perfect_prediction("my_custom_loss", soft, output) is None
+
+
+def keras_loss(name: str, **kwargs):
+    import keras
+
+    return getattr(keras.losses, name)(**kwargs)

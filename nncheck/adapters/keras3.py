@@ -716,7 +716,9 @@ def _input_preprocessing(model: Any) -> list[str]:
         kind = type(op).__name__
         if isinstance(op, keras.Model):
             found.extend(_input_preprocessing(op))
-            break
+            if op.weights:
+                break  # a nested model with weights: its first weighted layer ends the walk
+            continue  # an augmentation Sequential: the layers after it still preprocess
         if (
             isinstance(op, keras.layers.Layer)
             and op.weights

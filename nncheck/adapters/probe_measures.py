@@ -234,3 +234,82 @@ def pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:
         count = x.num_batches or THROUGHPUT_STEPS + 3
         return (x[i % count] for i in itertools.count())
     return None  # arrays: already in memory
+
+
+REGRESSION_NAMES = {"mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}
+
+
+def loss_floor(model: Any, x: Any, y: Any) -> float:
+    """The compiled loss of perfect predictions on (x, y): what no training gets below.
+    0 for hard labels and regression; the targets' entropy for probabilities under
+    cross-entropy (an autoencoder's pixels, soft labels). 0 when it cannot be worked out
+    (a custom loss nncheck does not know)."""
+    try:
+        outputs = model.predict_on_batch(x)
+        flat_outputs = keras.tree.flatten(outputs)
+        flat_targets = keras.tree.flatten(y)
+        losses = _losses_per_output(model.loss, outputs, len(flat_outputs))
+        if losses is None or len(flat_targets) != len(flat_outputs):
+            return 0.0
+        perfect = []
+        for loss, target, output in zip(losses, flat_targets, flat_outputs, strict=True):
+            best = _perfect_prediction(loss, np.asarray(target), np.asarray(output))
+            if best is None:
+                return 0.0
+            perfect.append(best)
+        y_pred = keras.tree.pack_sequence_as(outputs, perfect)
+        floor = float(keras.ops.convert_to_numpy(model.compute_loss(x=x, y=y, y_pred=y_pred)))
+    except Exception:  # a structure nncheck cannot pair up: no floor, as before
+        return 0.0
+    return max(floor, 0.0) if math.isfinite(floor) else 0.0
+
+
+def _losses_per_output(loss: Any, outputs: Any, count: int) -> list[Any] | None:
+    if isinstance(loss, dict):
+        if not isinstance(outputs, dict):
+            return None
+        return [loss.get(name) for name in sorted(outputs)]  # keras.tree.flatten sorts keys
+    if isinstance(loss, list | tuple):
+        return list(loss) if len(loss) == count else None
+    return [loss] * count
+
+
+def _loss_identity(loss: Any) -> tuple[str, bool]:
+    """(snake-case name, from_logits) of a loss given as a name, a function or an object."""
+    if isinstance(loss, str):
+        return loss.lower(), False
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__
+    from_logits = bool(getattr(loss, "from_logits", False))
+    config = getattr(loss, "get_config", None)
+    if callable(config):
+        with contextlib.suppress(Exception):
+            from_logits = bool(config().get("from_logits", from_logits))
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in str(name)).lstrip("_")
+    return snake, from_logits
+
+
+def _perfect_prediction(loss: Any, target: np.ndarray, output: np.ndarray) -> np.ndarray | None:
+    """The output that makes ``loss`` smallest for ``target``, shaped like ``output``."""
+    name, logits = _loss_identity(loss)
+    eps = 1e-7
+    if "sparse_categorical" in name:
+        ids = target.astype(int).reshape(-1)
+        probabilities = np.eye(output.shape[-1])[ids].reshape(output.shape)
+    elif "crossentropy" in name or name in {"bce", "cce"}:
+        if target.size != output.size:
+            return None
+        probabilities = target.reshape(output.shape).astype("float64")
+    elif name in {"mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}:
+        return (
+            target.reshape(output.shape).astype(output.dtype)
+            if target.size == output.size
+            else None
+        )
+    else:
+        return None
+    probabilities = np.clip(probabilities, eps, 1 - eps)
+    if logits:
+        binary = "binary" in name or name == "bce"
+        values = np.log(probabilities / (1 - probabilities)) if binary else np.log(probabilities)
+        return values.astype(output.dtype)
+    return probabilities.astype(output.dtype)

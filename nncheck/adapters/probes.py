@@ -37,6 +37,7 @@ from nncheck.adapters.keras3 import _flat_layers, _length, _take
 from nncheck.adapters.probe_limits import Budget, OverBudget, Skip, users_step
 from nncheck.adapters.probe_measures import (
     expected_initial_loss,
+    loss_floor,
     lr_range_summary,
     measure_tensor_core_changes,
     multiply_adds_per_sample,
@@ -142,6 +143,7 @@ class Probes:
             (steps, points, timed) for limit, steps, points, timed in SIZES if macs <= limit
         )
         self.cloning = "copy"  # "copy", or "in place" for a model that cannot be copied
+        self.floor = 0.0  # the overfit batch's loss of perfect predictions
         self.out = ProbeFacts(
             device=_device(),
             backend=keras.backend.backend(),
@@ -364,6 +366,7 @@ class Probes:
         x, y = self._mixed_batch(OVERFIT_BATCH)
         classes = _distinct_rows(y)
         with self.trainable_copy() as copy:
+            self.floor = loss_floor(copy, x, y)
             losses, accuracy = self._fit_batch(
                 copy, x, y, classes, budget, "the single-batch overfit"
             )
@@ -374,6 +377,7 @@ class Probes:
             accuracy=accuracy,
             classes=classes,
             batch=_length(x),
+            floor=self.floor,
         )
         if not found.learned:
             # The same batch with a reference optimizer: if it learns, the model can learn
@@ -388,7 +392,7 @@ class Probes:
                 optimizer=f"{name}(learning_rate={rate:g})",
                 losses=ref_losses,
                 accuracy=ref_accuracy,
-                learned=measured.batch_learned(ref_losses, ref_accuracy, classes),
+                learned=measured.batch_learned(ref_losses, ref_accuracy, classes, floor=self.floor),
             )
         return found
 
@@ -403,7 +407,8 @@ class Probes:
             with users_step():
                 loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
             losses.append(loss)
-            if not math.isfinite(loss) or loss <= losses[0] * OVERFIT_TARGET:
+            floor = self.floor
+            if not math.isfinite(loss) or loss - floor <= (losses[0] - floor) * OVERFIT_TARGET:
                 break
             if step % 20 == 19:
                 accuracy = _accuracy(self.facts, model.predict_on_batch(x), y)

@@ -100,10 +100,13 @@ class Overfit:
     classes: int  # distinct labels in the batch
     batch: int  # samples in the batch
     reference: ReferenceRun | None = None
+    # the loss of perfect predictions on the batch: 0 for hard labels, the targets'
+    # entropy for probabilities under cross-entropy (an autoencoder's pixels, soft labels)
+    floor: float = 0.0
 
     @property
     def learned(self) -> bool:
-        return batch_learned(self.losses, self.accuracy, self.classes)
+        return batch_learned(self.losses, self.accuracy, self.classes, floor=self.floor)
 
 
 @dataclass
@@ -220,15 +223,23 @@ PROBE_LABELS: dict[str, str] = {probe.name: probe.label for probe in PROBES}
 
 
 def batch_learned(
-    losses: list[float], accuracy: float | None, classes: int, factor: float = 10
+    losses: list[float],
+    accuracy: float | None,
+    classes: int,
+    factor: float = 10,
+    floor: float = 0.0,
 ) -> bool:
-    """A copy learned its batch: the loss fell by ``factor``, or every sample of a batch
-    with more than one class is classified right. The overfit probe decides with it whether
-    to retry with the reference optimizer; X101 and X107 judge with it."""
+    """A copy learned its batch: the loss fell by ``factor`` towards ``floor`` (the loss of
+    perfect predictions: 0 for hard labels, the targets' entropy for soft ones), or every
+    sample of a batch with more than one class is classified right. The overfit probe
+    decides with it whether to retry with the reference optimizer; X101 and X107 judge
+    with it."""
     if accuracy == 1.0 and classes > 1:
         return True
-    finite = [v for v in losses if math.isfinite(v)]
-    return bool(finite) and finite[0] > 0 and min(finite) <= finite[0] / factor
+    finite = [v - floor for v in losses if math.isfinite(v)]
+    if not finite:
+        return False
+    return finite[0] <= 0 or min(finite) <= finite[0] / factor
 
 
 __all__ = ["PROBES", "PROBE_LABELS", "ProbeValues", "batch_learned"]

@@ -1,6 +1,7 @@
 """
 ## What it does
-Flags image inputs (samples of shape height x width x 1, 3 or 4 channels) whose pixel
+Flags image inputs (samples of shape height x width x 1, 3 or 4 channels, or height x
+width of uint8, as `keras.datasets.mnist` loads grayscale images) whose pixel
 values are whole numbers between 0 and 255 when the model applies no preprocessing
 before its first weighted layer (no Rescaling, Normalization, Lambda or
 `preprocess_input`). Data already divided by 255, and models that rescale inside, stay
@@ -27,11 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
+from nncheck.facts.live import DataFacts, InputStats, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, fmt_number
+
+
+def _image(stats: InputStats) -> bool:
+    """Height x width x 1, 3 or 4 channels; or height x width of uint8, as
+    keras.datasets.mnist loads grayscale images (no channel axis)."""
+    if len(stats.shape) == 3:
+        return stats.shape[-1] in IMAGE_CHANNELS
+    return len(stats.shape) == 2 and stats.dtype == "uint8" and min(stats.shape) >= 8
 
 
 def unscaled_image_data(
@@ -40,8 +49,7 @@ def unscaled_image_data(
     if model.preprocessing_at_input:
         return
     for stats in data.inputs:
-        image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
-        if not image or stats.max is None or stats.min is None:
+        if not _image(stats) or stats.max is None or stats.min is None:
             continue
         if stats.integer_valued and stats.min >= 0 and 1 < stats.max <= 255:
             yield at_site(

@@ -4,7 +4,9 @@ Trains a clone of the model on one batch of 32 training samples (with every clas
 it; same optimizer settings, capture-time weights) for up to 400 steps (fewer for large
 models: the count depends on the model's size, never on time), and, when that does not
 learn the batch, trains another clone on the same batch with a reference optimizer (Adam
-at 1e-3). Fires when neither learned it: the loss has not fallen by a factor of 10, the
+at 1e-3). Fires when neither learned it: the loss has not fallen by a factor of 10
+towards the loss of perfect predictions (0 for hard labels; for probabilities under
+cross-entropy, such as an autoencoder's pixels or soft labels, their entropy), the
 batch is not classified 100% correctly, and the loss has stalled (the last quarter of
 the steps improved it by less than 10%). A loss still falling at the step cap is slow,
 not broken; a batch the reference optimizer learns shows that the model can learn and
@@ -103,16 +105,25 @@ def cannot_overfit_one_batch(
     losses = result.losses
     if not losses or not all(math.isfinite(v) for v in losses) or broken_numerics(probes):
         return  # X103's case
-    start, end = losses[0], min(losses)
-    if start <= 0 or overfit_learned(result, options["required-factor"]) or not _stalled(losses):
+    start, end, floor = losses[0], min(losses), result.floor
+    above = [loss - floor for loss in losses]  # what training can still remove
+    if above[0] <= 0 or overfit_learned(result, options["required-factor"]):
+        return
+    if not _stalled(above):
         return
     causes = likely_causes(model, probes)
     because = f"; likely: {', '.join(causes)}" if causes else ""
+    ratio = above[0] / max(min(above), 1e-12)
+    towards = (
+        f" towards {fmt_number(round(floor, 4))}, the loss of perfect predictions"
+        if floor > 1e-6
+        else ""
+    )
     yield at_site(
         train.site,
         f"a clone trained on one batch of {result.batch} samples for "
         f"{len(losses)} steps only took the loss from {fmt_number(round(start, 4))} to "
-        f"{fmt_number(round(end, 4))} ({start / max(end, 1e-12):.1f}x; "
+        f"{fmt_number(round(end, 4))} ({ratio:.1f}x{towards}; "
         f"{options['required-factor']:g}x needed){because}",
         "make the model able to learn one batch first: check which layers are trainable, "
         "the learning rate, and that the loss matches the output",

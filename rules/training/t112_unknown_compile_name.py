@@ -122,6 +122,7 @@ RULE = rule(
     name="unknown-compile-name",
     severity=Severity.ERROR,
     summary="compile() names a loss, metric or optimizer Keras does not know",
+    supersedes=("T114",),  # the cause of what the first step raises, said precisely
     doc=__doc__,
     implementations=(unknown_compile_name,),
 )
