@@ -11,8 +11,14 @@ anything behind, or claiming that its first step raises.
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 # head -> (output layers code, loss, label code, metrics); ``h`` is the last hidden tensor
 HEADS = {
@@ -272,3 +278,63 @@ def _training(c: dict[str, str]) -> list[str]:
         ),
         f"model.fit(Batches(), {fit}{validation})",
     ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What nncheck did on one setup: the problems found (empty when all is well)."""
+
+    seed: int
+    choices: dict[str, str]
+    problems: list[str]
+    codes: list[str]
+
+
+NNCHECK = str(Path(sys.executable).with_name("nncheck"))
+LIMIT_S = 400  # far above a check's time: only a hang reaches it
+
+
+def check_setup(seed: int) -> Outcome:
+    """Run nncheck's full check with the probes on the setup of ``seed``, in a directory
+    of its own that is also its TMPDIR, and list what went wrong."""
+    setup = generate(seed)
+    problems: list[str] = []
+    codes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as work:
+        root = Path(work)
+        script, scratch = root / "train.py", root / "tmp"
+        script.write_text(setup.script, encoding="utf-8")
+        scratch.mkdir()
+        env = {**os.environ, "TMPDIR": str(scratch)}
+        command = [NNCHECK, "--format", "json", "--quiet", "--probe-budget", "300", str(script)]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, env=env, timeout=LIMIT_S, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return Outcome(seed, setup.choices, [f"hang: no answer in {LIMIT_S} s"], codes)
+        if done.returncode not in (0, 1):
+            problems.append(f"crash: exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        else:
+            report = json.loads(done.stdout)
+            codes = [f["code"] for f in report["findings"]]
+            problems += [
+                f"nncheck failure: {f['code']} {f['message'][:300]}"
+                for f in report["findings"]
+                if f["code"].startswith("E")
+            ]
+            problems += [
+                f"false claim: T114 {f['message'][:200]}"
+                for f in report["findings"]
+                if f["code"] == "T114"
+            ]
+            for probes in report["probes"].values():
+                problems += [
+                    f"probe failure: {r['name']} {r['status']}: {r['reason'][:200]}"
+                    for r in probes["results"]
+                    if r["status"] in {"crashed", "over_budget", "not_run"}
+                ]
+        left = sorted(p.name for p in scratch.iterdir())
+        if left:
+            problems.append(f"left behind: {left}")
+    return Outcome(seed, setup.choices, problems, codes)
