@@ -514,3 +514,25 @@ def keras_loss(name: str, **kwargs):
     import keras
 
     return getattr(keras.losses, name)(**kwargs)
+
+
+def test_x114_a_run_shorter_than_one_batch_takes_to_learn() -> None:
+    from nncheck.facts.live import DataFacts
+
+    data = DataFacts("arrays", 3000, [], length=3000)
+    curve = overfit([1.0 - 0.01 * i for i in range(95)])  # 10x down at step 91
+    (finding,) = judge("X114", probes=probes(curve), data=data, train=fit(epochs=2, batch_size=512))
+    assert finding.message == (
+        "the run makes 12 optimizer steps (2 epochs), fewer than the 91 a clone needed to learn "
+        "one batch of 32 samples: it ends long before the model has learned the data"
+    )
+    assert not judge("X114", probes=probes(curve), data=data, train=fit(epochs=8, batch_size=32))
+    unknown = DataFacts("dataset", 3000, [])  # no length, no steps_per_epoch: quiet
+    assert not judge(
+        "X114", probes=probes(curve), data=unknown, train=fit(epochs=1, batch_size=512)
+    )
+    by_accuracy = overfit([0.8] * 80, accuracy=1.0, classes=2)  # every sample right at step 80
+    (early,) = judge(
+        "X114", probes=probes(by_accuracy), data=data, train=fit(epochs=2, batch_size=512)
+    )
+    assert early.data["needed"] == 61

@@ -410,7 +410,7 @@ class Probes:
             floor = self.floor
             if not math.isfinite(loss) or loss - floor <= (losses[0] - floor) * OVERFIT_TARGET:
                 break
-            if step % 20 == 19:
+            if step % measured.ACCURACY_CHECK_EVERY == measured.ACCURACY_CHECK_EVERY - 1:
                 accuracy = _accuracy(self.facts, model.predict_on_batch(x), y)
                 if accuracy == 1.0 and classes > 1:
                     break

@@ -222,6 +222,9 @@ PROBES: tuple[type[ProbeValues], ...] = (
 PROBE_LABELS: dict[str, str] = {probe.name: probe.label for probe in PROBES}
 
 
+ACCURACY_CHECK_EVERY = 20  # the single-batch probe checks its batch's accuracy this often
+
+
 def batch_learned(
     losses: list[float],
     accuracy: float | None,
@@ -242,4 +245,4 @@ def batch_learned(
     return finite[0] <= 0 or min(finite) <= finite[0] / factor
 
 
-__all__ = ["PROBES", "PROBE_LABELS", "ProbeValues", "batch_learned"]
+__all__ = ["ACCURACY_CHECK_EVERY", "PROBES", "PROBE_LABELS", "ProbeValues", "batch_learned"]
