@@ -66,6 +66,13 @@ HEADS = {
     ),
 }
 MULTI_OUTPUT = {"dict_outputs", "list_outputs"}
+# what a GradientTape loop calls: Loss objects (they align the ranks of y and the output)
+LOSS_OBJECTS = {
+    "'binary_crossentropy'": "keras.losses.BinaryCrossentropy()",
+    "'sparse_categorical_crossentropy'": "keras.losses.SparseCategoricalCrossentropy()",
+    "'categorical_crossentropy'": "keras.losses.CategoricalCrossentropy()",
+    "'mse'": "keras.losses.MeanSquaredError()",
+}
 STYLES = ("sequential", "functional", "subclassed")
 CONTAINERS = ("arrays", "dict_inputs", "tf_data", "generator", "py_dataset")
 TRAINING = ("fit", "fit", "fit", "train_on_batch", "gradient_tape")
@@ -78,7 +85,7 @@ OPTIMIZERS = (
 CALLBACKS = (
     "[]",
     "[keras.callbacks.EarlyStopping(monitor='val_loss', patience=5, restore_best_weights=True)]",
-    "[keras.callbacks.ModelCheckpoint(os.path.join(tempfile.mkdtemp(), 'm.keras'))]",
+    "[keras.callbacks.ModelCheckpoint('checkpoints/m.keras')]",
     "[keras.callbacks.ReduceLROnPlateau(monitor='loss', patience=3)]",
 )
 HIDDEN = ("relu", "gelu", "tanh")
@@ -104,8 +111,8 @@ def generate(seed: int) -> Setup:
         training = "fit"
     if training != "fit":
         container = "arrays"  # the loops slice arrays themselves
-    if style == "subclassed" and container == "dict_inputs":
-        container = "arrays"
+    if style != "functional" and container == "dict_inputs":
+        container = "arrays"  # named inputs need the functional API
     choices = {
         "head": head,
         "style": style,
@@ -125,8 +132,6 @@ def generate(seed: int) -> Setup:
 def _script(c: dict[str, str]) -> str:
     lines = [
         f"# generated setup: {c}",
-        "import os",
-        "import tempfile",
         "import numpy as np",
         "import keras",
         "from keras import layers",
@@ -201,7 +206,7 @@ def _model(c: dict[str, str]) -> list[str]:
         ]
     if c["training"] == "gradient_tape":
         lines.append(f"optimizer = {_optimizer_object(c['optimizer'])}")
-        lines.append(f"loss_fn = keras.losses.get({loss})")
+        lines.append(f"loss_fn = {LOSS_OBJECTS.get(loss, loss)}")
     else:
         lines.append(f"model.compile(optimizer={c['optimizer']}, loss={loss}, metrics={metrics})")
     return lines

@@ -753,9 +753,9 @@ def model_facts(model: Any, recorder: Recorder) -> ModelFacts:
     layers = _flat_layers(model)
     facts = ModelFacts(name=model.name, class_name=type(model).__name__)
     facts.graph_visible = _graph_visible(model)
-    facts.embeds_tokens = any(
-        isinstance(layer, keras.layers.Embedding) for layer in _all_sublayers(model)
-    )
+    sublayers = _all_sublayers(model)
+    facts.embeds_tokens = any(isinstance(layer, keras.layers.Embedding) for layer in sublayers)
+    facts.augments = any(type(layer).__name__.startswith("Random") for layer in sublayers)
     facts.layers = [layer_facts(layer, recorder) for layer in layers]
     try:
         facts.outputs = output_facts(model, recorder)

@@ -93,6 +93,7 @@ class ModelFacts:
     # an Embedding anywhere in the model, nested custom layers included (a keras-io
     # TokenAndPositionEmbedding): integer inputs are then token ids, not numeric features
     embeds_tokens: bool = False
+    augments: bool = False  # a Random* preprocessing layer anywhere in the model (RandomFlip...)
 
 
 @dataclass

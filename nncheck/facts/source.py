@@ -110,6 +110,24 @@ class SourceFacts:
         return self.text.splitlines()
 
     @cached_property
+    def identifiers(self) -> set[str]:
+        """Every name the code uses or defines (variables, attributes, functions, classes,
+        keywords, imports), never words in strings or comments."""
+        found: set[str] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                found.add(node.attr)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.add(node.name)
+            elif isinstance(node, ast.keyword) and node.arg:
+                found.add(node.arg)
+            elif isinstance(node, ast.alias):
+                found.update(node.name.split("."))
+        return found
+
+    @cached_property
     def imported_modules(self) -> set[str]:
         found: set[str] = set()
         for node in ast.walk(self.tree):
