@@ -257,14 +257,7 @@ def _training(c: dict[str, str]) -> list[str]:
             "def batches():",
             "    while True:",
             "        for start in range(0, len(x) - 31, 32):",
-            "            yield x[start:start + 32], "
-            + (
-                "{k: v[start:start + 32] for k, v in y.items()}"
-                if c["head"] == "dict_outputs"
-                else "tuple(v[start:start + 32] for v in y)"
-                if c["head"] == "list_outputs"
-                else "y[start:start + 32]"
-            ),
+            f"            yield x[start:start + 32], {_sliced_targets(c, 'start:start + 32')}",
             f"model.fit(batches(), steps_per_epoch=len(x) // 32, {fit}{validation})",
         ]
     return [
@@ -273,16 +266,18 @@ def _training(c: dict[str, str]) -> list[str]:
         "        return len(x) // 32",
         "    def __getitem__(self, i):",
         "        s = slice(i * 32, (i + 1) * 32)",
-        "        return x[s], "
-        + (
-            "{k: v[s] for k, v in y.items()}"
-            if c["head"] == "dict_outputs"
-            else "tuple(v[s] for v in y)"
-            if c["head"] == "list_outputs"
-            else "y[s]"
-        ),
+        f"        return x[s], {_sliced_targets(c, 's')}",
         f"model.fit(Batches(), {fit}{validation})",
     ]
+
+
+def _sliced_targets(c: dict[str, str], index: str) -> str:
+    """The targets of one batch, in the structure the model's outputs take."""
+    if c["head"] == "dict_outputs":
+        return f"{{k: v[{index}] for k, v in y.items()}}"
+    if c["head"] == "list_outputs":
+        return f"tuple(v[{index}] for v in y)"
+    return f"y[{index}]"
 
 
 @dataclass(frozen=True)
