@@ -489,3 +489,17 @@ def test_t115_batch_larger_than_the_training_rows_or_one_on_many() -> None:
     assert "BatchNormalization cannot normalize a single sample" in norm.message
     unknown = DataFacts("dataset", 1000, [InputStats("x", [4], "float32")])  # length unknown
     assert not judge("T115", model=binary_model(), data=unknown, train=fit(batch_size=4096))
+
+
+def test_t104_a_val_name_without_validation_raises_when_auto_cannot_tell_its_direction() -> None:
+    model = binary_model()  # logs loss and accuracy
+    unknown = CallbackFacts("EarlyStopping", monitor="val_acc", mode="auto", site=SITE)
+    (finding,) = judge("T104", model=model, train=fit(callbacks=[unknown]))
+    assert finding.message.endswith(
+        "gets no validation data, so the metric is never logged and with mode='auto' Keras "
+        "raises ValueError at the end of the first epoch (it cannot tell whether to maximise "
+        "or minimise it)"
+    )
+    known = CallbackFacts("EarlyStopping", monitor="val_accuracy", mode="auto", site=SITE)
+    (finding,) = judge("T104", model=model, train=fit(callbacks=[known]))
+    assert finding.message.endswith("so the metric is never logged and the callback never acts")

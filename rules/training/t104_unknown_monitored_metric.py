@@ -11,8 +11,9 @@ When the monitored name is never logged, the callback never acts: early stopping
 stops, the "best" checkpoint is never written, the learning rate never drops. With the
 default `mode="auto"`, Keras 3 raises `ValueError` at the end of the first epoch when the
 name (without `val_`) is neither `loss` nor a compiled metric, since it cannot tell whether
-to maximise or minimise it; with `mode="min"` or `"max"`, or for a `val_` name without
-validation data, it only warns and training runs on with the callback doing nothing. The
+to maximise or minimise it (with or without validation data); with `mode="min"` or
+`"max"`, or for a `val_` name of a known metric without validation data, it only warns
+and training runs on with the callback doing nothing. The
 classic cases are `val_acc` with `metrics=["accuracy"]` and any `val_*` metric without
 `validation_data` or `validation_split`.
 
@@ -142,9 +143,12 @@ def _monitor_problem(
     if not isinstance(monitor, str):
         return None
     if monitor.startswith("val_") and validation is False:
+        consequence = "the callback never acts"
+        if names is not None and mode == "auto" and monitor[4:] not in set(names):
+            consequence = _consequence(monitor, mode, set(names))
         return (
             f"{kind} monitors '{monitor}' but fit() at line {fit_line} gets no validation "
-            "data, so the metric is never logged and the callback never acts",
+            f"data, so the metric is never logged and {consequence}",
             f"pass validation_data=(x_val, y_val) or validation_split=0.2 to fit(), or "
             f"monitor='{monitor[4:]}'",
             {"monitor": monitor},
