@@ -487,3 +487,39 @@ def saves_the_model(train: TrainFacts, source: SourceFacts) -> bool:
     source, or a saved model checked with its data (a file that is saved and loaded)."""
     checkpoints = any(c.kind == "ModelCheckpoint" for c in train.callbacks)
     return train.entry == "data_file" or checkpoints or source.saves_model
+
+
+def initial_learning_rate(source: SourceFacts, value: Any) -> Any:
+    """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
+    if is_number(value):
+        return value
+    qualname = value.qualname or "" if isinstance(value, CallSite) else ""
+    if isinstance(value, CallSite) and qualname.startswith("keras.optimizers.schedules."):
+        if qualname.endswith("PiecewiseConstantDecay"):
+            values = source.call_arg(value, "values")
+            return values[0] if isinstance(values, list | tuple) and values else UNKNOWN
+        return source.call_arg(value, "initial_learning_rate")
+    return UNKNOWN
+
+
+# Keras 3's default learning rate of each optimizer (by class name, lowercased)
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "lion": 1e-4}
+
+
+def compiled_learning_rate(source: SourceFacts, compile_call: CallSite) -> float | None:
+    """The initial learning rate of the optimizer a compile() call gets: a name ("adam")
+    at its default, or a keras.optimizers object's literal or default rate; None unknown."""
+    value = source.call_arg(compile_call, "optimizer")
+    if isinstance(value, str):
+        name = value.lower()
+    elif isinstance(value, CallSite) and (value.qualname or "").startswith("keras.optimizers."):
+        name = (value.qualname or "").rpartition(".")[2].lower()
+        rate = value.arg("learning_rate", 0)
+        if rate is not MISSING:
+            rate = initial_learning_rate(source, rate)
+            return float(rate) if is_number(rate) else None
+    else:
+        return None
+    if name.lower() not in {n.lower() for n in api.LR_RANGES}:
+        return None
+    return DEFAULT_LEARNING_RATES.get(name, 1e-3)

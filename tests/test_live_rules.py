@@ -503,3 +503,40 @@ def test_t104_a_val_name_without_validation_raises_when_auto_cannot_tell_its_dir
     known = CallbackFacts("EarlyStopping", monitor="val_accuracy", mode="auto", site=SITE)
     (finding,) = judge("T104", model=model, train=fit(callbacks=[known]))
     assert finding.message.endswith("so the metric is never logged and the callback never acts")
+
+
+A103_BASE = """\
+import keras
+from keras import layers
+base = keras.applications.{cls}(include_top=False, input_shape=(96, 96, 3){weights})
+inputs = keras.Input((96, 96, 3))
+x = keras.applications.{module}.preprocess_input(inputs)
+model = keras.Model(inputs, layers.Dense(3, activation="softmax")(base(x)))
+{freeze}
+model.compile(optimizer={optimizer}, loss="sparse_categorical_crossentropy")
+"""
+
+
+def a103(cls="ResNet50", module="resnet", weights="", freeze="", optimizer="'adam'") -> list:
+    text = A103_BASE.format(
+        cls=cls, module=module, weights=weights, freeze=freeze, optimizer=optimizer
+    )
+    return [v.message for v in judge("A103", source=SourceFacts.from_text(text))]
+
+
+def test_a103_preprocessing_of_another_scaling_and_a_base_never_frozen() -> None:
+    frozen = "base.trainable = False"
+    assert a103(module="mobilenet_v2", freeze=frozen) == [
+        "mobilenet_v2.preprocess_input scales pixels for another family than the pretrained "
+        "ResNet50 (line 3) expects: the backbone sees inputs on another scale than it was "
+        "trained on"
+    ]
+    assert a103(module="vgg16", freeze=frozen) == []  # both caffe-style: the same scaling
+    assert a103(cls="EfficientNetB0", module="xception", freeze=frozen)  # it wants 0-255
+    assert a103(weights=", weights=None", module="mobilenet_v2") == []  # nothing pretrained
+    (never_frozen,) = a103()
+    assert never_frozen.startswith("the pretrained ResNet50 (line 3) is never frozen")
+    partial = "for layer in base.layers[:-20]:\n    layer.trainable = False"
+    assert a103(freeze=partial) == []
+    assert a103(optimizer="keras.optimizers.Adam(1e-5)") == []  # fine-tuning at a low rate
+    assert a103(optimizer="keras.optimizers.SGD()")  # SGD's default is 0.01

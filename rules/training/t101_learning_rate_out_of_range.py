@@ -46,26 +46,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.evaluate import UNKNOWN, CallSite
 from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, NO_SOURCE, at, at_site, fmt_number, is_number
-
-
-def _initial_learning_rate(source: SourceFacts, value: Any) -> Any:
-    """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
-    if is_number(value):
-        return value
-    qualname = value.qualname or "" if isinstance(value, CallSite) else ""
-    if isinstance(value, CallSite) and qualname.startswith("keras.optimizers.schedules."):
-        if qualname.endswith("PiecewiseConstantDecay"):
-            values = source.call_arg(value, "values")
-            return values[0] if isinstance(values, list | tuple) and values else UNKNOWN
-        return source.call_arg(value, "initial_learning_rate")
-    return UNKNOWN
+from ..common import (
+    DATA_FILE_TRAINING,
+    NO_SOURCE,
+    at,
+    at_site,
+    fmt_number,
+    initial_learning_rate,
+    is_number,
+)
 
 
 def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[Violation]:
@@ -74,7 +68,7 @@ def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[V
         if not qualname.startswith("keras.optimizers."):
             continue
         optimizer = qualname.rpartition(".")[2]
-        rate = _initial_learning_rate(source, call.arg("learning_rate", 0))
+        rate = initial_learning_rate(source, call.arg("learning_rate", 0))
         problem = _learning_rate_problem(optimizer, rate, options)
         if problem:
             yield at(call, problem[0], problem[1], learning_rate=rate)
