@@ -33,11 +33,10 @@ def test_check_reports_live_findings_without_touching_the_weights() -> None:
     model = _model(units=50)
     before = [w.numpy().copy() for w in model.weights]
     report = nncheck.check(model, x, y, epochs=5)
-    # X114: 5 epochs of 32 batches are fewer steps than a clone needs to learn one batch
-    assert {f.code for f in report.findings} == {"D101", "M201", "M301", "X114"}
+    assert {f.code for f in report.findings} == {"D101", "M201", "M301"}
     assert report.failed("warning") and not report.failed("error")
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
-    assert json.loads(report.to_json())["summary"]["warnings"] == 4
+    assert json.loads(report.to_json())["summary"]["warnings"] == 3
     assert "<table>" in report._repr_html_() and "D101" in str(report)
 
 

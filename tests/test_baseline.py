@@ -46,7 +46,7 @@ def test_moving_lines_keeps_findings_known_and_editing_one_makes_it_new(project:
     source = script.read_text()
     script.write_text("# a header comment\n\n\n" + source)
     assert run("--static", str(script), "--baseline", str(base))[0] == 0
-    script.write_text(source.replace("Dense(50,", "Dense(60,"))
+    script.write_text(source.replace("Dense(50,", "Dense(70,"))
     code, out, _ = run("--static", str(script), "--baseline", str(base), "--format", "json")
     report = json.loads(out)
     assert [(f["code"], f["location"]["line"]) for f in report["findings"]] == [("M301", 36)]

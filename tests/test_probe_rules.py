@@ -520,13 +520,13 @@ def test_x114_a_run_shorter_than_one_batch_takes_to_learn() -> None:
     from nncheck.facts.live import DataFacts
 
     data = DataFacts("arrays", 3000, [], length=3000)
-    curve = overfit([1.0 - 0.01 * i for i in range(95)])  # 10x down at step 91
+    curve = overfit([1.0 - 0.01 * i for i in range(95)])  # halved at step 51
     (finding,) = judge("X114", probes=probes(curve), data=data, train=fit(epochs=2, batch_size=512))
     assert finding.message == (
-        "the run makes 12 optimizer steps (2 epochs), fewer than the 91 a clone needed to learn "
-        "one batch of 32 samples: it ends long before the model has learned the data"
+        "the run makes 12 optimizer steps (2 epochs), fewer than the 51 a clone needed to halve "
+        "its loss on one batch of 32 samples: it ends long before the model has learned the data"
     )
-    assert not judge("X114", probes=probes(curve), data=data, train=fit(epochs=8, batch_size=32))
+    assert not judge("X114", probes=probes(curve), data=data, train=fit(epochs=1, batch_size=32))
     unknown = DataFacts("dataset", 3000, [])  # no length, no steps_per_epoch: quiet
     assert not judge(
         "X114", probes=probes(curve), data=unknown, train=fit(epochs=1, batch_size=512)

@@ -2,15 +2,15 @@
 ## What it does
 Counts the optimizer steps the run will make (`epochs` x the batches of one epoch, from
 the training rows fit() receives after `validation_split`, or `steps_per_epoch`) and
-compares them with the single-batch probe's curve: the step at which a clone had taken
-its loss 10x down towards the loss of perfect predictions on one batch of 32 samples, or
-classified every sample of it right (the earliest step that can have happened).
-Fires when the whole run makes fewer steps than that.
+compares them with the single-batch probe's curve: the step at which a clone had halved
+its loss (above the loss of perfect predictions) on one batch of 32 samples, or classified
+every sample of it right (the earliest step that can have happened). Fires when the whole
+run makes fewer steps than that.
 
 ## Why is this bad?
-Learning a data set takes many more steps than memorising one batch of it. A run that
-cannot even memorise one batch in its number of steps stops long before the model has
-learned what it could: the epoch count was set by habit (or for a quick test and left),
+Learning a data set takes many more steps than fitting one batch of it. A run too short
+to even halve the loss on one batch stops long before the model has learned what it
+could: the epoch count was set by habit (or for a quick test and left),
 not by the model's measured pace. Early stopping, not a small epoch count, is what ends
 training at the right time.
 
@@ -26,7 +26,8 @@ model.fit(x_train, y_train, epochs=100, batch_size=64, validation_split=0.2,
 ```
 
 ## Options
-`required-factor` (10): how far the loss must fall on the batch for it to count as learned.
+`progress-factor` (2): how far (start / end, above the floor) the clone's loss must have
+fallen on the batch: the whole run must allow at least that many steps.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ..common import at_site
 
 
 def _learned_at(overfit: Overfit, factor: float) -> int | None:
-    """The first step (1-based) at which the loss was ``factor`` times closer to its floor."""
+    """The first step (1-based) at which the loss above its floor had fallen ``factor``x."""
     start = overfit.losses[0] - overfit.floor if overfit.losses else 0.0
     if start <= 0:
         return None
@@ -73,7 +74,7 @@ def run_too_short(
     overfit = probes.measured(Overfit)
     if train.entry != "fit" or overfit is None:
         return
-    needed = _learned_at(overfit, options["required-factor"])
+    needed = _learned_at(overfit, options["progress-factor"])
     steps = _run_steps(data, train)
     if needed is None or steps is None or steps >= needed:
         return
@@ -81,8 +82,8 @@ def run_too_short(
     yield at_site(
         train.site,
         f"the run makes {steps:,} optimizer steps ({epochs} epoch{'s' if epochs != 1 else ''}), "
-        f"fewer than the {needed} a clone needed to learn one batch of {overfit.batch} samples: "
-        "it ends long before the model has learned the data",
+        f"fewer than the {needed} a clone needed to halve its loss on one batch of "
+        f"{overfit.batch} samples: it ends long before the model has learned the data",
         "epochs=100 with keras.callbacks.EarlyStopping(patience=10, restore_best_weights=True)",
         steps=steps,
         needed=needed,
@@ -95,7 +96,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="The run makes fewer optimizer steps than a clone needs to learn one batch",
     tip=2,
-    options={"required-factor": 10.0},
+    options={"progress-factor": 2.0},
     doc=__doc__,
     implementations=(run_too_short,),
 )
