@@ -15,7 +15,7 @@ from nncheck.registry import Rule, UnknownRuleError, resolve_selectors, rule
 SCRIPT = """\
 import keras
 from keras import layers
-model = keras.Sequential([keras.Input((4,)), layers.Dense(100), layers.Dense(1)])
+model = keras.Sequential([keras.Input((4,)), layers.Dense(50), layers.Dense(1)])
 model.compile("adam", "mse")
 model.fit(x, y, epochs=5)
 """
@@ -94,7 +94,7 @@ def test_syntax_error_is_e001_once_and_other_files_are_still_checked(write_scrip
 def test_suppression_comments(write_script) -> None:
     path = write_script(
         "import keras\nfrom keras import layers\n"
-        "model = keras.Sequential([layers.Dense(100), layers.Dense(1)])  # nncheck: ignore\n"
+        "model = keras.Sequential([layers.Dense(50), layers.Dense(1)])  # nncheck: ignore\n"
         "model.compile('adam', 'mse')\n"
         "model.fit(\n    x, y, epochs=5\n)  # nncheck: ignore[T109]\n"
     )
