@@ -273,10 +273,11 @@ def compiled_output_problems(
 
 
 def static_multiple(source: SourceFacts) -> tuple[int, str]:
-    """The width multiple Tensor Cores want for the dtype the source trains in: 8 when it
-    mentions a float16/bfloat16 policy, else 4 (float32 runs as TF32 on Ampere and newer),
-    which is what the full check measures on the captured layers' compute dtype."""
-    if "float16" in source.text:
+    """The width multiple Tensor Cores want for the dtype the source trains in: 8 when its
+    code names float16/bfloat16 (a policy, a dtype), else 4 (float32 runs as TF32 on
+    Ampere and newer), which is what the full check measures on the layers' dtype."""
+    named = source.identifiers | source.string_literals  # code, never comments or docstrings
+    if any("float16" in name for name in named):
         return 8, "the script uses float16/bfloat16, and Tensor Cores want multiples of 8"
     return 4, (
         "the source sets no float16/bfloat16 policy, so it trains in float32 (TF32 on Ampere "

@@ -72,3 +72,15 @@ def test_dataset_chain_is_followed_back_to_its_source() -> None:
 def test_comments_are_read_with_tokenize_so_strings_do_not_count() -> None:
     facts = SourceFacts.from_text("x = '# nncheck: ignore'\ny = 1  # nncheck: ignore[T102]\n")
     assert facts.comments == {2: "# nncheck: ignore[T102]"}
+
+
+def test_string_literals_and_identifiers_leave_out_docstrings_and_comments() -> None:
+    source = SourceFacts.from_text(
+        '"""Trains in float32, no float16 here."""\n'
+        "import keras  # not mixed_float16 either\n"
+        "def f():\n    'a docstring on bfloat16'\n"
+        "keras.mixed_precision.set_global_policy('mixed_bfloat16')\n"
+    )
+    assert source.string_literals == {"mixed_bfloat16"}
+    assert {"keras", "mixed_precision", "set_global_policy", "f"} <= source.identifiers
+    assert not any("float16" in name for name in source.identifiers)

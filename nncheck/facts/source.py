@@ -128,6 +128,22 @@ class SourceFacts:
         return found
 
     @cached_property
+    def string_literals(self) -> set[str]:
+        """The string constants the code uses (arguments, values), not docstrings."""
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
+        return {
+            node.value
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        }
+
+    @cached_property
     def imported_modules(self) -> set[str]:
         found: set[str] = set()
         for node in ast.walk(self.tree):
