@@ -192,6 +192,10 @@ def has_unknown_label(target: TargetStats) -> bool:
     return all(float(label) >= 0 for label in target.classes if label != "-1")
 
 
+# Target kinds that are class labels (not continuous values)
+CLASS_LABEL_KINDS = frozenset({"binary", "sparse", "one_hot", "multi_hot"})
+
+
 def embeds_tokens(model: ModelFacts) -> bool:
     """The model has an Embedding, at the top or inside a custom layer."""
     return model.embeds_tokens or any(layer.kind == "Embedding" for layer in model.layers)

@@ -66,10 +66,11 @@ class Keras2Import(BaseException):
 
 class _RefuseKeras2(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        installed = importlib.machinery.PathFinder.find_spec("tf_keras") is not None
-        if installed and (name == "tf_keras" or name.startswith("tf_keras.")):
-            raise Keras2Import(name)  # absent, it raises ImportError as the script expects
-        return None
+        if name != "tf_keras" and not name.startswith("tf_keras."):
+            return None  # every other import: no search of sys.path here
+        if importlib.machinery.PathFinder.find_spec("tf_keras") is not None:
+            raise Keras2Import(name)
+        return None  # not installed: the import raises ImportError, as the script expects
 
 
 def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult, Any]:

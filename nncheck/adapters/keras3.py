@@ -849,7 +849,6 @@ def train_facts(
         )
         if "batch_x" in arguments:
             facts.batch_size = _length(arguments["batch_x"])
-        facts.loss_seen = "loss" in arguments
         facts.loop_call_site = arguments.get("call_site")
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf

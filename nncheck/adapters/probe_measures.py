@@ -299,7 +299,7 @@ def _perfect_prediction(loss: Any, target: np.ndarray, output: np.ndarray) -> np
         if target.size != output.size:
             return None
         probabilities = target.reshape(output.shape).astype("float64")
-    elif name in {"mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"}:
+    elif name in REGRESSION_NAMES:
         return (
             target.reshape(output.shape).astype(output.dtype)
             if target.size == output.size

@@ -128,7 +128,6 @@ class TrainFacts:
     # tensor), or None when the call was not seen
     loop_training: str | None = None
     loop_call_site: Site | None = None  # where the custom loop calls the model
-    loss_seen: bool = False  # a custom loop's keras.losses.Loss and labels were seen
     # what Keras' own step raised on the first training rows ("ValueError: ..."), if it did
     first_step_error: str | None = None
 

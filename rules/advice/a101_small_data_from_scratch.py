@@ -37,9 +37,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, embeds_tokens
-
-LABEL_KINDS = {"binary", "sparse", "one_hot", "multi_hot"}
+from ..common import CLASS_LABEL_KINDS, DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, embeds_tokens
 
 
 def small_data_from_scratch(
@@ -47,7 +45,7 @@ def small_data_from_scratch(
 ) -> Iterator[Violation]:
     if data.truncated or model.pretrained_parts or data.samples >= options["max-samples"]:
         return
-    if not any(t.kind in LABEL_KINDS for t in data.targets):
+    if not any(t.kind in CLASS_LABEL_KINDS for t in data.targets):
         return  # a pretrained backbone helps a classifier; not an autoencoder or a regressor
     has_embedding = embeds_tokens(model)
     for stats in data.inputs:

@@ -39,9 +39,8 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import IMAGE_CHANNELS, at_site
+from ..common import CLASS_LABEL_KINDS, IMAGE_CHANNELS, at_site
 
-LABEL_KINDS = {"binary", "sparse", "one_hot", "multi_hot"}
 # names in the code (not in strings or comments) that augment: Keras' old generator,
 # tf.image's random ops, albumentations, anything the user named "augment..."
 SOURCE_AUGMENTATION = re.compile(
@@ -56,7 +55,7 @@ def small_image_set_without_augmentation(
 ) -> Iterator[Violation]:
     if model.augments or data.length is None or data.length >= options["max-images"]:
         return
-    if not any(t.kind in LABEL_KINDS for t in data.targets):
+    if not any(t.kind in CLASS_LABEL_KINDS for t in data.targets):
         return
     images = [s for s in data.inputs if len(s.shape) == 3 and s.shape[-1] in IMAGE_CHANNELS]
     if not images or any(SOURCE_AUGMENTATION.search(name) for name in source.identifiers):
