@@ -7,12 +7,13 @@ A helper used by one rule lives in that rule's module.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Symbol
+from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, LocalFunction, Symbol
 from nncheck.facts.live import (
     DataFacts,
     InputStats,
@@ -528,3 +529,45 @@ def compiled_learning_rate(source: SourceFacts, compile_call: CallSite) -> float
     if name.lower() not in {n.lower() for n in api.LR_RANGES}:
         return None
     return DEFAULT_LEARNING_RATES.get(name, 1e-3)
+
+
+MAP_FUNCTION_DEPTH = 4  # the script's own functions followed from a map function
+
+
+def map_function_call(
+    source: SourceFacts, step: CallSite, wanted: Callable[[CallSite], bool]
+) -> CallSite | None:
+    """The first call that ``wanted`` accepts in what a ``Dataset.map()`` step applies: a
+    lambda, one of the script's functions (and the script's functions they call), or a
+    layer; a call of a layer object counts as the layer's construction (``augment(x)``)."""
+    node = step.arg_node("map_func", 0)
+    if isinstance(node, ast.Lambda):
+        return _first_call(source, node.body, wanted, 0)
+    if node is None:
+        return None
+    target = source.evaluator.value(node, step.scope, step.block)
+    if isinstance(target, CallSite) and wanted(target):
+        return target
+    if isinstance(target, LocalFunction):
+        return _first_call(source, target.node, wanted, 1)
+    return None
+
+
+def _first_call(
+    source: SourceFacts, node: ast.AST, wanted: Callable[[CallSite], bool], depth: int
+) -> CallSite | None:
+    if depth > MAP_FUNCTION_DEPTH:
+        return None
+    for child in ast.walk(node):
+        if not isinstance(child, ast.Call):
+            continue
+        call = source.evaluator.call_site_by_id(id(child))
+        if wanted(call) or (call.callee is not None and wanted(call.callee)):
+            return call
+        if isinstance(child.func, ast.Name):
+            target = source.evaluator.value(child.func, call.scope, call.block)
+            if isinstance(target, LocalFunction):
+                found = _first_call(source, target.node, wanted, depth + 1)
+                if found is not None:
+                    return found
+    return None

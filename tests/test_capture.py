@@ -318,3 +318,24 @@ def test_keras_2_through_tf_keras_is_refused_in_a_sentence(write_script) -> None
         "fallback/train.py",
     )
     assert _capture(fallback).train.entry == "fit"
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "expected"),
+    [
+        # 100 rows of 4 float32 features and a float32 label in 10 batches: 10 x 200 bytes
+        ("tf.data.Dataset.from_tensor_slices((x[:100], y[:100])).batch(10)", 2000),
+        # a filter: tf.data cannot know how many elements one pass yields
+        ("tf.data.Dataset.from_tensor_slices((x, y)).filter(lambda a, b: b > 0).batch(10)", None),
+        ("tf.data.Dataset.from_tensor_slices((x, y)).batch(10).repeat()", None),  # infinite
+    ],
+    ids=["finite", "filtered", "repeated"],
+)
+def test_one_pass_of_a_dataset_is_measured_when_tf_data_knows_its_length(
+    write_script, pipeline: str, expected: int | None
+) -> None:
+    fit = "steps_per_epoch=3, " if "repeat" in pipeline else ""
+    script = SETUP.replace("import keras\n", "import keras\nimport tensorflow as tf\n")
+    capture = _capture(write_script(f"{script}model.fit({pipeline}, {fit}epochs=2)\n"))
+    assert capture.data.source == "dataset"
+    assert capture.data.pass_bytes == expected

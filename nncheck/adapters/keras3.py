@@ -370,9 +370,19 @@ def _build(model: Any, x: Any) -> None:
 class Samples:
     """At most ``max_samples`` rows of x and y (and the source kind), as NumPy."""
 
-    def __init__(self, source: str, x: Any, y: Any, truncated: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        x: Any,
+        y: Any,
+        truncated: bool,
+        *,
+        length: int | None = None,
+        pass_bytes: int | None = None,
+    ) -> None:
         self.source, self.x, self.y, self.truncated = source, x, y, truncated
-        self.length: int | None = None  # every row of array data, sampled or not
+        self.length = length  # every row of array data, sampled or not
+        self.pass_bytes = pass_bytes  # one pass over a tf.data input, its elements as yielded
 
 
 def _to_numpy(value: Any) -> Any:
@@ -428,7 +438,8 @@ def sample_data(x: Any, y: Any, max_samples: int) -> Samples:
         return Samples("unknown", None, None, False)
     kind = type(x).__name__
     if _is_dataset(x):
-        return _sample_batches("dataset", iter(x.take(MAX_BATCHES)), max_samples)
+        elements = _known_cardinality(x)
+        return _sample_batches("dataset", iter(x.take(MAX_BATCHES)), max_samples, elements)
     if isinstance(x, keras.utils.PyDataset):
         count = min(MAX_BATCHES, x.num_batches or MAX_BATCHES)
         return _sample_batches("py_dataset", (x[i] for i in range(count)), max_samples)
@@ -439,9 +450,9 @@ def sample_data(x: Any, y: Any, max_samples: int) -> Samples:
     index = datastats.sample_indices(length, max_samples)
     if kind == "list" and not isinstance(x_np, list):
         x_np = np.asarray(x_np)
-    samples = Samples("arrays", _take(x_np, index), _take(y_np, index), index is not None)
-    samples.length = length
-    return samples
+    return Samples(
+        "arrays", _take(x_np, index), _take(y_np, index), index is not None, length=length
+    )
 
 
 def _is_array_like(value: Any) -> bool:
@@ -454,10 +465,28 @@ def _is_dataset(value: Any) -> bool:
     return type(value).__module__.startswith("tensorflow") and hasattr(value, "take")
 
 
-def _sample_batches(source: str, batches: Any, max_samples: int) -> Samples:
-    xs, ys, seen = [], [], 0
+def _known_cardinality(dataset: Any) -> int | None:
+    """How many elements one pass over ``dataset`` yields, when tf.data knows it."""
+    try:
+        elements = int(dataset.cardinality())
+    except Exception:  # not a tf.data.Dataset after all
+        return None
+    return elements if elements > 0 else None  # -1: infinite, -2: unknown
+
+
+def _sample_batches(
+    source: str, batches: Any, max_samples: int, elements: int | None = None
+) -> Samples:
+    """The first batches, up to ``max_samples`` rows; with the number of ``elements`` (batches)
+    of one pass, also the bytes that pass yields (what a ``.cache()`` at its end holds)."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    seen = 0
+    first_bytes = 0
     truncated = False
     for batch in batches:
+        if not xs:
+            first_bytes = sum(np.asarray(part).nbytes for part in keras.tree.flatten(batch))
         bx, by = _split_batch(batch)
         xs.append(_to_numpy(bx))
         ys.append(_to_numpy(by))
@@ -469,7 +498,8 @@ def _sample_batches(source: str, batches: Any, max_samples: int) -> Samples:
         return Samples(source, None, None, False)
     x = _concat(xs)
     y = _concat(ys) if all(v is not None for v in ys) else None
-    return Samples(source, x, y, truncated)
+    pass_bytes = elements * first_bytes if elements else None
+    return Samples(source, x, y, truncated, pass_bytes=pass_bytes)
 
 
 def _named(value: Any, prefix: str) -> list[tuple[str, np.ndarray]]:
@@ -490,6 +520,7 @@ def data_facts(samples: Samples, arguments: dict[str, Any], max_samples: int) ->
         samples=len(inputs[0][1]) if inputs else 0,
         truncated=samples.truncated,
         length=samples.length,
+        pass_bytes=samples.pass_bytes,
     )
     facts.inputs = [datastats.input_stats(name, values) for name, values in inputs]
     facts.targets = [datastats.target_stats(name, values) for name, values in targets]

@@ -192,6 +192,8 @@ class DataFacts:
     validation_input_hashes: list[int] = field(default_factory=list)
     rows: int = 0  # rows in the whole data when every row was counted (a data file), else 0
     length: int | None = None  # rows fit() received, when known (arrays), sampled or not
+    # bytes of one pass over a tf.data input (elements x the first's size), when it is finite
+    pass_bytes: int | None = None
 
 
 @dataclass

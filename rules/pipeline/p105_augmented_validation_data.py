@@ -37,17 +37,16 @@ https://www.tensorflow.org/tutorials/images/data_augmentation
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.evaluate import MISSING, CallSite, LocalFunction
+from nncheck.facts.evaluate import MISSING, CallSite
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at
+from ..common import at, map_function_call
 
 RANDOM_IMAGE_OP = re.compile(r"^tensorflow\.image\.(stateless_)?random_\w+$")
 AUGMENTING_LAYER = re.compile(r"^(Random[A-Z]\w*|RandAugment|AugMix|CutMix|MixUp)$")
@@ -64,7 +63,6 @@ RANDOM_GENERATOR_ARGS = (
     "vertical_flip",
 )
 GENERATOR_FLOWS = {"flow", "flow_from_directory", "flow_from_dataframe"}
-MAX_DEPTH = 4  # the script's own functions followed from a map function
 
 
 def augmented_validation_data(source: SourceFacts) -> Iterator[Violation]:
@@ -86,7 +84,7 @@ def augmented_validation_data(source: SourceFacts) -> Iterator[Violation]:
             if step.method != "map" or id(step) in seen:
                 continue
             seen.add(id(step))
-            augmenting = _augmenting_call(source, step)
+            augmenting = map_function_call(source, step, _augments)
             if augmenting is not None:
                 yield at(
                     step,
@@ -126,39 +124,8 @@ def _random_args(generator: CallSite) -> list[str]:
     return found
 
 
-def _augmenting_call(source: SourceFacts, step: CallSite) -> CallSite | None:
-    """The first call of the map function (a lambda, a function, a layer) that augments."""
-    node = step.arg_node("map_func", 0)
-    if isinstance(node, ast.Lambda):
-        return _first_augmenting_call(source, node.body, 0)
-    if node is None:
-        return None
-    target = source.evaluator.value(node, step.scope, step.block)
-    if isinstance(target, CallSite) and _is_augmenting_layer(target):
-        return target
-    if isinstance(target, LocalFunction):
-        return _first_augmenting_call(source, target.node, 1)
-    return None
-
-
-def _first_augmenting_call(source: SourceFacts, node: ast.AST, depth: int) -> CallSite | None:
-    if depth > MAX_DEPTH:
-        return None
-    for child in ast.walk(node):
-        if not isinstance(child, ast.Call):
-            continue
-        call = source.evaluator.call_site_by_id(id(child))
-        if RANDOM_IMAGE_OP.match(call.qualname or "") or _is_augmenting_layer(call):
-            return call
-        if call.callee is not None and _is_augmenting_layer(call.callee):
-            return call
-        if isinstance(child.func, ast.Name):
-            target = source.evaluator.value(child.func, call.scope, call.block)
-            if isinstance(target, LocalFunction):
-                found = _first_augmenting_call(source, target.node, depth + 1)
-                if found is not None:
-                    return found
-    return None
+def _augments(call: CallSite) -> bool:
+    return bool(RANDOM_IMAGE_OP.match(call.qualname or "")) or _is_augmenting_layer(call)
 
 
 def _is_augmenting_layer(call: CallSite) -> bool:
