@@ -96,12 +96,13 @@ class Rule:
     @property
     def mode(self) -> str:
         """Where the rule runs, as the README's rule table says: ``static`` (the source
-        alone), ``full`` (the captured run), ``probe`` (the active probes), ``both`` for the
+        alone), ``full`` (the captured run), ``probe`` (only with the active probes; a rule
+        that probes refine but do not decide is ``full``), ``both`` for the
         codes nncheck reports about its own run; "(GPU)" when it needs an NVIDIA GPU."""
         if not self.runnable:
             return self.reported_in
         kinds = [set(needs) for needs, _ in self.implementations]
-        if any("probes" in needs for needs in kinds):
+        if all("probes" in needs for needs in kinds):
             mode = "probe"
         else:
             modes = [

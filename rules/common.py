@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from nncheck.facts import keras_api as api
@@ -571,3 +572,11 @@ def _first_call(
                 if found is not None:
                     return found
     return None
+
+
+def checked_fit(source: SourceFacts, train: TrainFacts) -> FitSite | None:
+    """The fit() call of this file that nncheck captured (None when it ran elsewhere)."""
+    site = train.site
+    if site is None or Path(site.path).resolve() != Path(source.path).resolve():
+        return None
+    return next((fit for fit in source.fits if fit.call.line == site.line), None)

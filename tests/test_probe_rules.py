@@ -13,13 +13,16 @@ from nncheck.facts import hardware
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import (
     CallbackFacts,
+    DataFacts,
     GpuFacts,
     HardwareFacts,
+    InputStats,
     LossFacts,
     ModelFacts,
     OutputFacts,
     ProbeFacts,
     ProbeResult,
+    TargetStats,
     TrainFacts,
 )
 from nncheck.facts.source import SourceFacts
@@ -228,27 +231,53 @@ def test_x107_shows_both_curves_when_the_reference_optimizer_learned() -> None:
     assert found[0].data["reference_losses"] == [0.7, 0.2, 0.04]
 
 
-def test_x108_scales_the_step_to_the_pipeline_batch() -> None:
-    def throughput(pipeline: float) -> ProbeFacts:
-        return probes(
-            ProbeResult(
-                "throughput",
-                values=measured.Throughput(
-                    source="generator",
-                    step_s=0.002,
-                    batch_size=32,
-                    pipeline_s=pipeline,
-                    pipeline_batch_size=64,
-                    steps=20,
-                ),
-            )
+def _throughput(pipeline: float) -> ProbeFacts:
+    """A generator's batch of 64 made in ``pipeline`` seconds; a step on 32 takes 2 ms."""
+    return probes(
+        ProbeResult(
+            "throughput",
+            values=measured.Throughput(
+                source="generator",
+                step_s=0.002,
+                batch_size=32,
+                pipeline_s=pipeline,
+                pipeline_batch_size=64,
+                steps=20,
+            ),
         )
+    )
 
-    found = judge("X108", probes=throughput(0.03), train=fit(), source=NO_SOURCE)
+
+def test_x108_scales_the_step_to_the_pipeline_batch() -> None:
+    found = judge("X108", probes=_throughput(0.03), train=fit(), source=NO_SOURCE)
     assert "one batch of 64 takes 30.0 ms but training on it takes 4.0 ms (7.5x" in (
         found[0].message
     )
-    assert not judge("X108", probes=throughput(0.003), train=fit(), source=NO_SOURCE)
+    assert not judge("X108", probes=_throughput(0.003), train=fit(), source=NO_SOURCE)
+
+
+def test_p101_speaks_when_making_a_batch_is_a_tenth_of_the_step_or_more() -> None:
+    data = DataFacts(
+        source="generator",
+        samples=64,
+        inputs=[InputStats("x", [20], "float32")],
+        targets=[TargetStats("y", [], "int64")],
+    )
+    facts = {"data": data, "train": fit(), "source": NO_SOURCE}
+    (found,) = judge("P101", probes=_throughput(0.002), **facts)
+    assert found.message.endswith(
+        "(measured: a batch of 64 takes 2.0 ms to make, 50% of the 4.0 ms step)"
+    )
+    assert found.fix == (
+        "tf.data.Dataset.from_generator(lambda: your_generator(), output_signature=("
+        "tf.TensorSpec((None, 20), tf.float32), tf.TensorSpec((None,), tf.int64)))"
+        ".prefetch(tf.data.AUTOTUNE)"
+    )
+    assert not judge("P101", probes=_throughput(0.0002), **facts)  # 5% of the step
+    # without the probes it cannot know: it says so for any generator of arrays
+    assert judge("P101", **facts)[0].message.endswith("nothing is prepared ahead")
+    strings = DataFacts(source="generator", samples=8, inputs=[InputStats("x", [], "<U5")])
+    assert not judge("P101", data=strings, train=fit(), source=NO_SOURCE)
 
 
 def test_x109_only_when_the_script_seeds() -> None:

@@ -40,15 +40,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from nncheck.facts.evaluate import CallSite
 from nncheck.facts.live import DataFacts, TrainFacts
-from nncheck.facts.source import FitSite, SourceFacts
+from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at, map_function_call
+from ..common import at, checked_fit, map_function_call
 
 FILE_READING_SOURCES = {
     "keras.utils.image_dataset_from_directory",
@@ -69,7 +68,7 @@ def decoded_again_every_epoch(
     mib = data.pass_bytes / 2**20
     if epochs < 2 or mib > options["max-cache-mib"]:
         return
-    fit = _checked_fit(source, train)
+    fit = checked_fit(source, train)
     chain = source.dataset_chain(fit.arg("x")) if fit is not None else None
     if not chain:
         return
@@ -88,14 +87,6 @@ def decoded_again_every_epoch(
         mib=round(mib, 1),
         epochs=epochs,
     )
-
-
-def _checked_fit(source: SourceFacts, train: TrainFacts) -> FitSite | None:
-    """The fit() call nncheck captured, when it is in this file."""
-    site = train.site
-    if site is None or Path(site.path).resolve() != Path(source.path).resolve():
-        return None
-    return next((fit for fit in source.fits if fit.call.line == site.line), None)
 
 
 def _last_decoding_step(source: SourceFacts, chain: list[CallSite]) -> tuple[CallSite, str] | None:

@@ -80,6 +80,7 @@ RULE = rule(
     summary="The input pipeline is slower than the training step",
     tip=8,
     options={"max-ratio": 1.0},
+    supersedes=("P101",),
     doc=__doc__,
     implementations=(input_bound_pipeline,),
 )
