@@ -126,6 +126,13 @@ def main() -> None:
     help="Check the script's N-th fit() call; the earlier ones train as written "
     f"(pretraining before fine-tuning) [default: {DEFAULTS.fit_call}].",
 )
+@click.option(
+    "--option",
+    "rule_options",
+    multiple=True,
+    metavar="CODE.NAME=VALUE",
+    help="A rule threshold, over [tool.nncheck.options] (e.g. T102.min-epochs=20); repeatable.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr.")
 @click.option(
     "--baseline",
@@ -164,6 +171,7 @@ def check(
     probe_budget: float | None,
     seed: int | None,
     fit_call: int | None,
+    rule_options: tuple[str, ...],
     quiet: bool,
     baseline_path: Path | None,
     write_baseline_path: Path | None,
@@ -176,7 +184,7 @@ def check(
 
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
-    from nncheck.config import ConfigError, load_settings
+    from nncheck.config import ConfigError, command_line_options, load_settings
     from nncheck.engine import TargetError, apply_overrides, collect_targets, select_rules
     from nncheck.registry import UnknownRuleError
 
@@ -202,6 +210,9 @@ def check(
             settings.override("seed", seed, "--seed")
         if fit_call is not None:
             settings.override("fit_call", fit_call, "--fit-call")
+        if rule_options:
+            merged = command_line_options(rule_options, settings.options)
+            settings.override("options", merged, "--option")
         rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
         options = settings.run_options(script_args=script_args, probes=probes, progress=not quiet)

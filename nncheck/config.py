@@ -27,13 +27,17 @@ An unknown key or a value of the wrong type is an error (exit 2), never silently
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nncheck.findings import Severity
 from nncheck.options import DEFAULTS, RunOptions
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 # Numbers with their lower bound and type: the full check's limits.
@@ -135,7 +139,8 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
         elif key in NUMERIC_KEYS:
             settings.override(key.replace("-", "_"), _number(path, key, value), origin)
         elif key == "options":
-            settings.override("options", _rule_options(path, value), origin)
+            where = f"{path}: [tool.nncheck.options]"
+            settings.override("options", _rule_options(where, value), origin)
         elif key == "per-file-ignores":
             settings.override("per_file_ignores", _per_file_ignores(path, value), origin)
         elif key == "severity":
@@ -193,27 +198,25 @@ def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:
     return value.lower()
 
 
-def _rule_options(path: Path, table: Any) -> dict[str, dict[str, float | int]]:
-    """Validate [tool.nncheck.options]: known rules, known options, numbers of the right kind."""
+def _rule_options(where: str, table: Any) -> dict[str, dict[str, float | int]]:
+    """Validate rule options (``where`` names their origin in errors): known rules, known
+    options, numbers of the right kind."""
     from nncheck.registry import UnknownRuleError, get_rule
 
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.nncheck.options] must be a table")
+        raise ConfigError(f"{where} must be a table")
     options: dict[str, dict[str, float | int]] = {}
     for rule_name, values in table.items():
         try:
             rule = get_rule(rule_name)
         except UnknownRuleError as error:
-            raise ConfigError(f"{path}: [tool.nncheck.options] {error}") from None
+            raise ConfigError(f"{where} {error}") from None
         if not isinstance(values, dict):
-            raise ConfigError(f"{path}: [tool.nncheck.options] {rule_name} must be a table")
+            raise ConfigError(f"{where} {rule_name} must be a table")
         for name, value in values.items():
             if name not in rule.options:
                 known = ", ".join(sorted(rule.options)) or "none"
-                raise ConfigError(
-                    f"{path}: [tool.nncheck.options] {rule.code} has no option {name!r} "
-                    f"(options: {known})"
-                )
+                raise ConfigError(f"{where} {rule.code} has no option {name!r} (options: {known})")
             default = rule.options[name]
             wrong_kind = isinstance(default, int) and not isinstance(default, float)
             if (
@@ -222,11 +225,35 @@ def _rule_options(path: Path, table: Any) -> dict[str, dict[str, float | int]]:
                 or (wrong_kind and not isinstance(value, int))
             ):
                 raise ConfigError(
-                    f"{path}: [tool.nncheck.options] {rule.code}.{name} must be "
+                    f"{where} {rule.code}.{name} must be "
                     f"{'an integer' if wrong_kind else 'a number'}: {value!r}"
                 )
             options.setdefault(rule.code, {})[name] = value
     return options
+
+
+def command_line_options(
+    values: Iterable[str], base: dict[str, dict[str, float | int]]
+) -> dict[str, dict[str, float | int]]:
+    """``--option CODE.NAME=VALUE`` (code or rule name) over the pyproject's options."""
+    table: dict[str, dict[str, float | int]] = {}
+    for text in values:
+        key, equals, literal = text.partition("=")
+        rule_name, dot, name = key.strip().partition(".")
+        if not (equals and dot and rule_name and name):
+            raise ConfigError(
+                f"--option expects CODE.NAME=VALUE, e.g. T102.min-epochs=20: {text!r}"
+            )
+        value: float | int
+        try:
+            value = int(literal) if _INTEGER.match(literal.strip()) else float(literal)
+        except ValueError:
+            raise ConfigError(f"--option {key} must be a number: {literal!r}") from None
+        table.setdefault(rule_name, {})[name.strip()] = value
+    merged = {code: dict(values) for code, values in base.items()}
+    for code, values in _rule_options("--option", table).items():
+        merged.setdefault(code, {}).update(values)
+    return merged
 
 
 def _per_file_ignores(path: Path, table: Any) -> dict[str, tuple[str, ...]]:

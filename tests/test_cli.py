@@ -199,6 +199,31 @@ def test_bad_rule_options_are_clear_errors(tmp_path: Path, table: str, message: 
     assert code == 2 and message in err
 
 
+def test_an_option_on_the_command_line_wins_over_the_file(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text((FIXTURES / "static" / "t102_missing_early_stopping.py").read_text())
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nncheck.options]\nmissing-early-stopping = { min-epochs = 100 }\n"
+    )
+    assert "T102" not in run("--static", str(script))[1]
+    code, out, _ = run("--static", str(script), "--option", "T102.min-epochs=2")
+    assert code == 0 and "T102 [warning]" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("T102=3", "--option expects CODE.NAME=VALUE, e.g. T102.min-epochs=20: 'T102=3'"),
+        ("T102.min-epochs=ten", "--option T102.min-epochs must be a number: 'ten'"),
+        ("T102.min-epochs=2.5", "--option T102.min-epochs must be an integer: 2.5"),
+        ("T102.min-epoch=3", "--option T102 has no option 'min-epoch' (options: min-epochs)"),
+    ],
+)
+def test_bad_command_line_options_are_one_line_errors(option: str, message: str) -> None:
+    code, _, err = run("--static", str(FIXTURES / "demo" / "train.py"), "--option", option)
+    assert (code, err.strip()) == (2, f"nncheck: error: {message}")
+
+
 def test_explain_lists_the_rule_options_with_defaults() -> None:
     out = run("explain", "D101")[1]
     assert "- minority-fair-share = 0.2" in out

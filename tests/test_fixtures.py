@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, expected_codes, fixture_files, header
 
+from nncheck.config import command_line_options
 from nncheck.engine import check_targets, collect_targets, select_rules
 from nncheck.facts import STATIC_KINDS
 from nncheck.options import RunOptions
@@ -20,8 +21,16 @@ def _planted(code: str, firing: list[Path]) -> list[Path]:
     return [p for p in firing if p.stem.startswith(code.lower()) or p.parent.name == "demo"]
 
 
+def _rule_options(path: Path) -> dict[str, dict[str, float | int]]:
+    """The fixture's `# nncheck-args: --option CODE.NAME=VALUE ...`, as the CLI reads them."""
+    args = (header(path, "nncheck-args") or "").split()
+    values = [args[i + 1] for i, arg in enumerate(args) if arg == "--option"]
+    return command_line_options(values, {})
+
+
 def _codes(path: Path) -> set[str]:
-    result = check_targets(collect_targets([path], static=True), select_rules(None, ()))
+    targets = collect_targets([path], static=True)
+    result = check_targets(targets, select_rules(None, ()), _rule_options(path))
     return {finding.code for finding in result.findings}
 
 
@@ -71,7 +80,8 @@ def full_results() -> dict[Path, set[str]]:
         select = args[args.index("--select") + 1].split(",") if "--select" in args else None
         rules = select_rules(select, ())
         targets = collect_targets([path], static=False, capture=_capture_options(path))
-        return path, {f.code for f in check_targets(targets, rules).findings}
+        findings = check_targets(targets, rules, _rule_options(path)).findings
+        return path, {f.code for f in findings}
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, fixture_files("full")))

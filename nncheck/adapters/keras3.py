@@ -585,6 +585,7 @@ def layer_facts(layer: Any, recorder: Recorder) -> LayerFacts:
             setattr(facts, attribute, type(initializer).__name__)
     rate = getattr(layer, "rate", None)
     facts.rate = float(rate) if isinstance(rate, int | float) else None
+    facts.activity_regularized = getattr(layer, "activity_regularizer", None) is not None
     try:
         facts.output_rank = len(layer.output.shape)
     except (AttributeError, ValueError, TypeError):

@@ -45,6 +45,7 @@ class LayerFacts:
     bias_initializer: str | None = None
     rate: float | None = None  # Dropout rate
     output_rank: int | None = None  # rank of the layer's output, batch axis included
+    activity_regularized: bool = False  # an activity_regularizer (a sparse autoencoder's)
 
 
 @dataclass
