@@ -104,3 +104,33 @@ def test_a_model_that_cannot_be_copied_is_probed_in_place_and_restored() -> None
     assert model.optimizer is optimizer  # the user's compilation is back
     history = model.fit(x, y, epochs=1, verbose=0)  # and it still trains as compiled
     assert set(history.history) == {"accuracy", "loss"}
+
+
+def test_the_single_batch_probe_counts_a_batchnorm_model_right_by_the_batch_statistics() -> None:
+    """Fast single-batch training leaves BatchNorm's moving statistics behind: in inference
+    mode a model that classifies its batch perfectly can look like it learned nothing."""
+    from types import SimpleNamespace
+
+    from nncheck.adapters.probes import Probes
+    from nncheck.facts.live import LossFacts, ModelFacts, OutputFacts
+
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(32, 4)) + 100.0).astype("float32")  # far from the initial mean 0
+    y = (x[:, 0] > x[:, 0].mean()).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.layers[-1].set_weights([np.array([[10.0], [0.0], [0.0], [0.0]]), np.zeros(1)])
+    facts = ModelFacts(
+        "m",
+        "Sequential",
+        outputs=[OutputFacts("dense", 1, "sigmoid", [0.0])],
+        losses=[LossFacts("binary_crossentropy")],
+    )
+    inference = float(np.mean((model.predict_on_batch(x).reshape(-1) > 0.5) == (y > 0.5)))
+    assert inference == y.mean()  # the moving mean is still 0: every sample looks positive
+    assert Probes._batch_accuracy(SimpleNamespace(facts=facts), model, x, y) == 1.0

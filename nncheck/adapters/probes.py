@@ -410,15 +410,28 @@ class Probes:
             floor = self.floor
             if not math.isfinite(loss) or loss - floor <= (losses[0] - floor) * OVERFIT_TARGET:
                 break
-            if step % measured.ACCURACY_CHECK_EVERY == measured.ACCURACY_CHECK_EVERY - 1:
-                accuracy = _accuracy(self.facts, model.predict_on_batch(x), y)
-                if accuracy == 1.0 and classes > 1:
-                    break
+            checking = step % measured.ACCURACY_CHECK_EVERY == measured.ACCURACY_CHECK_EVERY - 1
+            if checking and classes > 1 and self._batch_accuracy(model, x, y) == 1.0:
+                break
             budget.check(
                 f"{what} reached step {step + 1} of {self.overfit_steps}",
                 (step + 1) / self.overfit_steps,
             )
-        return losses, _accuracy(self.facts, model.predict_on_batch(x), y)
+        return losses, self._batch_accuracy(model, x, y)
+
+    def _batch_accuracy(self, model: Any, x: Any, y: Any) -> float | None:
+        """Accuracy on the batch it trains on, in inference mode; with BatchNormalization
+        also with the batch's own statistics (training mode), and the better of the two:
+        the moving statistics lag behind fast single-batch training, and either mode
+        getting every sample right shows the batch was learned."""
+        inference = _accuracy(self.facts, model.predict_on_batch(x), y)
+        if inference == 1.0 or not any(_is_batch_norm(layer) for layer in _flat_layers(model)):
+            return inference
+        with users_step():
+            training = _accuracy(self.facts, model(x, training=True), y)
+        if inference is None or training is None:
+            return inference if training is None else training
+        return max(inference, training)
 
     # -- X107: learning-rate range test ---------------------------------------------------------
 
@@ -645,6 +658,10 @@ def _accuracy(facts: ModelFacts, predictions: Any, y: Any) -> float | None:
         threshold = 0.0 if loss.from_logits and output.activation == "linear" else 0.5
         return float(np.mean((p.reshape(y.shape) > threshold) == (y > 0.5)))
     return None
+
+
+def _is_batch_norm(layer: Any) -> bool:
+    return "BatchNormalization" in type(layer).__name__
 
 
 def _distinct_rows(y: Any) -> int:
