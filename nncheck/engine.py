@@ -261,12 +261,14 @@ def _say_which_fit(store: FactStore, target: Target, result: RunResult) -> None:
     chosen = target.capture.fit_call
     at = f" at line {train.site.line}" if train.site is not None else ""
     listed = ", ".join(str(line) for line in lines)
-    result.notes.append(
-        f"{target.display_path} calls fit() at lines {listed}: nncheck checked fit() call "
-        f"{chosen}{at} (the earlier ones trained as written); --fit-call N checks another"
+    checked, earlier = (
+        (f"fit() call {chosen}{at} (the earlier ones trained as written)", "")
         if chosen > 1
-        else f"{target.display_path} calls fit() at lines {listed}: nncheck checked the first "
-        f"call{at}; --fit-call N checks another (the earlier ones then train as written)"
+        else (f"the first call{at}", " (the earlier ones then train as written)")
+    )
+    result.notes.append(
+        f"{target.display_path} calls fit() at lines {listed}: nncheck checked {checked}; "
+        f"--fit-call N checks another{earlier}"
     )
 
 

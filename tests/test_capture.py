@@ -290,6 +290,13 @@ def test_fit_call_picks_which_fit_is_checked_and_the_report_says_which(write_scr
         f"{script} calls fit() at lines 9, 11: nncheck checked the first call at line 9; "
         "--fit-call N checks another (the earlier ones then train as written)"
     ]
+    second_run = check_targets(
+        collect_targets([script], False, RunOptions(fit_call=2)), select_rules(None, ())
+    )
+    assert second_run.notes == [
+        f"{script} calls fit() at lines 9, 11: nncheck checked fit() call 2 at line 11 "
+        "(the earlier ones trained as written); --fit-call N checks another"
+    ]
     second = _capture(script, fit_call=2)
     assert (second.train.batch_size, second.train.site.line) == (8, 11)
     assert second.model.optimizer == "SGD"

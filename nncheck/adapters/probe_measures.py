@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from nncheck.adapters.keras3 import _flat_layers, _length
+from nncheck.adapters.keras3 import _flat_layers, _length, loss_facts
 from nncheck.adapters.probe_limits import Budget, Skip
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import ModelFacts
@@ -274,23 +274,12 @@ def _losses_per_output(loss: Any, outputs: Any, count: int) -> list[Any] | None:
     return [loss] * count
 
 
-def _loss_identity(loss: Any) -> tuple[str, bool]:
-    """(snake-case name, from_logits) of a loss given as a name, a function or an object."""
-    if isinstance(loss, str):
-        return loss.lower(), False
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__
-    from_logits = bool(getattr(loss, "from_logits", False))
-    config = getattr(loss, "get_config", None)
-    if callable(config):
-        with contextlib.suppress(Exception):
-            from_logits = bool(config().get("from_logits", from_logits))
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in str(name)).lstrip("_")
-    return snake, from_logits
-
-
 def _perfect_prediction(loss: Any, target: np.ndarray, output: np.ndarray) -> np.ndarray | None:
     """The output that makes ``loss`` smallest for ``target``, shaped like ``output``."""
-    name, logits = _loss_identity(loss)
+    identities = loss_facts(loss)
+    if len(identities) != 1:
+        return None
+    name, logits = identities[0].name, identities[0].from_logits
     eps = 1e-7
     if "sparse_categorical" in name:
         ids = target.astype(int).reshape(-1)

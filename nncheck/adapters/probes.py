@@ -143,7 +143,6 @@ class Probes:
             (steps, points, timed) for limit, steps, points, timed in SIZES if macs <= limit
         )
         self.cloning = "copy"  # "copy", or "in place" for a model that cannot be copied
-        self.floor = 0.0  # the overfit batch's loss of perfect predictions
         self.out = ProbeFacts(
             device=_device(),
             backend=keras.backend.backend(),
@@ -366,9 +365,9 @@ class Probes:
         x, y = self._mixed_batch(OVERFIT_BATCH)
         classes = _distinct_rows(y)
         with self.trainable_copy() as copy:
-            self.floor = loss_floor(copy, x, y)
+            floor = loss_floor(copy, x, y)
             losses, accuracy = self._fit_batch(
-                copy, x, y, classes, budget, "the single-batch overfit"
+                copy, x, y, classes, floor, budget, "the single-batch overfit"
             )
         found = measured.Overfit(
             losses=losses,
@@ -377,7 +376,7 @@ class Probes:
             accuracy=accuracy,
             classes=classes,
             batch=_length(x),
-            floor=self.floor,
+            floor=floor,
         )
         if not found.learned:
             # The same batch with a reference optimizer: if it learns, the model can learn
@@ -385,19 +384,25 @@ class Probes:
             name, rate = REFERENCE_OPTIMIZER
             reference = getattr(keras.optimizers, name)(learning_rate=rate)
             with self.trainable_copy(optimizer=reference) as copy:
-                ref_losses, ref_accuracy = self._fit_batch(
-                    copy, x, y, classes, budget, f"the single-batch overfit with {name} at {rate:g}"
-                )
+                what = f"the single-batch overfit with {name} at {rate:g}"
+                ref_losses, ref_accuracy = self._fit_batch(copy, x, y, classes, floor, budget, what)
             found.reference = measured.ReferenceRun(
                 optimizer=f"{name}(learning_rate={rate:g})",
                 losses=ref_losses,
                 accuracy=ref_accuracy,
-                learned=measured.batch_learned(ref_losses, ref_accuracy, classes, floor=self.floor),
+                learned=measured.batch_learned(ref_losses, ref_accuracy, classes, floor=floor),
             )
         return found
 
     def _fit_batch(
-        self, model: Any, x: Any, y: Any, classes: int, budget: Budget, what: str
+        self,
+        model: Any,
+        x: Any,
+        y: Any,
+        classes: int,
+        floor: float,
+        budget: Budget,
+        what: str,
     ) -> tuple[list[float], float | None]:
         """Train ``model`` on one batch (of ``classes`` distinct labels) for at most
         ``overfit_steps`` steps, stopping early only on the values themselves (the loss at
@@ -407,7 +412,6 @@ class Probes:
             with users_step():
                 loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
             losses.append(loss)
-            floor = self.floor
             if not math.isfinite(loss) or loss - floor <= (losses[0] - floor) * OVERFIT_TARGET:
                 break
             checking = step % measured.ACCURACY_CHECK_EVERY == measured.ACCURACY_CHECK_EVERY - 1

@@ -37,7 +37,7 @@ from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import CLASS_LABEL_KINDS, DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, embeds_tokens
+from ..common import CLASS_LABEL_KINDS, DATA_FILE_TRAINING, at_site, embeds_tokens, is_image
 
 
 def small_data_from_scratch(
@@ -49,7 +49,7 @@ def small_data_from_scratch(
         return  # a pretrained backbone helps a classifier; not an autoencoder or a regressor
     has_embedding = embeds_tokens(model)
     for stats in data.inputs:
-        image = len(stats.shape) == 3 and stats.shape[-1] in IMAGE_CHANNELS
+        image = is_image(stats)
         text = has_embedding and stats.integer_valued and len(stats.shape) == 1
         if image or text:
             kind = "images" if image else "token sequences"

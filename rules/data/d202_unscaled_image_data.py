@@ -28,19 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import DataFacts, InputStats, ModelFacts, TrainFacts
+from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, IMAGE_CHANNELS, at_site, fmt_number
-
-
-def _image(stats: InputStats) -> bool:
-    """Height x width x 1, 3 or 4 channels; or height x width of uint8, as
-    keras.datasets.mnist loads grayscale images (no channel axis)."""
-    if len(stats.shape) == 3:
-        return stats.shape[-1] in IMAGE_CHANNELS
-    return len(stats.shape) == 2 and stats.dtype == "uint8" and min(stats.shape) >= 8
+from ..common import DATA_FILE_TRAINING, at_site, fmt_number, is_image
 
 
 def unscaled_image_data(
@@ -49,7 +41,7 @@ def unscaled_image_data(
     if model.preprocessing_at_input:
         return
     for stats in data.inputs:
-        if not _image(stats) or stats.max is None or stats.min is None:
+        if not is_image(stats, channel_axis=False) or stats.max is None or stats.min is None:
             continue
         if stats.integer_valued and stats.min >= 0 and 1 < stats.max <= 255:
             yield at_site(

@@ -39,7 +39,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import CLASS_LABEL_KINDS, IMAGE_CHANNELS, at_site
+from ..common import CLASS_LABEL_KINDS, at_site, is_image
 
 # names in the code (not in strings or comments) that augment: Keras' old generator,
 # tf.image's random ops, albumentations, anything the user named "augment..."
@@ -57,7 +57,7 @@ def small_image_set_without_augmentation(
         return
     if not any(t.kind in CLASS_LABEL_KINDS for t in data.targets):
         return
-    images = [s for s in data.inputs if len(s.shape) == 3 and s.shape[-1] in IMAGE_CHANNELS]
+    images = [stats for stats in data.inputs if is_image(stats)]
     if not images or any(SOURCE_AUGMENTATION.search(name) for name in source.identifiers):
         return
     yield at_site(

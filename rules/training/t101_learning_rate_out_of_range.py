@@ -53,6 +53,7 @@ from nncheck.registry import rule, stand_in
 
 from ..common import (
     DATA_FILE_TRAINING,
+    DEFAULT_LEARNING_RATES,
     NO_SOURCE,
     at,
     at_site,
@@ -106,7 +107,7 @@ def _learning_rate_problem(optimizer: str, rate: Any, options: dict) -> tuple[st
         f"{optimizer} learning rate {fmt_number(rate)} is {how} the sane range for "
         f"{family} optimizers ({fmt_number(low)} to {fmt_number(high)})"
     )
-    default = 1e-2 if optimizer == "SGD" else (1e-4 if optimizer == "Lion" else 1e-3)
+    default = DEFAULT_LEARNING_RATES.get(optimizer.lower(), 1e-3)
     return message, f"learning_rate={fmt_number(default)}"
 
 
