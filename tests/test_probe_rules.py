@@ -486,6 +486,20 @@ def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
     assert 1e-2 <= diverged_at < 2e-2
 
 
+def test_a_loss_near_zero_that_rises_a_little_has_not_diverged() -> None:
+    """A rare class (0.2% positives): the loss falls from 0.64 to 0.008 by predicting the
+    majority, then rises to 0.034 as the rate grows; 4x its minimum, but still 95% of the
+    way down from the start. A loss back above half of its start has diverged."""
+    from nncheck.adapters.probe_measures import diverged, lr_range_summary
+
+    assert not diverged(0.034, best=0.008, first=0.64)
+    assert diverged(0.5, best=0.008, first=0.64)
+    assert diverged(float("nan"), best=0.008, first=0.64)
+    rates = [10 ** (-7 + i * 0.1) for i in range(48)]
+    losses = [0.64 if r < 1e-4 else (0.008 if r < 2e-3 else 0.034) for r in rates]
+    assert lr_range_summary(rates, losses)[1] is None
+
+
 def test_tensor_core_rewrite_pads_hidden_widths_not_the_output() -> None:
     from nncheck.adapters.probe_measures import rewrite_for_tensor_cores
 

@@ -90,9 +90,18 @@ def expected_initial_loss(facts: ModelFacts, y: np.ndarray) -> float | None:
     return None
 
 
+def diverged(loss: float, best: float, first: float) -> bool:
+    """The sweep's loss has diverged: not finite, or 4x its minimum and back above half of
+    the way from the minimum to where it started. The second condition keeps a loss near
+    zero (a rare class's batch, nearly learned) from "diverging" by a few thousandths."""
+    if not math.isfinite(loss):
+        return True
+    return loss > 4 * best and loss - best > (first - best) / 2
+
+
 def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
     """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
-    which the loss diverges (4x its minimum, or non-finite); None where not reached."""
+    which the loss diverges (see ``diverged``); None where not reached."""
     finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
     if len(finite) < 5:
         return None, None
@@ -103,12 +112,12 @@ def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | N
     best = int(np.argmin(smoothed))
     diverged_at = None
     for index in range(best, len(finite)):
-        if smoothed[index] > 4 * smoothed[best]:
+        if diverged(smoothed[index], smoothed[best], smoothed[0]):
             diverged_at = finite[index][0]
             break
     if diverged_at is None and len(finite) < len(rates):
         diverged_at = rates[len(finite)]  # the first non-finite loss
-    if diverged_at is None and losses and losses[-1] > 4 * min(losses):
+    if diverged_at is None and losses and diverged(losses[-1], min(losses), losses[0]):
         diverged_at = rates[-1]
     return finite[best][0] / 10, diverged_at
 

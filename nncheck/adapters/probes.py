@@ -36,6 +36,7 @@ import numpy as np
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
 from nncheck.adapters.probe_limits import Budget, OverBudget, Skip, users_step
 from nncheck.adapters.probe_measures import (
+    diverged,
     expected_initial_loss,
     loss_floor,
     lr_range_summary,
@@ -445,16 +446,21 @@ class Probes:
         rates, losses = [], []
         factor = (high / low) ** (1 / (points - 1))
         best = math.inf
+        # Each step trains on the next batch; the loss is read on one fixed batch drawn at
+        # random: the losses of successive batches differ by their samples (a batch with
+        # no rare-class sample has almost no loss), which is not the rate's doing.
+        x_eval, y_eval = self._first_batch(self.batch_size)
         with self.trainable_copy(learning_rate=low) as copy:
             for step in range(points):
                 rate = low * factor**step
                 copy.optimizer.learning_rate.assign(rate)
                 x, y = self.batch(self.batch_size, step * self.batch_size)
                 with users_step():
-                    loss = float(copy.train_on_batch(x, y, return_dict=True)["loss"])
+                    copy.train_on_batch(x, y)
+                    loss = float(copy.test_on_batch(x_eval, y_eval, return_dict=True)["loss"])
                 rates.append(rate)
                 losses.append(loss)
-                if not math.isfinite(loss) or loss > 4 * best:
+                if diverged(loss, best, losses[0]):
                     break
                 best = min(best, loss)
                 budget.check(
