@@ -1,7 +1,10 @@
 """
 ## What it does
 Checks the `patience` of every `EarlyStopping` callback against 5-20 epochs. Keras'
-default patience is 0.
+default patience is 0. A longer patience is right, and accepted, in two cases: a tenth of
+a long run (patience 50 of 500 epochs), and up to 3x the patience of a
+`ReduceLROnPlateau` in the same script (early stopping must wait for the lowered rate to
+show its effect, or the schedule never gets a chance).
 
 ## Why is this bad?
 With a patience of 0-4, one noisy epoch without improvement ends the run long before the
@@ -35,27 +38,46 @@ from nncheck.registry import rule
 
 from ..common import EARLY_STOPPING, at, at_site, fmt_number, is_number
 
+REDUCE_LR = "keras.callbacks.ReduceLROnPlateau"
+PLATEAU_DEFAULT_PATIENCE = 10
+PLATEAU_FACTOR = 3  # early stopping may wait this many plateaus of the LR schedule
+RUN_SHARE = 10  # ... or a tenth of the run
+
 
 def early_stopping_patience(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    plateaus = [source.call_arg(call, "patience") for call in source.calls_to(REDUCE_LR)]
+    epochs = [fit.arg("epochs") for fit in source.fits]
+    allowed = _allowed_patience(
+        [PLATEAU_DEFAULT_PATIENCE if p is MISSING else p for p in plateaus], epochs
+    )
     for call in source.calls_to(EARLY_STOPPING):
         patience = source.call_arg(call, "patience")
-        problem = _patience_problem(0 if patience is MISSING else patience, options)
+        problem = _patience_problem(0 if patience is MISSING else patience, options, allowed)
         if problem:
             yield at(call, problem, "patience=10", patience=patience)
 
 
 def early_stopping_patience_live(train: TrainFacts, options: dict) -> Iterator[Violation]:
+    plateaus = [c.patience for c in train.callbacks if "ReduceLROnPlateau" in c.kind]
+    allowed = _allowed_patience(plateaus, [train.epochs])
     for callback in train.callbacks:
         if "EarlyStopping" in callback.kind:
-            problem = _patience_problem(callback.patience, options)
+            problem = _patience_problem(callback.patience, options, allowed)
             if problem:
                 yield at_site(
                     callback.site or train.site, problem, "patience=10", patience=callback.patience
                 )
 
 
-def _patience_problem(patience: Any, options: dict) -> str | None:
-    low, high = options["min-patience"], options["max-patience"]
+def _allowed_patience(plateaus: list[Any], epochs: list[Any]) -> float:
+    """The longest patience this run's schedule and length justify (0: none)."""
+    longest = [PLATEAU_FACTOR * p for p in plateaus if is_number(p)]
+    longest += [e / RUN_SHARE for e in epochs if is_number(e)]
+    return max(longest, default=0)
+
+
+def _patience_problem(patience: Any, options: dict, allowed: float) -> str | None:
+    low, high = options["min-patience"], max(options["max-patience"], allowed)
     if not is_number(patience) or low <= patience <= high:
         return None
     if patience < low:
@@ -67,7 +89,10 @@ def _patience_problem(patience: Any, options: dict) -> str | None:
         )
     else:
         why = f"keeps training {fmt_number(patience)} epochs past the best one"
-    return f"EarlyStopping patience={fmt_number(patience)} {why} (sane range: {low}-{high})"
+    return (
+        f"EarlyStopping patience={fmt_number(patience)} {why} "
+        f"(sane range: {fmt_number(low)}-{fmt_number(high)})"
+    )
 
 
 RULE = rule(
