@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, expected_codes, fixture_files, header
+from forked_children import forked_children
 
 from nncheck.config import command_line_options
 from nncheck.engine import check_targets, collect_targets, select_rules
@@ -83,7 +84,7 @@ def full_results() -> dict[Path, set[str]]:
         findings = check_targets(targets, rules, _rule_options(path)).findings
         return path, {f.code for f in findings}
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with forked_children(), ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, fixture_files("full")))
 
 

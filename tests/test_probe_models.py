@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import FIXTURES
+from forked_children import forked_children
 
 from nncheck.facts.capture import run_child
 from nncheck.options import RunOptions
@@ -37,7 +38,7 @@ def probed() -> dict:
         options = RunOptions(timeout=300, probes=True, probe_budget=600)
         return name, run_child(FIXTURES / "live" / name, options).probes
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with forked_children(), ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, CASES))
 
 

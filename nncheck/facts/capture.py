@@ -18,8 +18,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO, Protocol
 
 from nncheck.facts import FactStore, FactUnavailable, RunFailure
 from nncheck.facts.live import CaptureResult, DataFacts, ModelFacts, ProbeFacts, TrainFacts
@@ -93,7 +95,38 @@ def _times(count: int) -> str:
     return {0: "never", 1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
-def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+class ChildProcess(Protocol):
+    """What run_module needs of a started child: a subprocess.Popen, or a stand-in."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+
+def spawn_child(command: list[str], log: IO[bytes], env: dict[str, str], cwd: Path) -> ChildProcess:
+    """A fresh interpreter per script, leading its own process group: a script may choose
+    its Keras backend (KERAS_BACKEND) before it imports Keras, so nothing may be imported
+    before it runs."""
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )
+
+
+# How run_module starts its children. The test suite swaps in children forked from a
+# server that imported Keras once (tests/forked_children.py) for its many fixtures.
+start_child: Callable[[list[str], IO[bytes], dict[str, str], Path], ChildProcess] = spawn_child
+
+
+def _kill_tree(process: ChildProcess) -> None:
     """Stop the child and everything it started (it leads its own process group)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -235,15 +268,7 @@ def run_module(
         command = [sys.executable, "-m", module, arguments[0], str(out), *arguments[1:]]
         display = _ProgressDisplay(label, progress)
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=cwd,
-                start_new_session=True,
-            )
+            process = start_child(command, log, env, cwd)
             stopped_probes = False
             try:
                 deadline, extended = time.monotonic() + timeout, False
