@@ -250,9 +250,9 @@ def command_line_options(
         except ValueError:
             raise ConfigError(f"--option {key} must be a number: {literal!r}") from None
         table.setdefault(rule_name, {})[name.strip()] = value
-    merged = {code: dict(values) for code, values in base.items()}
-    for code, values in _rule_options("--option", table).items():
-        merged.setdefault(code, {}).update(values)
+    merged = {code: dict(options) for code, options in base.items()}
+    for code, given in _rule_options("--option", table).items():
+        merged.setdefault(code, {}).update(given)
     return merged
 
 

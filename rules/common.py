@@ -187,13 +187,13 @@ CATEGORICAL_MAX_DISTINCT = 20
 IMAGE_CHANNELS = {1, 3, 4}
 
 
-def is_image(stats: InputStats, *, channel_axis: bool = True) -> bool:
-    """Height x width x 1, 3 or 4 channels; with ``channel_axis=False`` also height x width
-    of uint8, as keras.datasets.mnist loads grayscale images."""
+def is_image(stats: InputStats, *, or_uint8_grayscale: bool = False) -> bool:
+    """Height x width x 1, 3 or 4 channels; with ``or_uint8_grayscale`` also height x width
+    of uint8 (no channel axis), as keras.datasets.mnist loads grayscale images."""
     if len(stats.shape) == 3:
         return stats.shape[-1] in IMAGE_CHANNELS
     grayscale = len(stats.shape) == 2 and stats.dtype == "uint8" and min(stats.shape) >= 8
-    return not channel_axis and grayscale
+    return or_uint8_grayscale and grayscale
 
 
 def has_unknown_label(target: TargetStats) -> bool:

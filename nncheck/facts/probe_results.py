@@ -187,6 +187,16 @@ class Throughput:
     pipeline_batch_size: int | None
     steps: int
 
+    @property
+    def pipeline_batch(self) -> int:
+        """Samples in one batch the input pipeline produces."""
+        return self.pipeline_batch_size or self.batch_size
+
+    @property
+    def step_s_per_pipeline_batch(self) -> float:
+        """The step was timed on batch_size samples: its time for one pipeline batch."""
+        return self.step_s * self.pipeline_batch / self.batch_size
+
 
 @dataclass
 class Stopped:

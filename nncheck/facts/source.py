@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -353,17 +354,21 @@ class SourceFacts:
             return None
         return list(value)
 
+    def dataset_steps(self, value: Any) -> Iterator[CallSite]:
+        """The tf.data method calls that produced ``value``, last first, however the
+        pipeline started (a source the code does not show, a function's parameter)."""
+        for _ in range(64):
+            if not isinstance(value, CallSite) or value.method not in api.DATASET_METHODS:
+                return
+            yield value
+            value = value.receiver
+
     def dataset_chain(self, value: Any) -> list[CallSite] | None:
         """The tf.data calls that built ``value``, source first; None when not certain."""
-        chain: list[CallSite] = []
-        while isinstance(value, CallSite) and len(chain) < 64:
-            if value.qualname in api.DATASET_SOURCES:
-                chain.append(value)
-                return chain[::-1]
-            if value.method not in api.DATASET_METHODS:
-                return None
-            chain.append(value)
-            value = value.receiver
+        steps = list(self.dataset_steps(value))
+        origin = steps[-1].receiver if steps else value
+        if isinstance(origin, CallSite) and origin.qualname in api.DATASET_SOURCES:
+            return [origin, *reversed(steps)]
         return None
 
     # -- suppression comments ---------------------------------------------------------------

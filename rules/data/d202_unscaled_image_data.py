@@ -41,7 +41,7 @@ def unscaled_image_data(
     if model.preprocessing_at_input:
         return
     for stats in data.inputs:
-        if not is_image(stats, channel_axis=False) or stats.max is None or stats.min is None:
+        if not is_image(stats, or_uint8_grayscale=True) or stats.max is None or stats.min is None:
             continue
         if stats.integer_valued and stats.min >= 0 and 1 < stats.max <= 255:
             yield at_site(

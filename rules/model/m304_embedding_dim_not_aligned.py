@@ -70,16 +70,17 @@ KEEPS_LAST_AXIS = {
 def embedding_dim_not_aligned(model: ModelFacts, options: dict) -> Iterator[Violation]:
     if not model.graph_visible:
         return
-    found = live_misaligned_widths(model, {"Embedding"}, options["min-width"])
-    yield from (v for v in found if v.layer and _feeds_a_matmul(model, v.layer))
-
-
-def _feeds_a_matmul(model: ModelFacts, name: str) -> bool:
-    """Whether the output of layer ``name`` reaches a weight matrix with its last axis."""
     consumers: dict[str, list[LayerFacts]] = {}
     for layer in model.layers:
         for source in layer.inputs:
             consumers.setdefault(source, []).append(layer)
+    found = live_misaligned_widths(model, {"Embedding"}, options["min-width"])
+    yield from (v for v in found if v.layer and _feeds_a_matmul(consumers, v.layer))
+
+
+def _feeds_a_matmul(consumers: dict[str, list[LayerFacts]], name: str) -> bool:
+    """Whether the output of layer ``name`` reaches a weight matrix with its last axis
+    (``consumers``: the layers that take each layer's output, by its name)."""
     frontier, seen = [name], {name}
     while frontier:
         for consumer in consumers.get(frontier.pop(), []):

@@ -67,8 +67,7 @@ def python_generator_input_measured(
     if measured is None or not measured.pipeline_s:
         yield from _generator_input(data, train, source, "")
         return
-    batch = measured.pipeline_batch_size or measured.batch_size
-    step = measured.step_s * batch / measured.batch_size
+    batch, step = measured.pipeline_batch, measured.step_s_per_pipeline_batch
     share = measured.pipeline_s / step if step else 0.0
     if share >= options["min-share"]:
         yield from _generator_input(

@@ -40,7 +40,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, CallSite
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
@@ -80,7 +79,7 @@ def augmented_validation_data(source: SourceFacts) -> Iterator[Violation]:
                 "a second ImageDataGenerator for validation with the same rescale and no "
                 "random transformations",
             )
-        for step in _dataset_steps(value):
+        for step in source.dataset_steps(value):
             if step.method != "map" or id(step) in seen:
                 continue
             seen.add(id(step))
@@ -94,15 +93,6 @@ def augmented_validation_data(source: SourceFacts) -> Iterator[Violation]:
                     "augment the training pipeline only, or put the Random* layers inside the "
                     "model (Keras applies them in training only)",
                 )
-
-
-def _dataset_steps(value: object) -> Iterator[CallSite]:
-    """The tf.data method calls that produced ``value``, last first (however it started)."""
-    for _ in range(64):
-        if not isinstance(value, CallSite) or value.method not in api.DATASET_METHODS:
-            return
-        yield value
-        value = value.receiver
 
 
 def _augmenting_generator(value: object) -> CallSite | None:

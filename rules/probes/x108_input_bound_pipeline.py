@@ -49,9 +49,7 @@ def input_bound_pipeline(
     if result is None or not result.pipeline_s:
         return
     pipeline = result.pipeline_s
-    batch = result.pipeline_batch_size or result.batch_size
-    # the step was timed on batch_size samples: scale it to the pipeline's batch
-    step = result.step_s * batch / result.batch_size
+    batch, step = result.pipeline_batch, result.step_s_per_pipeline_batch
     ratio = pipeline / step if step else math.inf
     if ratio <= options["max-ratio"]:
         return
