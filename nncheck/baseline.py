@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nncheck.findings import Finding
+from nncheck.notebook import NotebookError, read_notebook
 from nncheck.version import __version__
 
 FORMAT = "nncheck-baseline"
@@ -41,16 +42,25 @@ def _relative_path(path: str, root: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), root.resolve())).as_posix()
 
 
-def _source_line(path: str, line: int, cache: dict[str, list[str]]) -> str:
+def _source_line(finding: Finding, cache: dict[str, list[str]]) -> str:
+    """The line a finding points at (in a notebook, the line of its cell)."""
+    line = finding.line
     if line <= 0:
         return ""
-    if path not in cache:
-        try:
-            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            cache[path] = []
-    lines = cache[path]
+    key = finding.path if finding.cell is None else f"{finding.path}\0{finding.cell}"
+    if key not in cache:
+        cache[key] = _read_lines(Path(finding.path), finding.cell)
+    lines = cache[key]
     return " ".join(lines[line - 1].split()) if line <= len(lines) else ""
+
+
+def _read_lines(path: Path, cell: int | None) -> list[str]:
+    try:
+        if cell is not None:
+            return read_notebook(path).cell_lines(cell)
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, NotebookError):
+        return []
 
 
 def signature(finding: Finding, source_line: str) -> str:
@@ -67,7 +77,7 @@ def keys(findings: list[Finding], root: Path) -> list[tuple[Key, Finding]]:
             Key(
                 f.code,
                 _relative_path(f.path, root),
-                signature(f, _source_line(f.path, f.line, cache)),
+                signature(f, _source_line(f, cache)),
             ),
             f,
         )

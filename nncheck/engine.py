@@ -20,6 +20,13 @@ from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
 from nncheck.facts.live import ProbeFacts
 from nncheck.facts.probe_results import PROBE_LABELS, Stopped
 from nncheck.findings import Finding, Severity, Violation, display_path
+from nncheck.notebook import (
+    NOTEBOOK_SUFFIX,
+    NotebookError,
+    NotebookSource,
+    is_notebook,
+    read_notebook,
+)
 from nncheck.options import DEFAULTS, RunOptions
 from nncheck.registry import (
     OPTIONS_PARAMETER,
@@ -128,7 +135,7 @@ def collect_targets(
                 Target(path=f, display_path=display_path(f), static=static, options=options)
                 for f in files
             )
-        elif path.suffix in {".py", ".pyw"} or _has_python_shebang(path):
+        elif path.suffix in {".py", ".pyw", NOTEBOOK_SUFFIX} or _has_python_shebang(path):
             targets.append(
                 Target(
                     path=path,
@@ -140,7 +147,8 @@ def collect_targets(
             )
         else:
             raise TargetError(
-                f"{path}: not a file nncheck checks (a training script *.py, a saved model "
+                f"{path}: not a file nncheck checks (a training script *.py or notebook "
+                "*.ipynb, a saved model "
                 ".keras/.h5/SavedModel, or data .csv/.tsv/.parquet/.npz)"
             )
     if data is not None and not any(t.kind == "model" for t in targets):
@@ -163,7 +171,7 @@ def _python_files(root: Path) -> Iterable[Path]:
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = [d for d in subdirs if d not in EXCLUDED_DIRS and not d.startswith(".")]
         for name in files:
-            if name.endswith(".py"):
+            if name.endswith((".py", NOTEBOOK_SUFFIX)):
                 yield Path(directory, name)
 
 
@@ -238,11 +246,46 @@ def _check_target(
     findings.extend(_collect_probes(store, target, result))
     findings = _without_superseded(findings, rules)
     comments = _comments(store)
+    notebook = _notebook(store)
     for finding in findings:
         if not finding.code.startswith("E") and is_suppressed(finding, comments):
             result.suppressed += 1
+        elif notebook is not None and finding.path == target.display_path:
+            result.findings.append(_in_cell(finding, notebook))
         else:
             result.findings.append(finding)
+
+
+def _in_cell(finding: Finding, notebook: NotebookSource) -> Finding:
+    """A notebook's finding located by cell: its lines, counted in the notebook's script
+    (where suppression comments were matched), become lines of the cell."""
+    start = notebook.locate(finding.line)
+    if start is None:
+        return finding
+    cell, line = start
+    end = notebook.locate(finding.end_line) if finding.end_line else None
+    end_line = end[1] if end is not None and end[0] == cell else None
+    return dataclasses.replace(
+        finding,
+        cell=cell,
+        line=line,
+        end_line=end_line,
+        message=notebook.relabel_lines(finding.message),
+        fix=notebook.relabel_lines(finding.fix) if finding.fix else None,
+    )
+
+
+def _notebook(store: FactStore) -> NotebookSource | None:
+    """A notebook target's cells (read again when its source did not parse: E001's line)."""
+    if not is_notebook(store.target.path):
+        return None
+    try:
+        return store.get("source").notebook
+    except (FactUnavailable, RunFailure):
+        try:
+            return read_notebook(store.target.path)
+        except NotebookError:
+            return None
 
 
 def _say_which_fit(store: FactStore, target: Target, result: RunResult) -> None:
@@ -260,14 +303,17 @@ def _say_which_fit(store: FactStore, target: Target, result: RunResult) -> None:
         return
     chosen = target.capture.fit_call
     at = f" at line {train.site.line}" if train.site is not None else ""
-    listed = ", ".join(str(line) for line in lines)
+    listed = "lines " + ", ".join(str(line) for line in lines)
+    if source.notebook is not None:
+        at = source.notebook.relabel_lines(at)
+        listed = ", ".join(source.notebook.line_label(line) for line in lines)
     checked, earlier = (
         (f"fit() call {chosen}{at} (the earlier ones trained as written)", "")
         if chosen > 1
         else (f"the first call{at}", " (the earlier ones then train as written)")
     )
     result.notes.append(
-        f"{target.display_path} calls fit() at lines {listed}: nncheck checked {checked}; "
+        f"{target.display_path} calls fit() at {listed}: nncheck checked {checked}; "
         f"--fit-call N checks another{earlier}"
     )
 

@@ -67,10 +67,26 @@ class Finding:
     layer: str | None = None
     tip: int | None = None
     data: dict[str, object] = field(default_factory=dict)
+    cell: int | None = None  # a notebook's cell (numbered over all its cells); line is in it
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.col, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.line, self.col, self.code)
+
+    @property
+    def where(self) -> str:
+        """``path:line:col``, ``path:cell N:line:col`` in a notebook, as editors jump to."""
+        text = self.path + (f":cell {self.cell}" if self.cell is not None else "")
+        if self.line:
+            text += f":{self.line}" + (f":{self.col}" if self.col else "")
+        return text
+
+    @property
+    def line_label(self) -> str:
+        """"line 12", or "cell 4, line 12" in a notebook; "" for the whole file."""
+        if not self.line:
+            return f"cell {self.cell}" if self.cell is not None else ""
+        return (f"cell {self.cell}, " if self.cell is not None else "") + f"line {self.line}"
 
     def to_dict(self) -> dict[str, object]:
         """The finding in the documented JSON schema (docs/json-schema.md)."""
@@ -85,6 +101,7 @@ class Finding:
                 "line": self.line,
                 "column": self.col,
                 "end_line": self.end_line,
+                "cell": self.cell,
                 "layer": self.layer,
             },
             "tip": self.tip,

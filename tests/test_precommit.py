@@ -21,7 +21,7 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_static_hook_fails_a_defective_file_and_passes_a_clean_one(tmp_path: Path) -> None:
+def test_static_hook_fails_a_defective_file_or_notebook_and_passes_a_clean_one(tmp_path: Path) -> None:
     repo = tmp_path / "project"
     repo.mkdir()
     _git(repo, "init", "-q")
@@ -31,6 +31,7 @@ def test_static_hook_fails_a_defective_file_and_passes_a_clean_one(tmp_path: Pat
     )
     shutil.copy(FIXTURES / "static" / "t104_val_acc.py", repo / "bad.py")
     shutil.copy(FIXTURES / "static" / "t104_val_acc_fixed.py", repo / "good.py")
+    shutil.copy(FIXTURES / "demo" / "train.ipynb", repo / "explore.ipynb")
     _git(repo, "add", ".")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
 
@@ -47,6 +48,9 @@ def test_static_hook_fails_a_defective_file_and_passes_a_clean_one(tmp_path: Pat
     bad = hook("bad.py")
     assert bad.returncode == 1
     assert "T104 [error]" in bad.stdout
+    notebook = hook("explore.ipynb")  # the hooks take notebooks too (types_or: jupyter)
+    assert notebook.returncode == 1
+    assert "explore.ipynb:cell 5:3:18 T104 [error]" in notebook.stdout
     good = hook("good.py")
     assert good.returncode == 0, good.stdout
     assert "Passed" in good.stdout

@@ -15,18 +15,22 @@ probes keeps the capture.
 
 from __future__ import annotations
 
+import builtins
 import importlib.abc
 import importlib.machinery
+import linecache
 import os
 import pickle
 import runpy
 import sys
 import time
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
 from nncheck.facts.live import CaptureResult, Site, describe_internal_error
+from nncheck.notebook import is_notebook, read_notebook
 
 
 def _user_frame(error: BaseException, root: Path) -> Site | None:
@@ -91,7 +95,10 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     os.chdir(script.parent)
     sys.meta_path.insert(0, _RefuseKeras2())
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        if is_notebook(script):
+            run_notebook(script)
+        else:
+            runpy.run_path(str(script), run_name="__main__")
     except keras3.CaptureStop:
         pass
     except Keras2Import:
@@ -109,6 +116,28 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     result.timings["import_s"] = import_s
     result.timings["peak_rss_mb"] = _peak_rss_mb()
     return result, recorder
+
+
+def run_notebook(path: Path) -> None:
+    """Run a notebook's code cells in order as ``__main__``, like the script they make.
+
+    The code is compiled under the notebook's path, so the capture's sites and the
+    traceback of a failing cell point into it (and map back to cells); tracebacks show the
+    cells' code, not the JSON. ``display()``, which Jupyter provides as a built-in, prints.
+    """
+    notebook = read_notebook(path)
+    code = compile(notebook.text, str(path), "exec")
+    lines = notebook.text.splitlines(keepends=True)
+    linecache.cache[str(path)] = (len(notebook.text), None, lines, str(path))
+    module = types.ModuleType("__main__")
+    module.__dict__.update({"__builtins__": builtins, "display": print})
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def _write(result: CaptureResult, out: str) -> None:

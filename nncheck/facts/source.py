@@ -21,6 +21,7 @@ from nncheck.facts import FactStore, RunFailure
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, Evaluator, Symbol
 from nncheck.findings import Violation
+from nncheck.notebook import NotebookError, NotebookSource, is_notebook, read_notebook
 
 SEED_CALLS = {
     "keras.utils.set_random_seed": "all",
@@ -97,12 +98,15 @@ class SourceFacts:
     text: str
     tree: ast.Module
     evaluator: Evaluator
+    notebook: NotebookSource | None = None  # a notebook's cells: lines map back to them
 
     @classmethod
-    def from_text(cls, text: str, path: str = "<string>") -> SourceFacts:
+    def from_text(
+        cls, text: str, path: str = "<string>", notebook: NotebookSource | None = None
+    ) -> SourceFacts:
         """Parse ``text``; raises SyntaxError for code that does not parse."""
         tree = ast.parse(text, filename=path)
-        return cls(path, text, tree, Evaluator(tree, api.canonical))
+        return cls(path, text, tree, Evaluator(tree, api.canonical), notebook)
 
     # -- what the script is ----------------------------------------------------------------
 
@@ -430,15 +434,25 @@ def read_source(path: Path) -> str:
 
 
 def provide(store: FactStore) -> SourceFacts:
-    """The ``source`` fact provider: parse the target; E001 when it cannot be read or parsed."""
+    """The ``source`` fact provider: parse the target; E001 when it cannot be read or parsed,
+    E006 for a notebook that is not one."""
     target = store.target
+    notebook = None
     try:
-        text = read_source(target.path)
+        if is_notebook(target.path):
+            notebook = read_notebook(target.path)
+            text = notebook.text
+        else:
+            text = read_source(target.path)
+    except NotebookError as error:
+        raise RunFailure("E006", Violation(str(error))) from error
     except (OSError, UnicodeDecodeError, SyntaxError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise RunFailure("E001", Violation(f"cannot read the file: {reason}")) from error
+    if notebook is not None and not notebook.cells:
+        raise RunFailure("E006", Violation("the notebook has no code cells: nothing to check"))
     try:
-        return SourceFacts.from_text(text, target.display_path)
+        return SourceFacts.from_text(text, target.display_path, notebook)
     except SyntaxError as error:
         violation = Violation(
             f"cannot parse the source: {error.msg}",

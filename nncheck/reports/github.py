@@ -21,7 +21,7 @@ def render(result: RunResult, context: ReportContext) -> str:
     lines = []
     for finding in result.findings:
         properties = [f"file={_property(finding.path)}"]
-        if finding.line:
+        if finding.line and finding.cell is None:  # a cell's line is not a line of the file
             properties.append(f"line={finding.line}")
             if finding.end_line and finding.end_line >= finding.line:
                 properties.append(f"endLine={finding.end_line}")
@@ -29,5 +29,7 @@ def render(result: RunResult, context: ReportContext) -> str:
                 properties.append(f"col={finding.col}")
         properties.append(f"title={_property(f'{finding.code} {finding.name}')}")
         message = finding.message + (f"\nfix: {finding.fix}" if finding.fix else "")
+        if finding.cell is not None:
+            message = f"{finding.line_label}: {message}"
         lines.append(f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}")
     return "".join(line + "\n" for line in lines)

@@ -28,7 +28,7 @@ def render(result: RunResult, context: ReportContext) -> str:
     )
     seen: dict[tuple[str, str], int] = {}
     for finding in result.findings:
-        name = f"{finding.code} {finding.name} (line {finding.line})"
+        name = f"{finding.code} {finding.name} ({finding.line_label or 'line 0'})"
         seen[(finding.path, name)] = seen.get((finding.path, name), 0) + 1
         if seen[(finding.path, name)] > 1:  # never two test cases with one classname + name
             name += f" #{seen[(finding.path, name)]}"

@@ -50,13 +50,22 @@ def render(result: RunResult, context: ReportContext) -> str:
                 region["endLine"] = finding.end_line
             location["region"] = region
         text = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
+        place: dict[str, object] = {"physicalLocation": location}
+        if finding.cell is not None:
+            # SARIF has no notebook cells: the region's lines are the cell's, and the cell
+            # is the logical location (and a property, for tools that read those)
+            place["logicalLocations"] = [
+                {"name": f"cell {finding.cell}", "fullyQualifiedName": finding.where}
+            ]
+            place["properties"] = {"cell": finding.cell}
+            text = f"{finding.line_label}: {text}"
         results.append(
             {
                 "ruleId": finding.code,
                 "ruleIndex": index[finding.code],
                 "level": LEVELS[finding.severity],
                 "message": {"text": text},
-                "locations": [{"physicalLocation": location}],
+                "locations": [place],
             }
         )
     document = {

@@ -42,11 +42,8 @@ def lines(result: RunResult, context: ReportContext) -> list[Line]:
 
 
 def _finding_lines(finding: Finding) -> list[Line]:
-    where = finding.path
-    if finding.line:
-        where += f":{finding.line}" + (f":{finding.col}" if finding.col else "")
     head: Line = [
-        (where, "bold"),
+        (finding.where, "bold"),
         (" ", ""),
         (finding.code, SEVERITY_STYLES[finding.severity]),
         (" ", ""),
