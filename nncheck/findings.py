@@ -83,7 +83,7 @@ class Finding:
 
     @property
     def line_label(self) -> str:
-        """"line 12", or "cell 4, line 12" in a notebook; "" for the whole file."""
+        """ "line 12", or "cell 4, line 12" in a notebook; "" for the whole file."""
         if not self.line:
             return f"cell {self.cell}" if self.cell is not None else ""
         return (f"cell {self.cell}, " if self.cell is not None else "") + f"line {self.line}"

@@ -77,7 +77,7 @@ class NotebookSource:
         return (cell.number, within) if within <= cell.line_count else None
 
     def line_label(self, line: int) -> str:
-        """"line 4 of cell 5" for a script line; "line N" when it is in no cell."""
+        """ "line 4 of cell 5" for a script line; "line N" when it is in no cell."""
         place = self.locate(line)
         return f"line {place[1]} of cell {place[0]}" if place else f"line {line}"
 
@@ -106,9 +106,13 @@ def read_notebook(path: Path) -> NotebookSource:
         raise NotebookError(f"cannot read the notebook: {error.strerror or error}") from None
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
-        raise NotebookError(f"the notebook is not valid JSON{where}: {_first_line(error)}") from None
+    except json.JSONDecodeError as error:
+        raise NotebookError(
+            f"the notebook is not valid JSON (line {error.lineno}, column {error.colno}): "
+            f"{error.msg}"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise NotebookError(f"the notebook is not UTF-8 text: {error.reason}") from None
     return notebook_source(document)
 
 
@@ -122,8 +126,9 @@ def notebook_source(document: object) -> NotebookSource:
     version = document.get("nbformat")
     if version != 4:
         raise NotebookError(
-            _too_old(version) if isinstance(version, int) and version < 4 else
-            f"the notebook's format is nbformat {version!r}; nncheck reads nbformat 4"
+            _too_old(version)
+            if isinstance(version, int) and version < 4
+            else f"the notebook's format is nbformat {version!r}; nncheck reads nbformat 4"
         )
     lines: list[str] = []
     spans: list[CellSpan] = []
@@ -214,8 +219,3 @@ def _too_old(version: int) -> str:
         f"the notebook is in the old nbformat {version}; nncheck reads nbformat 4: "
         "`jupyter nbconvert --to notebook --inplace` upgrades it"
     )
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

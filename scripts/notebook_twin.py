@@ -28,7 +28,9 @@ def main() -> None:
         "language": "python",
         "name": "python3",
     }
-    notebook.cells.append(v4.new_markdown_cell(f"# {script.stem}\n\nThe notebook twin of `{script.name}`."))
+    notebook.cells.append(
+        v4.new_markdown_cell(f"# {script.stem}\n\nThe notebook twin of `{script.name}`.")
+    )
     notebook.cells.extend(v4.new_code_cell(block) for block in cells_of(script.read_text()))
     nbformat.validate(notebook)
     out.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")

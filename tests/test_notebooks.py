@@ -173,11 +173,22 @@ def test_every_format_locates_a_finding_by_cell(tmp_path: Path) -> None:
     assert "fixtures/demo/train.ipynb:cell 5:4:1 T109 [warning]" in text
 
     out = tmp_path / "report.json"
-    run("--static", "--select", "T109", "--format", "json", "--output", str(out), str(DEMO_NOTEBOOK))
+    run(
+        "--static", "--select", "T109", "--format", "json", "--output", str(out), str(DEMO_NOTEBOOK)
+    )
     location = json.loads(out.read_text())["findings"][0]["location"]
     assert (location["cell"], location["line"], location["column"]) == (5, 4, 1)
 
-    run("--static", "--select", "T109", "--format", "sarif", "--output", str(out), str(DEMO_NOTEBOOK))
+    run(
+        "--static",
+        "--select",
+        "T109",
+        "--format",
+        "sarif",
+        "--output",
+        str(out),
+        str(DEMO_NOTEBOOK),
+    )
     place = json.loads(out.read_text())["runs"][0]["results"][0]["locations"][0]
     assert place["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 1, "endLine": 11}
     assert place["logicalLocations"] == [

@@ -21,7 +21,9 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_static_hook_fails_a_defective_file_or_notebook_and_passes_a_clean_one(tmp_path: Path) -> None:
+def test_static_hook_fails_a_defective_file_or_notebook_and_passes_a_clean_one(
+    tmp_path: Path,
+) -> None:
     repo = tmp_path / "project"
     repo.mkdir()
     _git(repo, "init", "-q")

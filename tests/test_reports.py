@@ -73,7 +73,7 @@ def test_json_schema_fields(demo_result) -> None:
     }
     finding = document["findings"][0]
     assert set(finding) == {"code", "name", "severity", "message", "fix", "location", "tip", "data"}
-    assert set(finding["location"]) == {"path", "line", "column", "end_line", "layer"}
+    assert set(finding["location"]) == {"path", "line", "column", "end_line", "cell", "layer"}
 
 
 def test_colour_goes_to_terminals_only(demo_result) -> None:

@@ -7,8 +7,9 @@ cells), a model that needs a custom class whose code is not importable
 that does not exist, an empty table, or nested (struct / list) columns.
 
 ## Use instead
-Fix or re-export the file (an old notebook: `jupyter nbconvert --to notebook --inplace`); for a custom layer, make its module importable and decorate
-the class with `@keras.saving.register_keras_serializable()`.
+Fix or re-export the file (an old notebook: `jupyter nbconvert --to notebook --inplace`);
+for a custom layer, make its module importable and decorate the class with
+`@keras.saving.register_keras_serializable()`.
 """
 
 from __future__ import annotations
