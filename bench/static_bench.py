@@ -8,12 +8,15 @@ measured in the same run matter more than absolute times):
   files/s, lines/s;
 - peak resident memory of `nncheck --static` on each, next to `python -c pass`;
 - process wall time of `nncheck --static` on one typical script (fixtures/demo/train.py)
-  against `python -c pass` (the interpreter floor) and `python -c "import pandas"`.
+  against `python -c pass` (the interpreter floor) and `python -c "import pandas"`;
+- `nncheck --static` on a 50-cell notebook against the same code as a script, the two runs
+  alternating (paired), target at most 1.3x.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -67,6 +70,54 @@ def generated_script(lines: int = 1000) -> str:
         )
         i += 1
     return "".join(parts)
+
+
+def notebook_and_script(folder: Path, cells: int = 50) -> tuple[Path, Path]:
+    """A notebook of ``cells`` code cells (imports with magics, then the generated blocks, a
+    markdown cell before every fifth) and the script its code cells make."""
+    code = [
+        "%pip install -q keras\n%matplotlib inline\n" + generated_script(0).rstrip("\n"),
+        *[
+            BLOCK.format(i=i, u=60 + i, w=64, r=10 ** -(i % 4), b=30 + i, e=5 + i, p=i % 25)
+            .strip("\n")
+            .replace(f"\nmodel_{i}.fit(", f"\n%time model_{i}.fit(")
+            for i in range(cells - 1)
+        ],
+    ]
+    notebook_cells: list[dict[str, object]] = []
+    for i, source in enumerate(code):
+        if i % 5 == 0:
+            notebook_cells.append({"cell_type": "markdown", "metadata": {}, "source": f"## {i}"})
+        notebook_cells.append(
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": source.splitlines(keepends=True),
+            }
+        )
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": notebook_cells}
+    notebook = folder / "explore.ipynb"
+    notebook.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    script = folder / "explore.py"
+    plain = "\n".join(code).replace("%time ", "")
+    plain = plain.replace("%pip install -q keras", "pass").replace("%matplotlib inline", "pass")
+    script.write_text(plain + "\n", encoding="utf-8")
+    return notebook, script
+
+
+def paired(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+    """Median wall times of two commands run alternately (each pair sees the same load)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for args in (first, second):  # warm the file cache
+        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    for _ in range(runs):
+        for samples, args in zip(times, (first, second), strict=True):
+            start = time.perf_counter()
+            subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            samples.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def median_time(func, runs: int) -> float:
@@ -166,6 +217,18 @@ def main() -> None:
         )
         verdict = "meets" if one < 0.150 else "misses"
         print(f"\ntarget: one typical script under 150 ms wall: {verdict} ({one * 1e3:.0f} ms)")
+
+        notebook, script = notebook_and_script(Path(tmp))
+        as_notebook, as_script = paired(
+            [nncheck, "--static", str(notebook)], [nncheck, "--static", str(script)], runs
+        )
+        lines = script.read_text(encoding="utf-8").count("\n")
+        ratio = as_notebook / as_script
+        verdict = "meets" if ratio <= 1.3 else "misses"
+        print(f"\n50-cell notebook ({lines} lines of code), paired with the same code as a script:")
+        print(f"  nncheck --static explore.py         {as_script * 1e3:7.1f} ms  1.00x")
+        print(f"  nncheck --static explore.ipynb      {as_notebook * 1e3:7.1f} ms  {ratio:.2f}x")
+        print(f"target: the notebook at most 1.3x the script: {verdict} ({ratio:.2f}x)")
 
 
 if __name__ == "__main__":
