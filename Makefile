@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # tensorflow-cpu has Linux and Windows wheels only; elsewhere the regular build runs on the CPU.
 TF_EXTRA := $(if $(filter Linux,$(shell uname -s)),tensorflow-cpu,tensorflow)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("nncheck needs Python 3.10+") if sys.version_info < (3, 10) else None'
@@ -25,7 +25,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+# The HTML report's test renders it in headless Chromium: Debian's package where apt-get can
+# install it (as root, or through sudo); elsewhere that one test says why it is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ command -v apt-get >/dev/null 2>&1 && \
+	  { [ "$$(id -u)" = 0 ] && SUDO= || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	      chromium >/dev/null; }; } || \
+	echo "note: no Chromium and no apt-get: the HTML report's browser test will be skipped"
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 format: $(STAMP)

@@ -11,7 +11,6 @@ your model's weights are not changed.
 
 from __future__ import annotations
 
-import html
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,18 +55,10 @@ class Report:
         return self.render("text")
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(v))}</td>"
-                for v in (f.code, f.severity.label, f.layer or "", f.message, f.fix or "")
-            )
-            + "</tr>"
-            for f in self.findings
-        )
-        head = "".join(f"<th>{h}</th>" for h in ("rule", "severity", "layer", "finding", "fix"))
-        summary = html.escape(self.render("text").strip().splitlines()[-1])
-        return f"<table><tr>{head}</tr>{rows}</table><p>{summary}</p>"
+        """Jupyter shows the findings table and, for a check with probes, their pictures."""
+        from nncheck.reports import html as html_report
+
+        return html_report.fragment(self.result)
 
 
 def check(

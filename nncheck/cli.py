@@ -68,7 +68,7 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+    type=click.Choice(["text", "json", "sarif", "junit", "github", "html"]),
     default="text",
     show_default=True,
     help="Report format.",

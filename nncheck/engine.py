@@ -28,6 +28,7 @@ from nncheck.notebook import (
     read_notebook,
 )
 from nncheck.options import DEFAULTS, RunOptions
+from nncheck.overview import overview
 from nncheck.registry import (
     OPTIONS_PARAMETER,
     Rule,
@@ -244,6 +245,9 @@ def _check_target(
             findings.append(_stamp(get_rule("E005"), crash, target))
     findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
     findings.extend(_collect_probes(store, target, result))
+    found = overview(store)
+    if found is not None:
+        result.overviews[target.display_path] = found
     findings = _without_superseded(findings, rules)
     comments = _comments(store)
     notebook = _notebook(store)

@@ -21,6 +21,37 @@ class Skip:
     reason: str
 
 
+@dataclass(frozen=True)
+class LabelCounts:
+    """How often each label occurs in one output's targets (classification only)."""
+
+    target: str
+    kind: str  # "binary", "sparse", "one_hot", "multi_hot"
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OutputPrior:
+    """A classifier head's initial bias next to the bias its class prior asks for."""
+
+    layer: str
+    activation: str  # "sigmoid" or "softmax"
+    prior: list[float]
+    bias: list[float]
+    prior_bias: list[float]
+
+
+@dataclass
+class Overview:
+    """What a captured target trains, for the report's pictures: the configured learning
+    rate, the label counts and the output bias against the prior."""
+
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    labels: list[LabelCounts] = field(default_factory=list)
+    output_priors: list[OutputPrior] = field(default_factory=list)
+
+
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
@@ -29,6 +60,7 @@ class RunResult:
     suppressed: int = 0
     baselined: int = 0  # findings dropped because --baseline records them
     probes: dict[str, ProbeFacts] = field(default_factory=dict)  # display path -> probes
+    overviews: dict[str, Overview] = field(default_factory=dict)  # display path -> overview
     notes: list[str] = field(default_factory=list)  # said once, after the findings
 
     @property

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from nncheck.findings import Severity
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 @dataclass(frozen=True)

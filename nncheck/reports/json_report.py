@@ -30,6 +30,7 @@ def render(result: RunResult, context: ReportContext) -> str:
         },
         "findings": [finding.to_dict() for finding in result.findings],
         "probes": {path: dataclasses.asdict(probes) for path, probes in result.probes.items()},
+        "overviews": {path: dataclasses.asdict(view) for path, view in result.overviews.items()},
         "notes": result.notes,
         "skipped": [
             {"code": skip.code, "path": skip.path, "reason": skip.reason} for skip in result.skips

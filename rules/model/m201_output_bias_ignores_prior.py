@@ -33,10 +33,10 @@ Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
+from nncheck.facts.prior import prior_bias
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -48,18 +48,6 @@ from ..common import (
     single_output,
     single_target,
 )
-
-
-def _sigmoid_loss(bias: float, p: float) -> float:
-    log_sig = -math.log1p(math.exp(-bias)) if bias > -30 else bias
-    log_one_minus = -math.log1p(math.exp(bias)) if bias < 30 else -bias
-    return -(p * log_sig + (1 - p) * log_one_minus)
-
-
-def _softmax_loss(bias: list[float], prior: list[float]) -> float:
-    top = max(bias)
-    log_norm = top + math.log(sum(math.exp(b - top) for b in bias))
-    return -sum(p * (b - log_norm) for p, b in zip(prior, bias, strict=True))
 
 
 def output_bias_ignores_prior(
@@ -74,31 +62,18 @@ def output_bias_ignores_prior(
         return
     if model.losses[0].class_balancing:
         return
-    total = sum(target.classes.values())
-    if output.activation == "sigmoid" and output.units == 1 and target.kind == "binary":
-        p = target.classes.get("1", 0) / total
-        if not 0 < p < 1:
-            return
-        bias = output.bias[0]
-        best = math.log(p / (1 - p))
-        current, ideal = _sigmoid_loss(bias, p), _sigmoid_loss(best, p)
-        init = f"keras.initializers.Constant({best:.3f})"
-        prior_text = f"{p:.1%} of labels are positive"
-    elif output.activation == "softmax" and output.units and output.units > 1:
-        if target.kind not in {"sparse", "one_hot", "binary"} or len(output.bias) != output.units:
-            return
-        k = output.units
-        counts = [target.classes.get(str(i), 0) for i in range(k)]
-        prior = [(c + 1) / (total + k) for c in counts]  # smoothed: a class missing from the sample
-        logs = [math.log(p) for p in prior]
-        centre = sum(logs) / k
-        best_bias = [round(v - centre, 3) for v in logs]
-        current, ideal = _softmax_loss(output.bias, prior), _softmax_loss(best_bias, prior)
-        init = f"keras.initializers.Constant({best_bias})"
-        rare = min(prior)
-        prior_text = f"class frequencies range from {rare:.1%} to {max(prior):.1%}"
-    else:
+    prior = prior_bias(output, target)
+    if prior is None:
         return
+    current, ideal = prior.loss, prior.prior_loss
+    if prior.activation == "sigmoid":
+        init = f"keras.initializers.Constant({prior.prior_bias[0]:.3f})"
+        prior_text = f"{prior.prior[0]:.1%} of labels are positive"
+    else:
+        init = f"keras.initializers.Constant({prior.prior_bias})"
+        prior_text = (
+            f"class frequencies range from {min(prior.prior):.1%} to {max(prior.prior):.1%}"
+        )
     if current <= 0 or (current - ideal) / current < options["min-loss-reduction"]:
         return
     yield at_site(
