@@ -20,6 +20,7 @@ from nncheck.version import __version__
 if TYPE_CHECKING:
     from nncheck.baseline import Baseline
     from nncheck.findings import Severity
+    from nncheck.fixes import FixPlan
     from nncheck.results import RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
@@ -153,6 +154,13 @@ def main() -> None:
     help="With a saved model: the training data to check it with (CSV, Parquet, NPZ).",
 )
 @click.option("--label", help="The label column of a data file (the NPZ array; default y).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes to the scripts (formatting kept).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix / --diff: also the fixes that change the model.",
+)
 @click.option("--color/--no-color", default=None, help="Colour the report [default: on a tty].")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the rules skipped, and why.")
 def check(
@@ -177,6 +185,9 @@ def check(
     write_baseline_path: Path | None,
     data_path: Path | None,
     label: str | None,
+    fix: bool,
+    diff: bool,
+    unsafe_fixes: bool,
     color: bool | None,
     verbose: bool,
 ) -> None:
@@ -192,6 +203,10 @@ def check(
         _fail("no path given; try `nncheck train.py` or `nncheck --static src/`")
     if baseline_path and write_baseline_path:
         _fail("--baseline and --write-baseline do not combine: write the baseline, then use it")
+    if fix and diff:
+        _fail("--fix writes the fixes and --diff only shows them: choose one")
+    if unsafe_fixes and not (fix or diff):
+        _fail("--unsafe-fixes goes with --fix or --diff")
     try:
         settings = load_settings(paths[0], config_path)
         if select:
@@ -227,9 +242,60 @@ def check(
         _write_baseline(result, write_baseline_path)
     if known is not None:
         result.findings, result.baselined = known.new_findings(result.findings)
+    if diff:
+        sys.exit(_show_fixes(result, unsafe_fixes))
+    if fix:
+        _apply_fixes(result, unsafe_fixes)
     mode = "static" if static else "full"
     _report(result, output_format, output_path, mode, verbose, color, settings.fail_threshold)
     sys.exit(_exit_code(result, settings.fail_threshold, exit_zero))
+
+
+def _fix_plan(result: RunResult, unsafe: bool) -> FixPlan:
+    from nncheck.fixes import plan
+
+    return plan(result.findings, result.source_digests, unsafe=unsafe)
+
+
+def _show_fixes(result: RunResult, unsafe: bool) -> int:
+    """--diff: the fixes as a unified diff on stdout; 1 when there is one, as ruff does."""
+    fixes = _fix_plan(result, unsafe)
+    for file in fixes.files:
+        if file.changed:
+            sys.stdout.write(file.diff())
+    count = len(fixes.fixed)
+    more = f" ({fixes.unsafe_held} more with --unsafe-fixes)" if fixes.unsafe_held else ""
+    for path, why in fixes.untouched:
+        click.echo(f"nncheck: {path} not fixed: {why}", err=True)
+    click.echo(f"Would fix {count} finding{'' if count == 1 else 's'}{more}.", err=True)
+    return 1 if count else 0
+
+
+def _apply_fixes(result: RunResult, unsafe: bool) -> None:
+    """--fix: write the fixes, drop the fixed findings from the report and say what was done."""
+    fixes = _fix_plan(result, unsafe)
+    for file in fixes.files:
+        if file.changed:
+            try:
+                file.write()
+            except OSError as error:
+                _fail(f"{file.path}: cannot write the fixes: {error.strerror or error}")
+    fixed = {id(f) for f in fixes.fixed}
+    result.findings = [f for f in result.findings if id(f) not in fixed]
+    files = sum(1 for file in fixes.files if file.changed)
+    codes = ", ".join(sorted({f.code for f in fixes.fixed}))
+    if fixed:
+        result.notes.append(
+            f"--fix fixed {len(fixed)} finding{'' if len(fixed) == 1 else 's'} ({codes}) "
+            f"in {files} file{'' if files == 1 else 's'}"
+        )
+    if fixes.unsafe_held:
+        result.notes.append(f"{fixes.unsafe_held} more fixes with --unsafe-fixes")
+    for file in fixes.files:
+        for finding, why in file.not_applied:
+            result.notes.append(f"{finding.where} {finding.code}: fix not applied: {why}")
+    for path, why in fixes.untouched:
+        result.notes.append(f"{path} not fixed: {why}")
 
 
 def _check_interruptibly(targets: list, rules: list, options: dict) -> RunResult:
@@ -385,7 +451,11 @@ def explain(rule_name: str) -> None:
     tip = f" (tip {rule.tip})" if rule.tip else ""
     click.echo(f"{rule.code} {rule.name} [{rule.severity.label}]{tip}: {rule.summary}\n")
     needs = rule.all_needs if rule.runnable else "nothing (nncheck reports it about its own run)"
-    click.echo(f"Family: {rule.family}. Needs: {needs}.\n")
+    fixes = {
+        "safe": " Fix: applied by --fix.",
+        "unsafe": " Fix: applied by --fix --unsafe-fixes (it changes the model's behaviour).",
+    }
+    click.echo(f"Family: {rule.family}. Needs: {needs}.{fixes.get(rule.fix, '')}\n")
     click.echo(rule.doc)
     if rule.options:
         click.echo("\n## Defaults ([tool.nncheck.options] " + rule.code + " = { ... })")

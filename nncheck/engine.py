@@ -37,7 +37,7 @@ from nncheck.registry import (
     get_rule,
     resolve_selectors,
 )
-from nncheck.results import RunResult, Skip
+from nncheck.results import RunResult, Skip, text_digest
 from nncheck.suppression import is_suppressed
 
 # Directories never searched when a folder is given (as ruff and pre-commit users expect).
@@ -248,6 +248,8 @@ def _check_target(
     found = overview(store)
     if found is not None:
         result.overviews[target.display_path] = found
+    if store.has("source"):
+        result.source_digests[target.display_path] = text_digest(store.get("source").text)
     findings = _without_superseded(findings, rules)
     comments = _comments(store)
     notebook = _notebook(store)
@@ -484,4 +486,5 @@ def _stamp(rule: Rule, violation: Violation, target: Target) -> Finding:
         layer=violation.layer,
         tip=rule.tip,
         data=violation.data,
+        edit=violation.edit,
     )

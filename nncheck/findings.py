@@ -33,6 +33,31 @@ class Severity(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A fix that ``--fix`` can apply to the source: plain data, applied by nncheck.fixes.
+
+    ``argument``: set an argument of the call named ``call`` that starts on ``line`` (at
+    ``col`` when known): the keyword ``keyword``, or the positional ``position``, to the
+    Python expression ``value``; a missing keyword is added. With ``old``, the argument's
+    current source must be that literal (or a module-level name assigned only that literal,
+    which is then changed where it is assigned); otherwise the edit is not applied.
+    ``statement``: insert the statement ``value`` after the module's imports.
+    ``safe``: certain from the source and within what the finding says; an unsafe edit
+    changes the model's behaviour beyond it and needs ``--unsafe-fixes``.
+    """
+
+    kind: str  # "argument" or "statement"
+    value: str
+    line: int = 0
+    col: int = 0
+    call: str = ""  # the called name's last part: "EarlyStopping", "Dense", "fit"
+    keyword: str | None = None
+    position: int | None = None
+    old: str | None = None
+    safe: bool = True
+
+
+@dataclass(frozen=True)
 class Violation:
     """One problem found by a rule, before the engine stamps it with the rule's identity.
 
@@ -49,6 +74,7 @@ class Violation:
     layer: str | None = None
     data: dict[str, object] = field(default_factory=dict)
     path: str | None = None  # another file than the target (a layer built in a user module)
+    edit: Edit | None = None  # the fix as an edit --fix can apply, when it is certain
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,7 @@ class Finding:
     tip: int | None = None
     data: dict[str, object] = field(default_factory=dict)
     cell: int | None = None  # a notebook's cell (numbered over all its cells); line is in it
+    edit: Edit | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, int, str]:

@@ -67,6 +67,9 @@ class Rule:
     # said once, with the stronger (measured) evidence. Resolved by the engine among the
     # rules selected for the run, so a superseded rule speaks when this one is not run.
     supersedes: tuple[str, ...] = ()
+    # "safe" (--fix applies it) or "unsafe" (only with --unsafe-fixes): the kind of the
+    # edit its findings carry where the fix is certain; "" for a rule whose fix is advice
+    fix: str = ""
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -75,6 +78,8 @@ class Rule:
             raise ValueError(f"Expected a kebab-case rule name. Received: name={self.name!r}")
         if self.code[0] not in FAMILIES:
             raise ValueError(f"Rule {self.code}: no family starts with {self.code[0]!r}")
+        if self.fix not in {"", "safe", "unsafe"}:
+            raise ValueError(f"Rule {self.code}: fix={self.fix!r} is not 'safe' or 'unsafe'")
         object.__setattr__(self, "doc", inspect.cleandoc(self.doc or self.summary))
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
@@ -134,6 +139,7 @@ def rule(
     options: Mapping[str, float | int] | None = None,
     supersedes: tuple[str, ...] = (),
     gpu: bool = False,
+    fix: str = "",
 ) -> Rule:
     """Declare rule ``code`` / ``name``: the one place its metadata and implementations meet.
 
@@ -142,6 +148,7 @@ def rule(
     defaults, with the user's [tool.nncheck.options] applied). ``supersedes``: codes whose
     findings this rule's finding replaces on the same target. ``gpu``: the rule can only
     judge on an NVIDIA GPU, so no CPU fixture can make it fire (tests judge it on built facts).
+    ``fix``: "safe" or "unsafe" when its findings carry an edit that --fix can apply.
     """
     if not implementations:
         raise ValueError(f"Rule {code} declares no implementation")
@@ -156,6 +163,7 @@ def rule(
         judgements=tuple(implementations),
         supersedes=supersedes,
         gpu=gpu,
+        fix=fix,
     )
 
 

@@ -6,6 +6,7 @@ the machinery that made it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from nncheck.facts.live import ProbeFacts
@@ -62,6 +63,8 @@ class RunResult:
     probes: dict[str, ProbeFacts] = field(default_factory=dict)  # display path -> probes
     overviews: dict[str, Overview] = field(default_factory=dict)  # display path -> overview
     notes: list[str] = field(default_factory=list)  # said once, after the findings
+    # display path -> text_digest of the source the check read: --fix edits only that text
+    source_digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -70,3 +73,8 @@ class RunResult:
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+
+def text_digest(text: str) -> str:
+    """A file's fingerprint: --fix compares it to know the file is still what was checked."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

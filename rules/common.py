@@ -8,6 +8,7 @@ A helper used by one rule lives in that rule's module.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from nncheck.facts.live import (
 )
 from nncheck.facts.probe_results import Checkpoint, Gradients, LayerGradient, Overfit, batch_learned
 from nncheck.facts.source import FitSite, LayerSite, SourceFacts
-from nncheck.findings import Violation
+from nncheck.findings import Edit, Violation
 from nncheck.formatting import fmt_number, fmt_sci
 
 CLASSIFICATION_LOSSES = {
@@ -47,6 +48,51 @@ REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_
 def at(call: CallSite, message: str, fix: str | None = None, **data: Any) -> Violation:
     """A violation located at ``call`` (its first line and column; its last line for ranges)."""
     return Violation(message, call.line, call.col, call.end_line, fix, data=data)
+
+
+def keras_name(source: SourceFacts) -> str | None:
+    """How the script names the Keras package at module level (``keras``, ``tf.keras``),
+    for a fix that inserts a call; None when it binds no such name."""
+    found = None
+    for name, bindings in source.evaluator.module_scope.bindings.items():
+        values = {b.value.qualname for b in bindings if isinstance(b.value, Symbol)}
+        if len(bindings) != 1 or len(values) != 1:
+            continue
+        (qualname,) = values
+        if qualname in {"keras", "tensorflow.keras"}:
+            return name
+        if qualname == "tensorflow":
+            found = f"{name}.keras"
+    return found
+
+
+def argument_edit(
+    call: CallSite | None,
+    name: str,
+    keyword: str,
+    value: str,
+    *,
+    line: int = 0,
+    old: object = None,
+    safe: bool = True,
+) -> Edit:
+    """An edit setting ``keyword`` (positional index from Keras' signature) of the call
+    named ``name``, located by ``call`` (line and column) or by ``line`` alone."""
+    signature = api.METHOD_SIGNATURES.get(name) or next(
+        (params for q, params in api.SIGNATURES.items() if q.rpartition(".")[2] == name), ()
+    )
+    position = list(signature).index(keyword) if keyword in signature else None
+    return Edit(
+        "argument",
+        value,
+        line=call.line if call is not None else line,
+        col=call.col if call is not None else 0,
+        call=name,
+        keyword=keyword,
+        position=position,
+        old=repr(old) if old is not None else None,
+        safe=safe,
+    )
 
 
 def at_site(site: Site | None, message: str, fix: str | None = None, **data: Any) -> Violation:
@@ -267,10 +313,13 @@ Problem = tuple[str, str, dict[str, Any]]
 
 
 def compiled_output_problems(
-    source: SourceFacts, judge: Callable[[CompiledOutput], Problem | None]
+    source: SourceFacts,
+    judge: Callable[[CompiledOutput], Problem | None],
+    edit: Callable[[CompiledOutput], Edit | None] | None = None,
 ) -> Iterator[Violation]:
     """A violation at each compile() call whose output ``judge`` finds a problem with (the
-    static halves of M102 and M103, whose live halves judge the captured output alike)."""
+    static halves of M102 and M103, whose live halves judge the captured output alike),
+    with the ``edit`` that fixes it where there is one."""
     for model in source.models:
         if model.compile is None:
             continue
@@ -281,10 +330,12 @@ def compiled_output_problems(
         if activation is UNKNOWN:
             continue
         where = f"the output layer (line {line})" if line else "the output layer"
-        problem = judge(CompiledOutput(model.compile, loss, from_logits, activation, units, where))
+        compiled = CompiledOutput(model.compile, loss, from_logits, activation, units, where)
+        problem = judge(compiled)
         if problem:
             message, fix, data = problem
-            yield at(model.compile, message, fix, **data)
+            violation = at(model.compile, message, fix, **data)
+            yield dataclasses.replace(violation, edit=edit(compiled)) if edit else violation
 
 
 def static_multiple(source: SourceFacts) -> tuple[int, str]:
@@ -315,6 +366,7 @@ def static_misaligned_widths(
             f"{layer.kind} with {width} {layer.width_param}: not a multiple of {multiple}; {why}"
         )
         name = layer.call.arg("name")
+        called = (layer.call.qualname or "").rpartition(".")[2]
         yield Violation(
             message,
             layer.call.line,
@@ -323,7 +375,17 @@ def static_misaligned_widths(
             f"{layer.width_param}={upper}  # or {lower}",
             layer=name if isinstance(name, str) else None,
             data={"width": width, "multiple": multiple},
+            edit=_width_edit(layer.call, called, layer.width_param, width, upper),
         )
+
+
+def _width_edit(
+    call: CallSite | None, kind: str, param: str | None, width: int, upper: int, line: int = 0
+) -> Edit | None:
+    """Rounding a width up changes the model (more units): an unsafe fix."""
+    if not param:
+        return None
+    return argument_edit(call, kind, param, str(upper), line=line, old=width, safe=False)
 
 
 def is_tunable_width(layer: LayerSite, min_width: int, multiple: int = ALIGNMENT) -> bool:
@@ -361,7 +423,7 @@ def live_misaligned_widths(
             if multiple == 8
             else "float32 (TF32 on Ampere and newer), so Tensor Cores want multiples of 4"
         )
-        yield at_layer(
+        violation = at_layer(
             layer,
             f"{layer.kind} '{layer.name}' has {layer.width_param}={layer.width}: it computes in "
             f"{precision}, and {layer.width} is not one",
@@ -370,6 +432,10 @@ def live_misaligned_widths(
             multiple=multiple,
             dtype=layer.compute_dtype,
         )
+        edit = _width_edit(
+            None, layer.kind, layer.width_param, layer.width, upper, line=layer.site.line
+        )
+        yield dataclasses.replace(violation, edit=edit)
 
 
 def vanishing_gradient(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from nncheck.findings import Severity
+from nncheck.findings import Finding, Severity
 from nncheck.registry import all_rules
 from nncheck.reports import ReportContext
 from nncheck.results import RunResult
@@ -18,6 +18,31 @@ def _what_it_does(doc: str) -> str:
     """The first paragraph of a rule's documentation, without its section heading."""
     paragraph = doc.split("\n\n")[0]
     return " ".join(line for line in paragraph.splitlines() if not line.startswith("#")).strip()
+
+
+def _fixes(finding: Finding) -> list[dict[str, object]]:
+    """The finding's edit as SARIF replacements of whole lines, for code-scanning UIs."""
+    from nncheck.fixes import replacements
+
+    changes = []
+    for first, last, text in replacements(finding):
+        if last < first:  # an insertion before line `first`
+            region = {"startLine": first, "startColumn": 1, "endLine": first, "endColumn": 1}
+            inserted = text
+        else:  # whole lines, without the last line's end: the new lines likewise
+            region = {"startLine": first, "endLine": last}
+            inserted = text.removesuffix("\n")
+        changes.append({"deletedRegion": region, "insertedContent": {"text": inserted}})
+    if not changes:
+        return []
+    return [
+        {
+            "description": {"text": finding.fix or "nncheck --fix"},
+            "artifactChanges": [
+                {"artifactLocation": {"uri": finding.path}, "replacements": changes}
+            ],
+        }
+    ]
 
 
 def render(result: RunResult, context: ReportContext) -> str:
@@ -59,15 +84,18 @@ def render(result: RunResult, context: ReportContext) -> str:
             ]
             place["properties"] = {"cell": finding.cell}
             text = f"{finding.line_label}: {text}"
-        results.append(
-            {
-                "ruleId": finding.code,
-                "ruleIndex": index[finding.code],
-                "level": LEVELS[finding.severity],
-                "message": {"text": text},
-                "locations": [place],
-            }
-        )
+        entry: dict[str, object] = {
+            "ruleId": finding.code,
+            "ruleIndex": index[finding.code],
+            "level": LEVELS[finding.severity],
+            "message": {"text": text},
+            "locations": [place],
+        }
+        if finding.edit is not None:
+            fixes = _fixes(finding)
+            if fixes:
+                entry["fixes"] = fixes
+        results.append(entry)
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

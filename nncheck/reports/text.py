@@ -56,8 +56,11 @@ def _finding_lines(finding: Finding) -> list[Line]:
     result = [head]
     if finding.fix:
         fix_lines = finding.fix.splitlines()
-        result.append([("    fix: ", "green"), (fix_lines[0], "")])
-        result.extend([("         " + extra, "")] for extra in fix_lines[1:])
+        label = "    fix: "
+        if finding.edit is not None:  # --fix can apply it
+            label = "    fix (--fix): " if finding.edit.safe else "    fix (--unsafe-fixes): "
+        result.append([(label, "green"), (fix_lines[0], "")])
+        result.extend([(" " * len(label) + extra, "")] for extra in fix_lines[1:])
     return result
 
 

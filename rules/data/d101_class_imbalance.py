@@ -32,6 +32,7 @@ normal, with two it is not.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nncheck.facts.live import DataFacts, ModelFacts, TargetStats, TrainFacts
@@ -42,6 +43,7 @@ from nncheck.registry import rule, stand_in
 from ..common import (
     DATA_FILE_TRAINING,
     NO_SOURCE,
+    argument_edit,
     at_site,
     fmt_number,
     is_classification,
@@ -102,13 +104,17 @@ def _imbalance(target: TargetStats, train: TrainFacts, options: dict) -> Iterato
         f"{fmt_number(round(ratio, 1))}:1, and nothing rebalances them"
     )
     weights = balanced_class_weight(target.classes)
-    yield at_site(
+    violation = at_site(
         train.site,
         message,
         f"model.fit(..., class_weight={weights})",
         classes=target.classes,
         class_weight=weights,
     )
+    if train.entry == "fit" and train.site is not None:
+        edit = argument_edit(None, "fit", "class_weight", repr(weights), line=train.site.line)
+        violation = dataclasses.replace(violation, edit=edit)
+    yield violation
 
 
 def class_imbalance_in_file(data: DataFacts, options: dict) -> Iterator[Violation]:
@@ -125,6 +131,7 @@ RULE = rule(
     summary="Imbalanced classes with no rebalancing",
     tip=4,
     options={"minority-fair-share": 0.2},
+    fix="safe",
     doc=__doc__,
     implementations=(
         class_imbalance,

@@ -29,15 +29,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
+from nncheck.facts.evaluate import CallSite
 from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
-from nncheck.findings import Severity, Violation
+from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
     DATA_FILE_TRAINING,
+    CompiledOutput,
+    argument_edit,
     at_site,
     compiled_output_problems,
+    keras_name,
     output_location,
     single_output,
 )
@@ -45,8 +49,25 @@ from ..common import (
 
 def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
     yield from compiled_output_problems(
-        source, lambda c: _from_logits_problem(c.activation, c.loss, c.from_logits, c.where)
+        source,
+        lambda c: _from_logits_problem(c.activation, c.loss, c.from_logits, c.where),
+        lambda c: _edit(source, c),
     )
+
+
+def _edit(source: SourceFacts, compiled: CompiledOutput) -> Edit | None:
+    """from_logits made to match the output activation, on the loss the script passes:
+    the model stays as it is, the loss reads its outputs as what they are."""
+    loss = source.call_arg(compiled.compile, "loss")
+    logits = compiled.activation == "linear"
+    if isinstance(loss, CallSite) and loss.qualname:
+        kind = loss.qualname.rpartition(".")[2]
+        return argument_edit(loss, kind, "from_logits", repr(logits), old=not logits)
+    name = keras_name(source)
+    if isinstance(loss, str) and logits and name is not None:
+        made = f"{name}.losses.{api.LOSS_CLASS_FOR[compiled.loss]}(from_logits=True)"
+        return argument_edit(compiled.compile, "compile", "loss", made, old=loss)
+    return None
 
 
 def _from_logits_problem(
@@ -94,6 +115,7 @@ RULE = rule(
     summary="from_logits does not match the output activation",
     tip=19,
     supersedes=("T114",),  # the cause of what the first step raises, said precisely
+    fix="safe",
     doc=__doc__,
     implementations=(
         from_logits_mismatch_live,

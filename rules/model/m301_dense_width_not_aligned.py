@@ -42,6 +42,7 @@ RULE = rule(
     summary="Dense units not a multiple of 8 (Tensor Cores)",
     tip=15,
     options={"min-width": 16},
+    fix="unsafe",
     doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
     implementations=(
         dense_width_not_aligned_live,

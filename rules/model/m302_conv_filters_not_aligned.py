@@ -43,6 +43,7 @@ RULE = rule(
     summary="Convolution filters not a multiple of 8 (Tensor Cores)",
     tip=15,
     options={"min-width": 16},
+    fix="unsafe",
     doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
     implementations=(
         conv_filters_not_aligned_live,

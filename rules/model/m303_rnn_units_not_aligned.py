@@ -42,6 +42,7 @@ RULE = rule(
     summary="LSTM/GRU/SimpleRNN units not a multiple of 8 (Tensor Cores)",
     tip=15,
     options={"min-width": 16},
+    fix="unsafe",
     doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
     implementations=(
         rnn_units_not_aligned_live,

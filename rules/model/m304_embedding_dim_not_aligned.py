@@ -99,6 +99,7 @@ RULE = rule(
     summary="Embedding dimension not a multiple of the Tensor-Core size",
     tip=15,
     options={"min-width": 16},
+    fix="unsafe",
     doc=__doc__,
     implementations=(embedding_dim_not_aligned,),
 )

@@ -32,6 +32,7 @@ stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=10)
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -43,7 +44,7 @@ from nncheck.facts.source import FitSite, SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import EARLY_STOPPING, at, at_site, has_validation
+from ..common import EARLY_STOPPING, argument_edit, at, at_site, has_validation
 
 MONITORING_CALLBACKS = {
     EARLY_STOPPING: "EarlyStopping",
@@ -111,7 +112,17 @@ def unknown_monitored_metric(source: SourceFacts) -> Iterator[Violation]:
             )
             if problem:
                 message, fix, data = problem
-                yield at(callback, message, fix, **data)
+                violation = at(callback, message, fix, **data)
+                if "replacement" in data:
+                    edit = argument_edit(
+                        callback,
+                        MONITORING_CALLBACKS[callback.qualname],
+                        "monitor",
+                        repr(data["replacement"]),
+                        old=monitor,
+                    )
+                    violation = dataclasses.replace(violation, edit=edit)
+                yield violation
 
 
 def unknown_monitored_metric_live(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -128,7 +139,18 @@ def unknown_monitored_metric_live(model: ModelFacts, train: TrainFacts) -> Itera
         )
         if problem:
             message, fix, data = problem
-            yield at_site(callback.site or train.site, message, fix, **data)
+            violation = at_site(callback.site or train.site, message, fix, **data)
+            if "replacement" in data and callback.site is not None:
+                edit = argument_edit(
+                    None,
+                    kind,
+                    "monitor",
+                    repr(data["replacement"]),
+                    line=callback.site.line,
+                    old=callback.monitor,
+                )
+                violation = dataclasses.replace(violation, edit=edit)
+            yield violation
 
 
 def _monitor_problem(
@@ -167,7 +189,8 @@ def _monitor_problem(
         f"{kind} monitors '{monitor}', which training never logs (it logs: {shown}); "
         + _consequence(monitor, mode, set(names)),
         f"monitor='{close[0]}'" if close else f"monitor one of: {shown}",
-        {"monitor": monitor, "logged": sorted(logged)},
+        {"monitor": monitor, "logged": sorted(logged)}
+        | ({"replacement": close[0]} if close else {}),
     )
 
 
@@ -189,6 +212,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="A callback monitors a metric that training never logs",
     tip=16,
+    fix="safe",
     doc=__doc__,
     implementations=(
         unknown_monitored_metric_live,

@@ -28,15 +28,16 @@ NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Tabl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from nncheck.facts.evaluate import CallSite
 from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
-from nncheck.findings import Severity, Violation
+from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule
 
-from ..common import ALIGNMENT, aligned_choices, at, at_site
+from ..common import ALIGNMENT, aligned_choices, argument_edit, at, at_site
 
 
 def batch_size_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:
@@ -48,9 +49,21 @@ def batch_size_not_aligned(source: SourceFacts, options: dict) -> Iterator[Viola
         if (call.qualname or "").endswith("_dataset_from_directory"):
             sites.append((call, call.arg("batch_size")))
     for call, size in sites:
-        problem = _batch_size_problem(size, options["min-batch-size"])
-        if problem:
-            yield at(call, problem[0], problem[1], batch_size=size)
+        yield from _at_call(call, size, options)
+
+
+def _at_call(call: CallSite, size: Any, options: dict) -> Iterator[Violation]:
+    problem = _batch_size_problem(size, options["min-batch-size"])
+    if problem:
+        called = call.method or (call.qualname or "").rpartition(".")[2]
+        edit = _edit(call, called, size)
+        yield replace(at(call, problem[0], problem[1], batch_size=size), edit=edit)
+
+
+def _edit(call: CallSite | None, called: str, size: int, line: int = 0) -> Edit:
+    """Another batch size changes the steps per epoch and the gradient noise: unsafe."""
+    upper = aligned_choices(size, ALIGNMENT)[1]
+    return argument_edit(call, called, "batch_size", str(upper), line=line, old=size, safe=False)
 
 
 def batch_size_not_aligned_live(
@@ -58,14 +71,15 @@ def batch_size_not_aligned_live(
 ) -> Iterator[Violation]:
     problem = _batch_size_problem(train.batch_size, options["min-batch-size"])
     if problem:
-        yield at_site(train.site, problem[0], problem[1], batch_size=train.batch_size)
+        violation = at_site(train.site, problem[0], problem[1], batch_size=train.batch_size)
+        if train.entry == "fit" and train.site is not None and train.batch_size is not None:
+            edit = _edit(None, "fit", train.batch_size, line=train.site.line)
+            violation = replace(violation, edit=edit)
+        yield violation
     # Pipelines batch their data themselves: their literal sizes are judged from the source.
     for call in source.method_calls("batch"):
         if source.dataset_chain(call) is not None:
-            size = source.call_arg(call, "batch_size")
-            problem = _batch_size_problem(size, options["min-batch-size"])
-            if problem:
-                yield at(call, problem[0], problem[1], batch_size=size)
+            yield from _at_call(call, source.call_arg(call, "batch_size"), options)
 
 
 def _batch_size_problem(size: Any, min_size: int) -> tuple[str, str] | None:
@@ -88,6 +102,7 @@ RULE = rule(
     summary="Batch size not a multiple of 8 (Tensor Cores)",
     tip=15,
     options={"min-batch-size": 16},
+    fix="unsafe",
     doc=__doc__,
     implementations=(
         batch_size_not_aligned_live,

@@ -33,13 +33,14 @@ For bit-exact GPU runs also call `tf.config.experimental.enable_op_determinism()
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nncheck.facts.source import SourceFacts
-from nncheck.findings import Severity, Violation
+from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at
+from ..common import at, keras_name
 
 
 def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
@@ -70,7 +71,12 @@ def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
             ", ".join(missing)
         )
     fix = "keras.utils.set_random_seed(42)  # at the top: seeds Python, NumPy and the backend"
-    yield at(first, message, fix, missing=missing)
+    violation = at(first, message, fix, missing=missing)
+    name = keras_name(source)
+    if len(missing) == 3 and name is not None:  # a partial seeding is the user's to complete
+        edit = Edit("statement", f"{name}.utils.set_random_seed(42)")
+        violation = dataclasses.replace(violation, edit=edit)
+    yield violation
 
 
 RULE = rule(
@@ -79,6 +85,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Training runs without seeding",
     tip=3,
+    fix="safe",
     doc=__doc__,
     implementations=(missing_random_seed,),
 )
