@@ -336,15 +336,20 @@ def _with_keywords(call: cst.Call, keywords: list[tuple[str, cst.BaseExpression]
         if isinstance(last.comma, cst.Comma) and isinstance(
             last.comma.whitespace_after, cst.ParenthesizedWhitespace
         ):
-            # one argument a line: the new one takes the last one's comma (the line break
-            # before the closing parenthesis), the last one the line break between arguments
-            between = args[-2].comma if len(args) > 1 else last.comma
-            args[-1] = last.with_changes(comma=between)
+            # one argument a line: the new one takes the last one's line break before the
+            # closing parenthesis, the last one the break between arguments; a comment
+            # after the last argument stays on its line
+            closing = last.comma.whitespace_after
+            between = args[-2].comma if len(args) > 1 else None
             if not isinstance(between, cst.Comma) or not isinstance(
                 between.whitespace_after, cst.ParenthesizedWhitespace
             ):
-                args[-1] = last.with_changes(comma=_break_like(last.comma))
-            args.append(new.with_changes(comma=last.comma))
+                between = _break_like(last.comma)
+            assert isinstance(between.whitespace_after, cst.ParenthesizedWhitespace)
+            kept = between.whitespace_after.with_changes(first_line=closing.first_line)
+            args[-1] = last.with_changes(comma=between.with_changes(whitespace_after=kept))
+            plain = closing.with_changes(first_line=between.whitespace_after.first_line)
+            args.append(new.with_changes(comma=last.comma.with_changes(whitespace_after=plain)))
         else:
             args[-1] = last.with_changes(
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))

@@ -207,7 +207,9 @@ def main() -> None:
         encoding="utf-8",
     )
     tip_cell = str(args.tip) if args.tip is not None else "-"
-    add_readme_row(code, f"| {code} | {name} | {args.severity} | {tip_cell} | TODO | {args.mode} |")
+    add_readme_row(
+        code, f"| {code} | {name} | {args.severity} | {tip_cell} | TODO | {args.mode} | - |"
+    )
     if args.tip is not None:
         add_to_tip(code, args.tip)
     for path in (module, fixture, twin):

@@ -20,15 +20,21 @@ def test_the_readme_starts_with_the_two_setup_commands() -> None:
 
 
 def test_the_rule_table_matches_the_registry() -> None:
-    """Code, name, severity, tip and mode of every row are the registry's, and every rule
-    has one."""
+    """Code, name, severity, tip, mode and fix kind of every row are the registry's, and
+    every rule has one."""
     rows = {}
     for line in README.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and re.fullmatch(r"[A-Z]\d{3}", cells[0]):
-            rows[cells[0]] = (cells[1], cells[2], cells[3], cells[5])
+        if len(cells) == 7 and re.fullmatch(r"[A-Z]\d{3}", cells[0]):
+            rows[cells[0]] = (cells[1], cells[2], cells[3], cells[5], cells[6])
     expected = {
-        r.code: (r.name, r.severity.label, str(r.tip) if r.tip is not None else "-", r.mode)
+        r.code: (
+            r.name,
+            r.severity.label,
+            str(r.tip) if r.tip is not None else "-",
+            r.mode,
+            r.fix or "-",
+        )
         for r in all_rules()
     }
     assert rows == expected
