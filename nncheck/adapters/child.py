@@ -21,14 +21,17 @@ import importlib.machinery
 import linecache
 import os
 import pickle
+import random
 import runpy
 import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nncheck.adapters.capture_stop import CaptureStop
 from nncheck.facts.live import CaptureResult, Site, describe_internal_error
 from nncheck.notebook import is_notebook, read_notebook
 
@@ -77,43 +80,205 @@ class _RefuseKeras2(importlib.abc.MetaPathFinder):
         return None  # not installed: the import raises ImportError, as the script expects
 
 
-def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult, Any]:
-    """The script's CaptureResult, and the Recorder that holds the live objects."""
-    started = time.perf_counter()
-    from nncheck.adapters import keras3
+class AdapterFailed(BaseException):
+    """Raised into the script's ``import keras`` when installing the adapter failed: the
+    script must not go on to train unobserved (a BaseException: ``except`` must not hide it)."""
 
-    import_s = time.perf_counter() - started
-    recorder = keras3.Recorder(script, max_samples, int(os.environ.get("NNCHECK_FIT_CALL", "1")))
-    keras3.install(recorder)
-    preseed = os.environ.get("NNCHECK_PRESEED")
-    if preseed is not None:
-        # Deterministic probes even for a script that does not seed; the twin run gets
-        # another pre-seed, so only the script's own seeding can make the two runs agree.
-        keras3.keras.utils.set_random_seed(int(preseed))
+
+class _ExecThen(importlib.abc.Loader):
+    """A package's own loader, then ``then()`` once the package's ``__init__`` has run."""
+
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[], None]) -> None:
+        self.loader, self.then = loader, then
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__loader__ = self.loader  # the package keeps its own loader (resources)
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        self.then()
+
+
+class KerasOnImport(importlib.abc.MetaPathFinder):
+    """Installs the Keras adapter when the script imports Keras, not before.
+
+    The script chooses the backend: ``os.environ["KERAS_BACKEND"] = "jax"`` before
+    ``import keras`` (as keras-io examples do) must hold, so nncheck cannot import Keras
+    first. Layers, callbacks and training calls all come after that import, so the adapter
+    still sees every one. When Keras is already imported (a forked test child), it installs
+    at once.
+    """
+
+    def __init__(self, script: Path, max_samples: int, fit_call: int, preseed: Preseed | None):
+        self.script, self.max_samples, self.fit_call = script, max_samples, fit_call
+        self.preseed = preseed
+        self.recorder: Any = None
+        self.import_s = 0.0  # importing Keras and installing the adapter, within the script
+        self.script_started = time.perf_counter()
+        if "keras" in sys.modules:
+            self._install(None)
+
+    def start_script(self) -> None:
+        """The script starts now: its time counts from here."""
+        self.script_started = time.perf_counter()
+        if self.recorder is not None:
+            self.recorder.started = self.script_started
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "keras" or self.recorder is not None:
+            return None
+        started = time.perf_counter()
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None  # not installed: the script's import raises ImportError
+        if spec.loader is not None:
+            spec.loader = _ExecThen(spec.loader, lambda: self._install(started))
+        return spec
+
+    def _install(self, started: float | None) -> None:
+        """Install the adapter; ``started``: when the script's import of Keras began (None
+        when Keras was imported before the script)."""
+        try:
+            from nncheck.adapters import keras3
+
+            self.recorder = keras3.Recorder(self.script, self.max_samples, self.fit_call)
+            self.recorder.started = self.script_started
+            keras3.install(self.recorder)
+            if self.preseed is not None:
+                self.preseed.keras_imported(keras3.keras)
+        except Exception as error:
+            raise AdapterFailed(describe_internal_error(error)) from error
+        if started is not None:
+            self.import_s = time.perf_counter() - started
+
+
+class Preseed:
+    """Deterministic probes even for a script that does not seed.
+
+    Python's and NumPy's generators are seeded before the script runs, and all of them
+    again with ``keras.utils.set_random_seed`` when the script's import statement that
+    brought Keras in returns (importing Keras draws from NumPy's generator, so seeding
+    inside that import would leave another state): the script then starts its own code in
+    the same state as with Keras imported first. A generator the script seeded itself
+    before that keeps its state: the script's seeding always wins. The twin run gets
+    another pre-seed, so only the script's own seeding can make the two runs agree.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.seeded_by_script: set[str] = set()
+        self._originals: list[tuple[Any, str, Any]] = []
+        self._keras: Any = None
+        self._depth = 0  # import statements in progress
+        self._watch_imports()
+        random.seed(seed)
+        self._watch(random, "random")
+        try:
+            import numpy as np
+        except ImportError:
+            return
+        np.random.seed(seed)
+        self._watch(np.random, "numpy")
+
+    def _watch(self, module: Any, name: str) -> None:
+        original = module.seed
+
+        def seed(*args: Any, **kwargs: Any) -> Any:
+            self.seeded_by_script.add(name)
+            return original(*args, **kwargs)
+
+        self._originals.append((module, "seed", original))
+        module.seed = seed
+
+    def _watch_imports(self) -> None:
+        original = builtins.__import__
+
+        def importing(*args: Any, **kwargs: Any) -> Any:
+            self._depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._keras is not None:
+                    self._seed_keras()
+
+        self._originals.append((builtins, "__import__", original))
+        builtins.__import__ = importing
+
+    def keras_imported(self, keras: Any) -> None:
+        """Keras is imported: seed it once the import statement in progress returns."""
+        self._keras = keras
+        if self._depth == 0:  # imported before the script, or through importlib
+            self._seed_keras()
+
+    def _seed_keras(self) -> None:
+        keras, self._keras = self._keras, None  # once: the imports below come back here
+        self.restore()  # Keras' own seeding below is not the script's
+        import numpy as np
+
+        python_state, numpy_state = random.getstate(), np.random.get_state()
+        keras.utils.set_random_seed(self.seed)
+        if "random" in self.seeded_by_script:
+            random.setstate(python_state)
+        if "numpy" in self.seeded_by_script:
+            np.random.set_state(numpy_state)
+
+    def restore(self) -> None:
+        while self._originals:
+            module, name, original = self._originals.pop()
+            setattr(module, name, original)
+
+
+def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult, Any]:
+    """The script's CaptureResult, and the Recorder that holds the live objects (None when
+    the script never imported Keras)."""
+    seed = os.environ.get("NNCHECK_PRESEED")
+    preseed = Preseed(int(seed)) if seed is not None else None
+    fit_call = int(os.environ.get("NNCHECK_FIT_CALL", "1"))
+    adapter = KerasOnImport(script, max_samples, fit_call, preseed)
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(script.parent))
     os.chdir(script.parent)
     sys.meta_path.insert(0, _RefuseKeras2())
+    sys.meta_path.insert(0, adapter)
+    adapter.start_script()
     try:
         if is_notebook(script):
             run_notebook(script)
         else:
             runpy.run_path(str(script), run_name="__main__")
-    except keras3.CaptureStop:
+    except CaptureStop:
         pass
+    except AdapterFailed as error:
+        return CaptureResult(status="internal_error", error=str(error)), adapter.recorder
     except Keras2Import:
-        return CaptureResult(status="unsupported", error=KERAS_2_MESSAGE), recorder
+        return CaptureResult(status="unsupported", error=KERAS_2_MESSAGE), adapter.recorder
     except SystemExit as exit_:
         if exit_.code not in (None, 0):
             failed = f"the script exited with status {exit_.code}"
-            return CaptureResult(status="error", error=failed), recorder
+            return CaptureResult(status="error", error=failed), adapter.recorder
     except BaseException as error:  # the user's script failed: report where and why
         message = f"{type(error).__name__}: {error}".strip()
         site = _user_frame(error, script.parent)
-        return CaptureResult(status="error", error=message, error_site=site), recorder
-    result = recorder.result or CaptureResult(status="no_training")
-    result.extra["fit_calls"] = recorder.fit_calls
-    result.timings["import_s"] = import_s
+        return CaptureResult(status="error", error=message, error_site=site), adapter.recorder
+    finally:
+        sys.meta_path.remove(adapter)
+        if preseed is not None:
+            preseed.restore()
+    recorder = adapter.recorder
+    result = (recorder.result if recorder else None) or CaptureResult(status="no_training")
+    result.extra["fit_calls"] = recorder.fit_calls if recorder else 0
+    result.timings["import_s"] = adapter.import_s
+    if "script_s" in result.timings:  # the script's own code, its import of Keras aside
+        result.timings["script_s"] = max(0.0, result.timings["script_s"] - adapter.import_s)
     result.timings["peak_rss_mb"] = _peak_rss_mb()
     return result, recorder
 

@@ -25,6 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from nncheck.adapters.capture_stop import CaptureStop
 from nncheck.facts import datastats
 from nncheck.facts import keras_api as api
 from nncheck.facts.live import (
@@ -69,11 +70,6 @@ LOSS_ALIASES = {
 
 
 ORIGINAL_FIT = keras.Model.fit  # before install() patches it; the API binds arguments to it
-
-
-class CaptureStop(BaseException):
-    """Raised at the first training step to stop the script (not an Exception on purpose:
-    a script's ``except Exception`` must not swallow it)."""
 
 
 class Recorder:
