@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from nncheck.facts import FactStore, FactUnavailable, RunFailure, Target
+from nncheck.facts import STATIC_KINDS, FactStore, FactUnavailable, RunFailure, Target
 from nncheck.facts.live import ProbeFacts
 from nncheck.facts.probe_results import PROBE_LABELS, Stopped
 from nncheck.findings import Finding, Severity, Violation, display_path
@@ -340,7 +340,9 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> list
         return []
     try:
         probes = store.get("probes")
-    except (FactUnavailable, RunFailure):
+    except (FactUnavailable, RunFailure) as missing:
+        if wanted and isinstance(missing, FactUnavailable) and _framework(store) != "keras":
+            result.notes.append(f"{target.display_path}: {missing.reason}")
         return []
     findings = [
         _stamp(get_rule(code), violation, target) for code, violation in _probe_failures(probes)
@@ -422,6 +424,8 @@ def _facts_for(
     reason = ""
     for needs, func in rule.implementations:
         try:
+            if not set(needs) <= STATIC_KINDS | {"hardware"}:
+                _judges_framework(rule, store)
             return func, {kind: store.get(kind) for kind in needs}
         except FactUnavailable as unavailable:
             reason = reason or unavailable.reason
@@ -430,6 +434,30 @@ def _facts_for(
             reason = reason or str(failure)
     result.skips.append(Skip(rule.code, target.display_path, reason))
     return None
+
+
+FRAMEWORK_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
+
+
+def _framework(store: FactStore) -> str:
+    """The framework whose adapter captured the target; Keras where nothing was captured
+    (a data file, a failed run: the facts' own providers then decide)."""
+    try:
+        capture = store.get("capture")
+    except (FactUnavailable, RunFailure):
+        return "keras"
+    return str(getattr(capture, "framework", "keras"))
+
+
+def _judges_framework(rule: Rule, store: FactStore) -> None:
+    """FactUnavailable when the target's capture comes from a framework the rule does not
+    judge (its message and fix would speak another framework's language)."""
+    framework = _framework(store)
+    if framework not in rule.frameworks:
+        judged = " and ".join(FRAMEWORK_NAMES.get(name, name) for name in rule.frameworks)
+        raise FactUnavailable(
+            f"judges {judged} setups; this one is {FRAMEWORK_NAMES.get(framework, framework)}"
+        )
 
 
 def apply_overrides(

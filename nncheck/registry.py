@@ -70,6 +70,9 @@ class Rule:
     # "safe" (--fix applies it) or "unsafe" (only with --unsafe-fixes): the kind of the
     # edit its findings carry where the fix is certain; "" for a rule whose fix is advice
     fix: str = ""
+    # The frameworks whose captured setups the rule judges (its messages and fixes speak
+    # their language); on another framework's capture its live implementations are skipped.
+    frameworks: tuple[str, ...] = ("keras",)
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -140,6 +143,7 @@ def rule(
     supersedes: tuple[str, ...] = (),
     gpu: bool = False,
     fix: str = "",
+    frameworks: tuple[str, ...] = ("keras",),
 ) -> Rule:
     """Declare rule ``code`` / ``name``: the one place its metadata and implementations meet.
 
@@ -149,6 +153,8 @@ def rule(
     findings this rule's finding replaces on the same target. ``gpu``: the rule can only
     judge on an NVIDIA GPU, so no CPU fixture can make it fire (tests judge it on built facts).
     ``fix``: "safe" or "unsafe" when its findings carry an edit that --fix can apply.
+    ``frameworks``: whose captured setups its live implementations judge ("keras",
+    "pytorch"); its static implementations read any source.
     """
     if not implementations:
         raise ValueError(f"Rule {code} declares no implementation")
@@ -164,6 +170,7 @@ def rule(
         supersedes=supersedes,
         gpu=gpu,
         fix=fix,
+        frameworks=frameworks,
     )
 
 

@@ -400,6 +400,11 @@ def is_tunable_width(layer: LayerSite, min_width: int, multiple: int = ALIGNMENT
     return not TASK_WIDTH_NAME.search(layer.width_text)
 
 
+def module_expression(path: str, root: str = "model") -> str:
+    """A PyTorch submodule's dotted path as Python: "head.2" -> "model.head[2]"."""
+    return root + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in path.split("."))
+
+
 def output_location(output: OutputFacts) -> str:
     line = f" (line {output.site.line})" if output.site and output.site.line else ""
     return f"the output layer '{output.layer}'{line}"

@@ -102,24 +102,25 @@ class _ExecThen(importlib.abc.Loader):
         self.then()
 
 
-class KerasOnImport(importlib.abc.MetaPathFinder):
-    """Installs the Keras adapter when the script imports Keras, not before.
+class OnImport(importlib.abc.MetaPathFinder):
+    """Installs an adapter when the script imports its framework's top-level package, not
+    before: the script's own choices made before that import (``KERAS_BACKEND``) must hold,
+    and a script imports only the frameworks it uses. Models, losses and training calls all
+    come after the import, so the adapter still sees every one. When the package is already
+    imported (a forked test child), it installs at once."""
 
-    The script chooses the backend: ``os.environ["KERAS_BACKEND"] = "jax"`` before
-    ``import keras`` (as keras-io examples do) must hold, so nncheck cannot import Keras
-    first. Layers, callbacks and training calls all come after that import, so the adapter
-    still sees every one. When Keras is already imported (a forked test child), it installs
-    at once.
-    """
+    package = ""
 
-    def __init__(self, script: Path, max_samples: int, fit_call: int, preseed: Preseed | None):
-        self.script, self.max_samples, self.fit_call = script, max_samples, fit_call
-        self.preseed = preseed
+    def __init__(self) -> None:
         self.recorder: Any = None
-        self.import_s = 0.0  # importing Keras and installing the adapter, within the script
+        self.installed = False
+        self.importing = False  # the package's own import is running
+        self.import_s = 0.0  # importing the package and installing the adapter
         self.script_started = time.perf_counter()
-        if "keras" in sys.modules:
-            self._install(None)
+
+    def install_if_imported(self) -> None:
+        if self.package in sys.modules:
+            self._installed_at(None)
 
     def start_script(self) -> None:
         """The script starts now: its time counts from here."""
@@ -128,11 +129,11 @@ class KerasOnImport(importlib.abc.MetaPathFinder):
             self.recorder.started = self.script_started
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "keras" or self.recorder is not None:
+        if name != self.package or self.installed or self.importing:
             return None
         started = time.perf_counter()
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            if isinstance(finder, OnImport) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(name, path, target)
             if spec is not None:
@@ -140,24 +141,68 @@ class KerasOnImport(importlib.abc.MetaPathFinder):
         else:
             return None  # not installed: the script's import raises ImportError
         if spec.loader is not None:
-            spec.loader = _ExecThen(spec.loader, lambda: self._install(started))
+            self.importing = True
+            spec.loader = _ExecThen(spec.loader, lambda: self._installed_at(started))
         return spec
 
-    def _install(self, started: float | None) -> None:
-        """Install the adapter; ``started``: when the script's import of Keras began (None
-        when Keras was imported before the script)."""
+    def _installed_at(self, started: float | None) -> None:
+        """Install the adapter; ``started``: when the script's import began (None when the
+        package was imported before the script)."""
+        self.importing, self.installed = False, True
         try:
-            from nncheck.adapters import keras3
-
-            self.recorder = keras3.Recorder(self.script, self.max_samples, self.fit_call)
-            self.recorder.started = self.script_started
-            keras3.install(self.recorder)
-            if self.preseed is not None:
-                self.preseed.keras_imported(keras3.keras)
+            self.install()
         except Exception as error:
             raise AdapterFailed(describe_internal_error(error)) from error
+        if self.recorder is not None:
+            self.recorder.started = self.script_started
         if started is not None:
             self.import_s = time.perf_counter() - started
+
+    def install(self) -> None:
+        raise NotImplementedError
+
+
+class KerasOnImport(OnImport):
+    """The Keras adapter, on any backend: the script picks it before ``import keras``."""
+
+    package = "keras"
+
+    def __init__(
+        self,
+        script: Path,
+        max_samples: int,
+        fit_call: int,
+        preseed: Preseed | None,
+    ) -> None:
+        super().__init__()
+        self.script, self.max_samples, self.fit_call = script, max_samples, fit_call
+        self.preseed = preseed
+
+    def install(self) -> None:
+        from nncheck.adapters import keras3
+
+        self.recorder = keras3.Recorder(self.script, self.max_samples, self.fit_call)
+        keras3.install(self.recorder)
+        if self.preseed is not None:
+            self.preseed.keras_imported(keras3.keras)
+
+
+class TorchOnImport(OnImport):
+    """The PyTorch adapter. Beside the Keras adapter when a script imports both: whichever
+    training entry point comes first captures (Keras on its torch backend trains with
+    Keras' own optimizers, so a Keras script is always captured by the Keras adapter)."""
+
+    package = "torch"
+
+    def __init__(self, script: Path, max_samples: int) -> None:
+        super().__init__()
+        self.script, self.max_samples = script, max_samples
+
+    def install(self) -> None:
+        from nncheck.adapters import pytorch
+
+        self.recorder = pytorch.Recorder(self.script, self.max_samples)
+        pytorch.install(self.recorder)
 
 
 class Preseed:
@@ -243,13 +288,17 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     seed = os.environ.get("NNCHECK_PRESEED")
     preseed = Preseed(int(seed)) if seed is not None else None
     fit_call = int(os.environ.get("NNCHECK_FIT_CALL", "1"))
+    torch_adapter = TorchOnImport(script, max_samples)
     adapter = KerasOnImport(script, max_samples, fit_call, preseed)
+    adapter.install_if_imported()
+    torch_adapter.install_if_imported()
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(script.parent))
     os.chdir(script.parent)
     sys.meta_path.insert(0, _RefuseKeras2())
-    sys.meta_path.insert(0, adapter)
+    sys.meta_path[:0] = [adapter, torch_adapter]
     adapter.start_script()
+    torch_adapter.start_script()
     try:
         if is_notebook(script):
             run_notebook(script)
@@ -258,7 +307,7 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     except CaptureStop:
         pass
     except AdapterFailed as error:
-        return CaptureResult(status="internal_error", error=str(error)), adapter.recorder
+        return CaptureResult(status="internal_error", error=str(error)), None
     except Keras2Import:
         return CaptureResult(status="unsupported", error=KERAS_2_MESSAGE), adapter.recorder
     except SystemExit as exit_:
@@ -271,14 +320,17 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
         return CaptureResult(status="error", error=message, error_site=site), adapter.recorder
     finally:
         sys.meta_path.remove(adapter)
+        sys.meta_path.remove(torch_adapter)
         if preseed is not None:
             preseed.restore()
-    recorder = adapter.recorder
+    used = next((a for a in (adapter, torch_adapter) if a.recorder and a.recorder.result), None)
+    used = used or (adapter if adapter.recorder else torch_adapter)
+    recorder = used.recorder
     result = (recorder.result if recorder else None) or CaptureResult(status="no_training")
-    result.extra["fit_calls"] = recorder.fit_calls if recorder else 0
-    result.timings["import_s"] = adapter.import_s
-    if "script_s" in result.timings:  # the script's own code, its import of Keras aside
-        result.timings["script_s"] = max(0.0, result.timings["script_s"] - adapter.import_s)
+    result.extra["fit_calls"] = adapter.recorder.fit_calls if adapter.recorder else 0
+    result.timings["import_s"] = used.import_s
+    if "script_s" in result.timings:  # the script's own code, its framework's import aside
+        result.timings["script_s"] = max(0.0, result.timings["script_s"] - used.import_s)
     result.timings["peak_rss_mb"] = _peak_rss_mb()
     return result, recorder
 
@@ -319,7 +371,16 @@ def _probe(result: CaptureResult, recorder: Any) -> None:
     model = getattr(recorder, "model", None)
     if result.status != "captured" or model is None or result.model is None:
         return
+    if result.framework != "keras":
+        result.notes.append(
+            "the probes do not run on PyTorch setups yet: the captured facts were checked"
+        )
+        return
     keras3.uninstall()  # the clones train with Keras' own fit / train_on_batch
+    if "torch" in sys.modules:  # no module hooks on Keras' torch backend while it probes
+        from nncheck.adapters import pytorch
+
+        pytorch.uninstall()
     runner = probes.for_capture(recorder, result, probes.ProbeOptions.from_env())
     runner.out.fingerprint = probe_measures.fingerprint(model)
     if os.environ.get("NNCHECK_FINGERPRINT_ONLY"):

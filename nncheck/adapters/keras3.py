@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import sys
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import keras
 import numpy as np
 
 from nncheck.adapters.capture_stop import CaptureStop
+from nncheck.adapters.sites import SiteTracker
 from nncheck.facts import datastats
 from nncheck.facts import keras_api as api
 from nncheck.facts.live import (
@@ -72,15 +71,12 @@ LOSS_ALIASES = {
 ORIGINAL_FIT = keras.Model.fit  # before install() patches it; the API binds arguments to it
 
 
-class Recorder:
+class Recorder(SiteTracker):
     """Remembers construction sites and models while the script runs; captures at training."""
 
     def __init__(self, script: Path, max_samples: int, fit_call: int = 1) -> None:
-        self.script = script.resolve()
-        self.root = self.script.parent
-        self.own = Path(__file__).resolve().parents[1]  # nncheck's package: never user code
+        super().__init__(script)
         self.max_samples = max_samples
-        self.sites: dict[int, tuple[Any, Site]] = {}
         self.models: list[Any] = []
         self.result: CaptureResult | None = None
         self.fit_call = fit_call  # which fit() call to capture (1: the first)
@@ -95,47 +91,6 @@ class Recorder:
         self.model: Any = None
         self.arguments: dict[str, Any] = {}
         self.samples: Samples | None = None
-
-    # -- where things come from ----------------------------------------------------------
-
-    def user_site(self, model: Any = None) -> Site | None:
-        """The innermost frame of the stack that is in the user's code, past the model's own
-        methods (a subclass's ``fit`` that calls ``super().fit``): where the user trains."""
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            own_method = model is not None and frame.f_locals.get("self") is model
-            if self._is_user_file(filename) and not own_method:
-                return Site(filename, frame.f_lineno)
-            frame = frame.f_back
-        return None
-
-    def _is_user_file(self, filename: str) -> bool:
-        if filename.startswith("<") or "site-packages" in filename or "dist-packages" in filename:
-            return False
-        path = Path(filename).resolve()
-        return path.is_relative_to(self.root) and not path.is_relative_to(self.own)
-
-    def remember(self, obj: Any) -> None:
-        """Record where ``obj`` was constructed, if the user's code constructed it.
-
-        The constructor's own frames (``__init__`` of the class and its bases, ``__new__``)
-        are skipped; the frame that called the constructor decides: the user's file, or a
-        library (a layer inside ``keras.applications.MobileNetV2``), which gets no site.
-        """
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None and (
-            frame.f_locals.get("self") is obj
-            or frame.f_code.co_name in {"__new__", "__call__"}
-            or frame.f_code.co_filename == __file__
-        ):
-            frame = frame.f_back
-        if frame is not None and self._is_user_file(frame.f_code.co_filename):
-            self.sites.setdefault(id(obj), (obj, Site(frame.f_code.co_filename, frame.f_lineno)))
-
-    def site_of(self, obj: Any) -> Site | None:
-        entry = self.sites.get(id(obj))
-        return entry[1] if entry and entry[0] is obj else None
 
     # -- capture ---------------------------------------------------------------------------
 

@@ -28,7 +28,10 @@ from nncheck.facts.live import CaptureResult, DataFacts, ModelFacts, ProbeFacts,
 from nncheck.findings import Violation, display_path
 from nncheck.options import RunOptions
 
-ENTRY_POINTS = "Model.fit, Model.train_on_batch or an optimizer step (apply_gradients / apply)"
+ENTRY_POINTS = (
+    "Model.fit, Model.train_on_batch, a Keras optimizer step (apply_gradients / apply) or "
+    "a PyTorch optimizer.step()"
+)
 PROBE_GRACE_S = 60.0  # cloning and compiling on top of the probes' own budget
 
 
@@ -40,16 +43,11 @@ def provide(store: FactStore) -> CaptureResult:
             "found by searching a directory: nncheck runs only scripts named on the command line"
         )
     source = store.get("source")
-    if not source.uses_keras:
-        if "pytorch" in source.frameworks:
-            message = (
-                "the script uses PyTorch, not Keras: the full check captures Keras 3 training "
-                "(a PyTorch adapter is planned); `nncheck --static` still checks the source"
-            )
-        else:
-            message = (
-                f"the script imports neither Keras nor TensorFlow, so it cannot call {ENTRY_POINTS}"
-            )
+    if not source.uses_keras and "pytorch" not in source.frameworks:
+        message = (
+            "the script imports neither Keras, TensorFlow nor PyTorch, so it cannot call "
+            f"{ENTRY_POINTS}"
+        )
         raise RunFailure("E004", Violation(message))
     result = run_child(target.path, target.capture)
     return _checked(result, target.path, target.capture)

@@ -75,6 +75,7 @@ class ModelFacts:
     name: str
     class_name: str
     layers: list[LayerFacts] = field(default_factory=list)
+    framework: str = "keras"  # "keras" or "pytorch": the language of messages and fixes
     outputs: list[OutputFacts] = field(default_factory=list)
     losses: list[LossFacts] = field(default_factory=list)  # one per output, or one for all
     metric_names: list[str] | None = None  # names fit() logs, None when not certain
@@ -274,6 +275,7 @@ class CaptureResult:
 
     # "captured", "error", "unusable", "no_training", "unsupported", "internal_error"
     status: str
+    framework: str = "keras"  # the adapter that captured: "keras" or "pytorch"
     model: ModelFacts | None = None
     train: TrainFacts | None = None
     data: DataFacts | None = None

@@ -87,10 +87,28 @@ def class_imbalance(
         return
     if _is_resampled(source):
         return
-    yield from _imbalance(target, train, options)
+    yield from _imbalance(target, train, options, model)
 
 
-def _imbalance(target: TargetStats, train: TrainFacts, options: dict) -> Iterator[Violation]:
+def _pytorch_fix(model: ModelFacts, target: TargetStats, weights: dict) -> str:
+    """The rebalancing a PyTorch loop applies in its loss: per-class weights for
+    cross-entropy (in class-index order), the positives' weight for BCEWithLogitsLoss."""
+    loss = model.losses[0].name if model.losses else ""
+    if loss in {"sparse_categorical_crossentropy", "categorical_crossentropy"} and all(
+        isinstance(label, int) for label in weights
+    ):
+        ordered = ", ".join(str(weights[label]) for label in sorted(weights))
+        return f"nn.CrossEntropyLoss(weight=torch.tensor([{ordered}]))"
+    if loss == "binary_crossentropy" and model.losses[0].from_logits and target.kind == "binary":
+        positives, negatives = target.classes.get("1", 0), target.classes.get("0", 0)
+        if positives:
+            return f"nn.BCEWithLogitsLoss(pos_weight=torch.tensor([{negatives / positives:.3f}]))"
+    return "DataLoader(..., sampler=WeightedRandomSampler(per-sample weights, len(dataset)))"
+
+
+def _imbalance(
+    target: TargetStats, train: TrainFacts, options: dict, model: ModelFacts | None = None
+) -> Iterator[Violation]:
     total = sum(target.classes.values())
     rare_label, rare = min(target.classes.items(), key=lambda item: item[1])
     common_label, common = max(target.classes.items(), key=lambda item: item[1])
@@ -104,10 +122,13 @@ def _imbalance(target: TargetStats, train: TrainFacts, options: dict) -> Iterato
         f"{fmt_number(round(ratio, 1))}:1, and nothing rebalances them"
     )
     weights = balanced_class_weight(target.classes)
+    pytorch = model is not None and model.framework == "pytorch"
     violation = at_site(
         train.site,
         message,
-        f"model.fit(..., class_weight={weights})",
+        _pytorch_fix(model, target, weights)
+        if model and pytorch
+        else (f"model.fit(..., class_weight={weights})"),
         classes=target.classes,
         class_weight=weights,
     )
@@ -132,6 +153,7 @@ RULE = rule(
     tip=4,
     options={"minority-fair-share": 0.2},
     fix="safe",
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         class_imbalance,

@@ -67,6 +67,7 @@ RULE = rule(
     summary="Identical inputs with different labels",
     tip=5,
     options={"conflict-share": 0.01},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         conflicting_labels,

@@ -40,7 +40,7 @@ def non_finite_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
         train.site,
         f"the training {scope} ({data.rows or data.samples:,} samples) holds non-finite values "
         f"({described}): the first batch with one turns every weight into NaN",
-        "impute or drop them before fit(), e.g. np.nan_to_num / DataFrame.fillna",
+        "impute or drop them before training, e.g. np.nan_to_num / DataFrame.fillna",
         non_finite={name: [nan, inf] for name, nan, inf in parts},
     )
 
@@ -50,6 +50,7 @@ RULE = rule(
     name="non-finite-data",
     severity=Severity.ERROR,
     summary="NaN or Inf values in the training data",
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         non_finite_data,

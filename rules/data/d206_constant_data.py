@@ -59,6 +59,7 @@ RULE = rule(
     name="constant-data",
     severity=Severity.WARNING,
     summary="Constant input features or constant targets",
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         constant_data,

@@ -33,6 +33,7 @@ Tip 6 of the training tips; Karpathy, "A Recipe for Training Neural Networks" (2
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
@@ -44,6 +45,7 @@ from ..common import (
     DATA_FILE_TRAINING,
     at_site,
     is_classification,
+    module_expression,
     output_location,
     single_output,
     single_target,
@@ -62,27 +64,40 @@ def output_bias_ignores_prior(
         return
     if model.losses[0].class_balancing:
         return
+    if output.activation == "linear" and model.losses[0].from_logits:
+        # logits into a loss that applies the activation: the head is that activation
+        applied = "sigmoid" if model.losses[0].name == "binary_crossentropy" else "softmax"
+        output = dataclasses.replace(output, activation=applied)
     prior = prior_bias(output, target)
     if prior is None:
         return
     current, ideal = prior.loss, prior.prior_loss
     if prior.activation == "sigmoid":
-        init = f"keras.initializers.Constant({prior.prior_bias[0]:.3f})"
+        values = f"{prior.prior_bias[0]:.3f}"
         prior_text = f"{prior.prior[0]:.1%} of labels are positive"
     else:
-        init = f"keras.initializers.Constant({prior.prior_bias})"
+        values = str(prior.prior_bias)
         prior_text = (
             f"class frequencies range from {min(prior.prior):.1%} to {max(prior.prior):.1%}"
         )
     if current <= 0 or (current - ideal) / current < options["min-loss-reduction"]:
         return
+    if model.framework == "pytorch":
+        bias = f"{module_expression(output.layer)}.bias"
+        fix = (
+            f"nn.init.constant_({bias}, {values})"
+            if prior.activation == "sigmoid"
+            else f"with torch.no_grad(): {bias}.copy_(torch.tensor({values}))"
+        )
+    else:
+        fix = f"bias_initializer=keras.initializers.Constant({values})"
     yield at_site(
         output.site or train.site,
         f"{output_location(output)} starts with a bias that ignores the class prior "
         f"({prior_text}): the "
         f"expected initial loss is {current:.3f}, and the prior's bias would start it at "
         f"{ideal:.3f} ({(current - ideal) / current:.0%} lower)",
-        f"bias_initializer={init}",
+        fix,
         initial_loss=round(current, 4),
         prior_loss=round(ideal, 4),
     )
@@ -95,6 +110,7 @@ RULE = rule(
     summary="The output bias is far from the class prior",
     tip=6,
     options={"min-loss-reduction": 0.3},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         output_bias_ignores_prior,

@@ -1,8 +1,9 @@
 """
 ## What it does
 In a full check, reports a script that finished without calling `Model.fit`,
-`Model.train_on_batch` or an optimizer step (`apply_gradients` / `apply`), so there was
-no training setup to capture; also a script that uses PyTorch rather than Keras.
+`Model.train_on_batch`, a Keras optimizer step (`apply_gradients` / `apply`) or a PyTorch
+`optimizer.step()`, so there was no training setup to capture; also a script that imports
+none of Keras, TensorFlow and PyTorch.
 
 ## Use instead
 Check the script's own arguments (pass them after `--`), or name the script that trains.
@@ -17,7 +18,7 @@ RULE = described(
     code="E004",
     name="no-training-found",
     severity=Severity.ERROR,
-    summary="The script ended without calling a Keras training entry point",
+    summary="The script ended without calling a training entry point",
     doc=__doc__,
     reported_in="full",
 )

@@ -1,0 +1,476 @@
+"""The PyTorch adapter: an unmodified training loop, captured at its first optimizer step.
+
+Installed in the child when the script imports torch. It watches, through PyTorch's own
+global hooks, every module call (the batch that reaches the model, the leaf modules'
+outputs, loss modules' inputs and targets), the functional losses (``F.cross_entropy`` and
+kin, wrapped), the DataLoaders iterated, and the first ``Optimizer.step()``: its pre-hook
+runs before any parameter changes, records the facts and stops the script with
+:class:`CaptureStop`. The facts are the framework-neutral ones of :mod:`nncheck.facts.live`:
+``nn.Linear`` is a layer of kind ``Linear`` with its ``out_features`` as width, the output
+head is read from the autograd graph of the model's output, and the loss maps to the same
+canonical names the Keras adapter uses (``nn.CrossEntropyLoss`` is a sparse categorical
+cross-entropy on logits).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from nncheck.adapters.capture_stop import CaptureStop
+from nncheck.adapters.sites import SiteTracker
+from nncheck.facts import datastats
+from nncheck.facts.live import (
+    CaptureResult,
+    DataFacts,
+    LayerFacts,
+    LossFacts,
+    ModelFacts,
+    OutputFacts,
+    TrainFacts,
+    describe_internal_error,
+)
+
+# Loss modules and functional losses -> (canonical name, reads logits)
+LOSS_MODULES: dict[str, tuple[str, bool]] = {
+    "CrossEntropyLoss": ("categorical_crossentropy", True),
+    "BCEWithLogitsLoss": ("binary_crossentropy", True),
+    "BCELoss": ("binary_crossentropy", False),
+    "NLLLoss": ("negative_log_likelihood", False),
+    "MSELoss": ("mean_squared_error", False),
+    "L1Loss": ("mean_absolute_error", False),
+    "SmoothL1Loss": ("huber", False),
+    "HuberLoss": ("huber", False),
+}
+FUNCTIONAL_LOSSES: dict[str, str] = {
+    "cross_entropy": "CrossEntropyLoss",
+    "binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
+    "binary_cross_entropy": "BCELoss",
+    "nll_loss": "NLLLoss",
+    "mse_loss": "MSELoss",
+    "l1_loss": "L1Loss",
+    "smooth_l1_loss": "SmoothL1Loss",
+    "huber_loss": "HuberLoss",
+}
+# The last autograd node of an activation -> its name
+ACTIVATION_NODES = {
+    "SigmoidBackward0": "sigmoid",
+    "SoftmaxBackward0": "softmax",
+    "LogSoftmaxBackward0": "log_softmax",
+    "TanhBackward0": "tanh",
+    "ReluBackward0": "relu",
+}
+ACTIVATION_MODULES = {
+    "ReLU": "relu",
+    "Sigmoid": "sigmoid",
+    "Softmax": "softmax",
+    "LogSoftmax": "log_softmax",
+    "Tanh": "tanh",
+    "GELU": "gelu",
+    "SiLU": "silu",
+    "LeakyReLU": "leaky_relu",
+    "ELU": "elu",
+}
+WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
+MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
+
+
+class LossCall:
+    """One loss computation: the loss's class name, the loss object (None: functional),
+    what it was given, and its keyword arguments (``weight``, ``pos_weight``)."""
+
+    def __init__(self, kind: str, loss: Any, output: Any, target: Any, options: dict) -> None:
+        self.kind, self.loss, self.output, self.target = kind, loss, output, target
+        self.options = options
+
+
+class Recorder(SiteTracker):
+    """Watches module calls, losses and loaders while the script runs; captures at the
+    first optimizer step."""
+
+    def __init__(self, script: Path, max_samples: int) -> None:
+        super().__init__(script)
+        self.max_samples = max_samples
+        self.result: CaptureResult | None = None
+        self.started = time.perf_counter()
+        self.depth = 0  # module calls in progress
+        self.in_loss = 0  # loss module calls in progress (their functional call is theirs)
+        # the last call of each top-level module: (module, first input, output, site)
+        self.root_calls: dict[int, tuple[Any, Any, Any, Any]] = {}
+        self.trace: list[tuple[Any, Any]] = []  # (leaf module, its output) of the last call
+        self.traces: dict[int, list[tuple[Any, Any]]] = {}
+        self.loss_call: LossCall | None = None
+        self.loaders: list[Any] = []  # DataLoaders in the order they were first iterated
+        self.model: Any = None
+        self.optimizer: Any = None
+        self.batch: tuple[Any, Any] | None = None
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def before_module(self, module: Any, args: tuple) -> None:
+        if isinstance(module, nn.modules.loss._Loss):
+            self.in_loss += 1
+        if self.depth == 0 and not self.in_loss:
+            self.trace = []
+        self.depth += 1
+
+    def after_module(self, module: Any, args: tuple, output: Any) -> None:
+        self.depth = max(0, self.depth - 1)
+        if isinstance(module, nn.modules.loss._Loss):
+            self.in_loss = max(0, self.in_loss - 1)
+            if len(args) >= 2:
+                options = {name: getattr(module, name, None) for name in ("weight", "pos_weight")}
+                self.loss_call = LossCall(type(module).__name__, module, args[0], args[1], options)
+            return
+        if not any(True for _ in module.children()):
+            self.trace.append((module, output))
+        if self.depth == 0 and args:
+            site = self.user_site()
+            self.root_calls[id(module)] = (module, args[0], output, site)
+            self.traces[id(module)] = self.trace
+
+    def functional_loss(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def loss(output: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+            if not self.in_loss:
+                kind = FUNCTIONAL_LOSSES[name]
+                self.loss_call = LossCall(kind, None, output, target, dict(kwargs))
+            return original(output, target, *args, **kwargs)
+
+        loss.__wrapped__ = original  # type: ignore[attr-defined]
+        return loss
+
+    def before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self.result is None:
+            self.capture(optimizer)
+        raise CaptureStop
+
+    # -- capture -------------------------------------------------------------------------------
+
+    def capture(self, optimizer: Any) -> None:
+        """Record the facts at the first step; nncheck's own failure is reported as such."""
+        try:
+            self._capture(optimizer)
+        except Exception as error:
+            self.result = CaptureResult(
+                status="internal_error", error=describe_internal_error(error)
+            )
+
+    def _capture(self, optimizer: Any) -> None:
+        result = CaptureResult(status="captured", framework="pytorch")
+        result.timings["script_s"] = time.perf_counter() - self.started
+        start = time.perf_counter()
+        site = self.user_site()
+        call = self._model_call(optimizer)
+        self.optimizer = optimizer
+        loader = self.loaders[-1] if self.loaders else None
+        if call is None:
+            result.notes.append(
+                "the optimizer's parameters belong to no module called before the step: "
+                "the model's facts are not known"
+            )
+        else:
+            module, batch_x, output, _ = call
+            self.model = _unwrapped(module)
+            trace = self.traces.get(id(module), [])
+            result.model = model_facts(self.model, optimizer, trace, output, self.loss_call, self)
+            self.batch = (batch_x, self.loss_call.target if self.loss_call else None)
+        result.train = train_facts(site, loader, call, self.model, optimizer)
+        result.data = data_facts(loader, self.max_samples)
+        result.timings["facts_s"] = time.perf_counter() - start
+        self.result = result
+
+    def _model_call(self, optimizer: Any) -> tuple[Any, Any, Any, Any] | None:
+        """The top-level module call whose parameters the optimizer updates most."""
+        wanted = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        best, overlap = None, 0
+        for call in self.root_calls.values():
+            shared = len(wanted & {id(p) for p in call[0].parameters()})
+            if shared > overlap:
+                best, overlap = call, shared
+        return best
+
+
+_HANDLES: list[Any] = []  # the hooks install() registered
+_ORIGINALS: list[tuple[Any, str, Any]] = []  # what install() replaced
+
+
+def install(recorder: Recorder) -> None:
+    """Register the global hooks and wrap the functional losses and DataLoader iteration."""
+    from torch.nn.modules import module as module_hooks
+    from torch.optim import optimizer as optimizer_hooks
+
+    _HANDLES.extend(
+        [
+            module_hooks.register_module_forward_pre_hook(recorder.before_module),
+            module_hooks.register_module_forward_hook(recorder.after_module),
+            optimizer_hooks.register_optimizer_step_pre_hook(recorder.before_step),
+        ]
+    )
+    for name in FUNCTIONAL_LOSSES:
+        original = getattr(functional, name)
+        _ORIGINALS.append((functional, name, original))
+        setattr(functional, name, recorder.functional_loss(name, original))
+    module_init = nn.Module.__init__
+
+    def init(module: Any, *args: Any, **kwargs: Any) -> None:
+        module_init(module, *args, **kwargs)
+        recorder.remember(module)
+
+    _ORIGINALS.append((nn.Module, "__init__", module_init))
+    nn.Module.__init__ = init  # type: ignore[method-assign,assignment]
+    loader_iter = torch.utils.data.DataLoader.__iter__
+
+    def iterate(loader: Any) -> Any:
+        if not any(known is loader for known in recorder.loaders):
+            recorder.loaders.append(loader)
+        return loader_iter(loader)
+
+    _ORIGINALS.append((torch.utils.data.DataLoader, "__iter__", loader_iter))
+    torch.utils.data.DataLoader.__iter__ = iterate  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Remove what :func:`install` added."""
+    while _HANDLES:
+        _HANDLES.pop().remove()
+    while _ORIGINALS:
+        owner, name, original = _ORIGINALS.pop()
+        setattr(owner, name, original)
+
+
+# -- facts ------------------------------------------------------------------------------------
+
+
+def _unwrapped(module: Any) -> Any:
+    for _ in range(4):
+        inner = next((getattr(module, name) for name in WRAPPERS if hasattr(module, name)), None)
+        if not isinstance(inner, nn.Module):
+            break
+        module = inner
+    return module
+
+
+def layer_facts(name: str, module: Any, recorder: Recorder) -> LayerFacts:
+    kind = type(module).__name__
+    facts = LayerFacts(name=name, kind=kind, site=recorder.site_of(module))
+    facts.trainable = any(p.requires_grad for p in module.parameters(recurse=False))
+    facts.weighted = any(True for _ in module.parameters(recurse=False))
+    if isinstance(module, nn.Linear):
+        facts.width, facts.width_param = module.out_features, "out_features"
+        facts.use_bias = module.bias is not None
+        facts.output_rank = None
+    elif isinstance(module, nn.modules.conv._ConvNd):
+        facts.width, facts.width_param = module.out_channels, "out_channels"
+        facts.input_channels = module.in_channels
+        facts.use_bias = module.bias is not None
+    elif isinstance(module, nn.RNNBase):
+        facts.width, facts.width_param = module.hidden_size, "hidden_size"
+    elif isinstance(module, nn.Embedding):
+        facts.width, facts.width_param = module.embedding_dim, "embedding_dim"
+    elif isinstance(module, nn.modules.dropout._DropoutNd):
+        facts.rate = float(module.p)
+    if kind in ACTIVATION_MODULES:
+        facts.activation = ACTIVATION_MODULES[kind]
+    parameter = next(module.parameters(recurse=False), None)
+    if parameter is not None and parameter.is_floating_point():
+        facts.compute_dtype = str(parameter.dtype).removeprefix("torch.")
+    return facts
+
+
+SHAPE_NODES = {
+    "ViewBackward0",
+    "ReshapeAliasBackward0",
+    "UnsafeViewBackward0",
+    "SqueezeBackward0",
+    "SqueezeBackward1",
+    "SqueezeDimBackward0",
+    "UnsqueezeBackward0",
+    "CloneBackward0",
+}
+
+
+def _past_reshapes(node: Any) -> Any:
+    """The autograd node before any reshapes (a squeeze of the output is still the output)."""
+    while node is not None and type(node).__name__ in SHAPE_NODES and node.next_functions:
+        node = node.next_functions[0][0]
+    return node
+
+
+def output_facts(
+    model: Any,
+    trace: list[tuple[Any, Any]],
+    output: Any,
+    recorder: Recorder,
+    reached_loss: Any = None,
+) -> list[OutputFacts]:
+    """The head that reaches the loss, read from the autograd graph of what the loss was
+    given (``reached_loss``; the model's output when the loss is not known): its last node
+    is an activation (a module or a functional call alike, in the model or between the model
+    and the loss) or a Linear's own output, reshapes aside. Anything else (a tuple, an
+    attention block) is not certain: []."""
+    tensor = reached_loss if isinstance(reached_loss, torch.Tensor) else output
+    if not isinstance(tensor, torch.Tensor) or tensor.grad_fn is None:
+        return []
+    node = _past_reshapes(tensor.grad_fn)
+    activation = ACTIVATION_NODES.get(type(node).__name__, "linear")
+    if activation != "linear" and node.next_functions:
+        before = _past_reshapes(node.next_functions[0][0])
+    else:
+        before = node
+    names = {id(module): name for name, module in model.named_modules()}
+    for module, produced in reversed(trace):
+        if (
+            isinstance(module, nn.Linear)
+            and isinstance(produced, torch.Tensor)
+            and produced.grad_fn is before
+            and id(module) in names
+        ):
+            bias = (
+                module.bias.detach().cpu().double().numpy().tolist()
+                if module.bias is not None
+                else None
+            )
+            return [
+                OutputFacts(
+                    layer=names[id(module)],
+                    units=module.out_features,
+                    activation=activation,
+                    bias=bias,
+                    site=recorder.site_of(module),
+                    rank=tensor.dim(),
+                )
+            ]
+    return []
+
+
+def loss_facts(call: LossCall | None, output: Any) -> list[LossFacts]:
+    if call is None or call.kind not in LOSS_MODULES:
+        return []
+    name, logits = LOSS_MODULES[call.kind]
+    target = call.target
+    sparse = isinstance(target, torch.Tensor) and not target.is_floating_point()
+    if call.kind == "CrossEntropyLoss" and sparse:
+        name = "sparse_categorical_crossentropy"
+    balancing = any(
+        isinstance(value, torch.Tensor) for key, value in call.options.items() if key != "reduction"
+    )
+    return [LossFacts(name=name, from_logits=logits, class_balancing=balancing)]
+
+
+def model_facts(
+    model: Any,
+    optimizer: Any,
+    trace: list[tuple[Any, Any]],
+    output: Any,
+    loss: LossCall | None,
+    recorder: Recorder,
+) -> ModelFacts:
+    names = {id(module): name for name, module in model.named_modules()}
+    seen: set[int] = set()
+    layers = []
+    for module, _ in trace:  # the order the forward pass ran them
+        if id(module) in names and id(module) not in seen:
+            seen.add(id(module))
+            layers.append(layer_facts(names[id(module)], module, recorder))
+    kind = type(model).__name__
+    facts = ModelFacts(name=kind, class_name=kind, layers=layers, framework="pytorch")
+    reached_loss = loss.output if loss is not None else None
+    facts.outputs = output_facts(model, trace, output, recorder, reached_loss)
+    facts.graph_visible = bool(facts.outputs)
+    facts.losses = loss_facts(loss, output)
+    facts.optimizer = type(optimizer).__name__
+    groups = optimizer.param_groups
+    facts.learning_rate = float(groups[0]["lr"]) if groups and "lr" in groups[0] else None
+    facts.params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    facts.embeds_tokens = any(isinstance(m, nn.Embedding) for m in model.modules())
+    parameter = next(model.parameters(), None)
+    if parameter is not None:
+        facts.global_policy = str(parameter.dtype).removeprefix("torch.")
+    facts.metric_names = None
+    return facts
+
+
+def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -> TrainFacts:
+    facts = TrainFacts(entry="custom_loop", site=site)
+    facts.loop_call_site = call[3] if call else None
+    if model is not None:
+        facts.loop_training = "true" if model.training else "false"
+    if loader is not None:
+        facts.batch_size = loader.batch_size
+        sampler = getattr(loader, "sampler", None)
+        sampler_kind = type(sampler).__name__
+        facts.shuffle = {"RandomSampler": True, "SequentialSampler": False}.get(sampler_kind)
+        facts.sample_weight = sampler_kind == "WeightedRandomSampler"
+    elif call is not None and isinstance(call[1], torch.Tensor) and call[1].dim() > 0:
+        facts.batch_size = int(call[1].shape[0])
+    facts.gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return facts
+
+
+def _as_numpy(value: Any) -> np.ndarray | None:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, int | float):
+        return np.asarray(value)
+    return None
+
+
+def sample_dataset(dataset: Any, max_samples: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Up to ``max_samples`` (x, y) items of a map-style dataset, drawn at random with a fixed
+    seed, and the dataset's length; None for an iterable dataset or items that are not an
+    (input tensor, target) pair."""
+    try:
+        length = len(dataset)
+    except TypeError:
+        return None
+    if length == 0:
+        return None
+    tensors = getattr(dataset, "tensors", None)
+    index = datastats.sample_indices(length, max_samples)
+    rows = np.arange(length) if index is None else index
+    if isinstance(tensors, tuple) and len(tensors) == 2:  # TensorDataset: no item loop
+        x, y = (t.detach().cpu().numpy() for t in tensors)
+        return x[rows], y[rows], length
+    xs, ys = [], []
+    deadline = time.perf_counter() + MAX_SAMPLE_SECONDS
+    for row in rows:
+        item = dataset[int(row)]
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            return None
+        x, y = _as_numpy(item[0]), _as_numpy(item[1])
+        if x is None or y is None:
+            return None
+        xs.append(x)
+        ys.append(y)
+        if time.perf_counter() > deadline:
+            break
+    try:
+        return np.stack(xs), np.stack(ys), length
+    except ValueError:  # items of different shapes
+        return None
+
+
+def data_facts(loader: Any, max_samples: int) -> DataFacts | None:
+    dataset = getattr(loader, "dataset", None)
+    if dataset is None:
+        return None
+    sampled = sample_dataset(dataset, max_samples)
+    if sampled is None:
+        return None
+    x, y, length = sampled
+    facts = DataFacts(source="dataset", samples=len(x), truncated=len(x) < length, length=length)
+    facts.inputs = [datastats.input_stats("x", x)]
+    facts.targets = [datastats.target_stats("y", y)]
+    if x.dtype.kind in "biuf":
+        facts.input_hashes = datastats.row_hashes(x)
+        facts.target_hashes = datastats.row_hashes(y)
+    return facts
