@@ -303,6 +303,8 @@ def _say_which_fit(store: FactStore, target: Target, result: RunResult) -> None:
         capture, source = store.get("capture"), store.get("source")
     except (FactUnavailable, RunFailure):
         return
+    if capture.extra.get("framework_note"):
+        result.notes.append(f"{target.display_path}: {capture.extra['framework_note']}")
     lines = sorted({fit.call.line for fit in source.fits})
     train = capture.train
     if len(lines) < 2 or train is None or train.entry != "fit":

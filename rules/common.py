@@ -401,12 +401,16 @@ def is_tunable_width(layer: LayerSite, min_width: int, multiple: int = ALIGNMENT
 
 
 def module_expression(path: str, root: str = "model") -> str:
-    """A PyTorch submodule's dotted path as Python: "head.2" -> "model.head[2]"."""
-    return root + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in path.split("."))
+    """A PyTorch submodule's dotted path as Python: "head.2" -> "model.head[2]"; "" (the
+    model itself) -> "model"."""
+    parts = path.split(".") if path else []
+    return root + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in parts)
 
 
 def output_location(output: OutputFacts) -> str:
     line = f" (line {output.site.line})" if output.site and output.site.line else ""
+    if not output.layer:  # a PyTorch model that is its own output layer (nn.Linear)
+        return f"the model's output layer{line}"
     return f"the output layer '{output.layer}'{line}"
 
 

@@ -98,3 +98,16 @@ def test_seeds_set_before_importing_keras_are_the_script_own(seeded: bool, tmp_p
     script.write_text(head + seeds + body)
     [probes] = _check(script)["probes"].values()
     assert (probes["fingerprint"] == probes["twin_fingerprint"]) is seeded
+
+
+def test_a_script_that_looks_keras_up_before_importing_it_is_captured(tmp_path: Path) -> None:
+    """importlib.util.find_spec("keras") only looks the package up (libraries do it to
+    test for an optional dependency): the adapter still installs at the real import."""
+    script = tmp_path / "train.py"
+    text = TEMPLATE.read_text(encoding="utf-8")
+    lookup = 'import importlib.util\n\nassert importlib.util.find_spec("keras") is not None\n'
+    script.write_text(text.replace('os.environ["KERAS_BACKEND"] = "@@"', lookup))
+    report = _check(script)
+    assert report["findings"] == []
+    [probes] = report["probes"].values()
+    assert probes["backend"] == "tensorflow"

@@ -86,10 +86,13 @@ class AdapterFailed(BaseException):
 
 
 class _ExecThen(importlib.abc.Loader):
-    """A package's own loader, then ``then()`` once the package's ``__init__`` has run."""
+    """A package's own loader, then ``then()`` once the package's ``__init__`` has run
+    (``before()`` when it starts: a spec that is only looked up is never executed)."""
 
-    def __init__(self, loader: importlib.abc.Loader, then: Callable[[], None]) -> None:
-        self.loader, self.then = loader, then
+    def __init__(
+        self, loader: importlib.abc.Loader, before: Callable[[], None], then: Callable[[], None]
+    ) -> None:
+        self.loader, self.before, self.then = loader, before, then
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return self.loader.create_module(spec)
@@ -98,6 +101,7 @@ class _ExecThen(importlib.abc.Loader):
         module.__loader__ = self.loader  # the package keeps its own loader (resources)
         if module.__spec__ is not None:
             module.__spec__.loader = self.loader
+        self.before()
         self.loader.exec_module(module)
         self.then()
 
@@ -141,9 +145,13 @@ class OnImport(importlib.abc.MetaPathFinder):
         else:
             return None  # not installed: the script's import raises ImportError
         if spec.loader is not None:
-            self.importing = True
-            spec.loader = _ExecThen(spec.loader, lambda: self._installed_at(started))
+            spec.loader = _ExecThen(
+                spec.loader, self._importing, lambda: self._installed_at(started)
+            )
         return spec
+
+    def _importing(self) -> None:
+        self.importing = True
 
     def _installed_at(self, started: float | None) -> None:
         """Install the adapter; ``started``: when the script's import began (None when the
@@ -328,6 +336,13 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     recorder = used.recorder
     result = (recorder.result if recorder else None) or CaptureResult(status="no_training")
     result.extra["fit_calls"] = adapter.recorder.fit_calls if adapter.recorder else 0
+    if adapter.recorder and torch_adapter.recorder and result.status == "captured":
+        checked = "PyTorch" if result.framework == "pytorch" else "Keras"
+        line = f" (line {result.train.site.line})" if result.train and result.train.site else ""
+        result.extra["framework_note"] = (
+            f"the script imports both TensorFlow/Keras and PyTorch: nncheck checked the "
+            f"first training step it reached, {checked}'s{line}"
+        )
     result.timings["import_s"] = used.import_s
     if "script_s" in result.timings:  # the script's own code, its framework's import aside
         result.timings["script_s"] = max(0.0, result.timings["script_s"] - used.import_s)
