@@ -343,7 +343,7 @@ def _collect_probes(store: FactStore, target: Target, result: RunResult) -> list
     try:
         probes = store.get("probes")
     except (FactUnavailable, RunFailure) as missing:
-        if wanted and isinstance(missing, FactUnavailable) and _framework(store) != "keras":
+        if wanted and isinstance(missing, FactUnavailable) and _framework(store) == "pytorch":
             result.notes.append(f"{target.display_path}: {missing.reason}")
         return []
     findings = [
@@ -441,13 +441,13 @@ def _facts_for(
 FRAMEWORK_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
 
 
-def _framework(store: FactStore) -> str:
-    """The framework whose adapter captured the target; Keras where nothing was captured
-    (a data file, a failed run: the facts' own providers then decide)."""
+def _framework(store: FactStore) -> str | None:
+    """The framework whose adapter captured the target; None where nothing was captured
+    (--static, a data file, a failed run: the facts' own providers then say why)."""
     try:
         capture = store.get("capture")
     except (FactUnavailable, RunFailure):
-        return "keras"
+        return None
     return str(getattr(capture, "framework", "keras"))
 
 
@@ -455,7 +455,7 @@ def _judges_framework(rule: Rule, store: FactStore) -> None:
     """FactUnavailable when the target's capture comes from a framework the rule does not
     judge (its message and fix would speak another framework's language)."""
     framework = _framework(store)
-    if framework not in rule.frameworks:
+    if framework is not None and framework not in rule.frameworks:
         judged = " and ".join(FRAMEWORK_NAMES.get(name, name) for name in rule.frameworks)
         raise FactUnavailable(
             f"judges {judged} setups; this one is {FRAMEWORK_NAMES.get(framework, framework)}"

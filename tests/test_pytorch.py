@@ -244,3 +244,16 @@ def test_a_script_mixing_tensorflow_and_pytorch_says_which_it_checked(tmp_path: 
     # the model is its own output layer: its bias is the model's
     assert "the model's output layer (line" in out
     assert "fix: with torch.no_grad(): model.bias.copy_(torch.tensor([0.869, -0.869]))" in out
+
+
+def test_keras_rules_are_skipped_on_a_pytorch_capture_with_the_reason() -> None:
+    from conftest import FIXTURES
+
+    code, out, _ = run("-v", str(FIXTURES / "pytorch" / "clean_tabular_mlp.py"))
+    assert code == 0
+    skipped = out.split("Skipped rules:", 1)[1]
+    reason = "judges Keras setups; this one is PyTorch"
+    line = next(line for line in skipped.splitlines() if reason in line)
+    assert "T103" not in line and "M301" not in line  # their static judgement reads any source
+    assert {"T113", "X101", "D201"} <= set(line.replace(",", " ").split())
+    assert "D101" not in line and "M109" not in line  # they judge PyTorch

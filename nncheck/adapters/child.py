@@ -381,16 +381,16 @@ def _write(result: CaptureResult, out: str) -> None:
 
 def _probe(result: CaptureResult, recorder: Any) -> None:
     """Run the probes on the captured setup (or take the twin's fingerprint)."""
-    from nncheck.adapters import keras3, probe_measures, probes
-
     model = getattr(recorder, "model", None)
     if result.status != "captured" or model is None or result.model is None:
         return
-    if result.framework != "keras":
+    if result.framework != "keras":  # (Keras may not even be installed)
         result.notes.append(
             "the probes do not run on PyTorch setups yet: the captured facts were checked"
         )
         return
+    from nncheck.adapters import keras3, probe_measures, probes
+
     keras3.uninstall()  # the clones train with Keras' own fit / train_on_batch
     if "torch" in sys.modules:  # no module hooks on Keras' torch backend while it probes
         from nncheck.adapters import pytorch

@@ -75,7 +75,6 @@ class ModelFacts:
     name: str
     class_name: str
     layers: list[LayerFacts] = field(default_factory=list)
-    framework: str = "keras"  # "keras" or "pytorch": the language of messages and fixes
     outputs: list[OutputFacts] = field(default_factory=list)
     losses: list[LossFacts] = field(default_factory=list)  # one per output, or one for all
     metric_names: list[str] | None = None  # names fit() logs, None when not certain
@@ -96,6 +95,7 @@ class ModelFacts:
     # TokenAndPositionEmbedding): integer inputs are then token ids, not numeric features
     embeds_tokens: bool = False
     augments: bool = False  # a Random* preprocessing layer anywhere in the model (RandomFlip...)
+    framework: str = "keras"  # "keras" or "pytorch": the language of messages and fixes
 
 
 @dataclass

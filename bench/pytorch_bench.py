@@ -1,0 +1,113 @@
+"""PyTorch figures for the closing note: what the full check and --static cost on PyTorch
+scripts, against the floor of the script itself.
+
+    python bench/pytorch_bench.py [--runs N]
+
+Prints, as medians over N runs, each pair alternating in one run so that both sides see the
+same machine load (shared machines are noisy; the ratios matter more than the seconds):
+- for each clean PyTorch fixture (fixtures/pytorch/clean_*.py): `nncheck --no-probes` against
+  the script's own run up to its first optimizer.step() (a plain interpreter that stops
+  there: the framework import and the user's code are the floor), target at most 1.2x;
+  the capture child's peak memory against that run's;
+- `nncheck --static` on the same files against `python -c pass`, target at most 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NNCHECK = str(Path(sys.executable).with_name("nncheck"))
+# The script alone, stopped at its first optimizer.step() as nncheck stops it.
+UNTIL_FIRST_STEP = (
+    "import os, runpy, sys, torch\n"
+    "torch.optim.optimizer.register_optimizer_step_pre_hook(lambda *a: os._exit(0))\n"
+    "sys.argv = [sys.argv[1]]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def wall(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def paired(commands: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(wall(command, cwd))
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def script_peak_mib(path: Path) -> float:
+    """Peak resident memory of the script's own run to its first step (a fresh child)."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, sys.executable, "-c", UNTIL_FIRST_STEP, str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def child_peak_mib(path: Path) -> float:
+    from nncheck.facts.capture import run_child
+    from nncheck.options import RunOptions
+
+    return run_child(path, RunOptions(probes=False)).timings["peak_rss_mb"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    paths = sorted((ROOT / "fixtures" / "pytorch").glob("clean_*.py"))
+    print(f"full check without probes, medians of {runs} paired runs:")
+    print(f"{'fixture':<28} {'script s':>9} {'nncheck s':>10} {'ratio':>6} {'peak MiB':>17}")
+    ratios = []
+    for path in paths:
+        times = paired(
+            {
+                "script": [sys.executable, "-c", UNTIL_FIRST_STEP, str(path)],
+                "nncheck": [NNCHECK, "-q", "--no-probes", str(path)],
+            },
+            runs,
+            path.parent,
+        )
+        ratio = times["nncheck"] / times["script"]
+        ratios.append(ratio)
+        peaks = f"{child_peak_mib(path):.0f} vs {script_peak_mib(path):.0f}"
+        print(
+            f"{path.stem:<28} {times['script']:9.2f} {times['nncheck']:10.2f} "
+            f"{ratio:5.2f}x {peaks:>17}"
+        )
+    print(f"median ratio {statistics.median(ratios):.2f}x (target at most 1.2x)")
+    static = paired(
+        {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "nncheck --static": [NNCHECK, "--static", "-q", *map(str, paths)],
+        },
+        runs * 2,
+        ROOT,
+    )
+    base = static["python -c pass"]
+    print(f"--static on the {len(paths)} files, medians of {runs * 2} paired runs:")
+    for name, seconds in static.items():
+        print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
