@@ -202,15 +202,19 @@ class TorchOnImport(OnImport):
 
     package = "torch"
 
-    def __init__(self, script: Path, max_samples: int) -> None:
+    def __init__(self, script: Path, max_samples: int, preseed: Preseed | None) -> None:
         super().__init__()
-        self.script, self.max_samples = script, max_samples
+        self.script, self.max_samples, self.preseed = script, max_samples, preseed
 
     def install(self) -> None:
         from nncheck.adapters import pytorch
 
         self.recorder = pytorch.Recorder(self.script, self.max_samples)
         pytorch.install(self.recorder)
+        if self.preseed is not None:  # the script's own torch.manual_seed comes after
+            import torch
+
+            torch.manual_seed(self.preseed.seed)
 
 
 class Preseed:
@@ -296,7 +300,7 @@ def run(script: Path, max_samples: int, args: list[str]) -> tuple[CaptureResult,
     seed = os.environ.get("NNCHECK_PRESEED")
     preseed = Preseed(int(seed)) if seed is not None else None
     fit_call = int(os.environ.get("NNCHECK_FIT_CALL", "1"))
-    torch_adapter = TorchOnImport(script, max_samples)
+    torch_adapter = TorchOnImport(script, max_samples, preseed)
     adapter = KerasOnImport(script, max_samples, fit_call, preseed)
     adapter.install_if_imported()
     torch_adapter.install_if_imported()
@@ -384,10 +388,17 @@ def _probe(result: CaptureResult, recorder: Any) -> None:
     model = getattr(recorder, "model", None)
     if result.status != "captured" or model is None or result.model is None:
         return
-    if result.framework != "keras":  # (Keras may not even be installed)
-        result.notes.append(
-            "the probes do not run on PyTorch setups yet: the captured facts were checked"
-        )
+    if result.framework == "pytorch":  # (Keras may not even be installed)
+        from nncheck.adapters import pytorch, pytorch_probes
+        from nncheck.adapters.probe_limits import ProbeOptions
+
+        pytorch.uninstall()  # the copies train without the capture's hooks
+        torch_probes = pytorch_probes.TorchProbes(recorder, result, ProbeOptions.from_env())
+        torch_probes.out.device = pytorch_probes.device_name()
+        torch_probes.out.fingerprint = pytorch_probes.fingerprint(recorder.model)
+        if not os.environ.get("NNCHECK_FINGERPRINT_ONLY"):
+            torch_probes.run()
+        result.probes = torch_probes.out
         return
     from nncheck.adapters import keras3, probe_measures, probes
 

@@ -4,8 +4,14 @@ or the --probe-budget safety limit is reached (OverBudget, raised by Budget.chec
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nncheck.options import DEFAULTS
 
 
 class Skip(Exception):
@@ -52,3 +58,20 @@ class Budget:
         got (``done``: the share of its work finished, for the budget that would do)."""
         if time.perf_counter() > self.end:
             raise OverBudget(progress, done)
+
+
+@dataclass
+class ProbeOptions:
+    budget: float = DEFAULTS.probe_budget
+    seed: int = DEFAULTS.seed
+    progress: Path | None = None  # a file the parent reads to show which probe runs
+
+    @classmethod
+    def from_env(cls) -> ProbeOptions:
+        """The options the parent passed in ``NNCHECK_PROBES`` (JSON)."""
+        settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
+        return cls(
+            budget=float(settings.get("budget", DEFAULTS.probe_budget)),
+            seed=int(settings.get("seed", DEFAULTS.seed)),
+            progress=Path(settings["progress"]) if settings.get("progress") else None,
+        )

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 import math
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +31,8 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
-from nncheck.adapters.probe_limits import Budget, OverBudget, Skip, users_step
+from nncheck.adapters.probe_limits import Budget, OverBudget, ProbeOptions, Skip, users_step
+from nncheck.adapters.probe_math import SIZES
 from nncheck.adapters.probe_measures import (
     diverged,
     expected_initial_loss,
@@ -55,7 +53,6 @@ from nncheck.facts.live import (
     TrainFacts,
     describe_internal_error,
 )
-from nncheck.options import DEFAULTS
 
 OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
@@ -68,30 +65,6 @@ MATRIX_WEIGHTS = {
     "embeddings",
     "recurrent_kernel",
 }
-# Work sizes by the model's multiply-adds per sample (a count, so the same on any machine):
-# (largest multiply-adds per sample, overfit steps, sweep points, timed steps).
-SIZES = (
-    (1e6, 400, 80, 20),
-    (1e8, 300, 60, 10),
-    (math.inf, 200, 40, 5),
-)
-
-
-@dataclass
-class ProbeOptions:
-    budget: float = DEFAULTS.probe_budget
-    seed: int = DEFAULTS.seed
-    progress: Path | None = None  # a file the parent reads to show which probe runs
-
-    @classmethod
-    def from_env(cls) -> ProbeOptions:
-        """The options the parent passed in ``NNCHECK_PROBES`` (JSON)."""
-        settings = json.loads(os.environ.get("NNCHECK_PROBES", "{}"))
-        return cls(
-            budget=float(settings.get("budget", DEFAULTS.probe_budget)),
-            seed=int(settings.get("seed", DEFAULTS.seed)),
-            progress=Path(settings["progress"]) if settings.get("progress") else None,
-        )
 
 
 def for_capture(

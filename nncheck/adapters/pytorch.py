@@ -111,6 +111,9 @@ class Recorder(SiteTracker):
         self.model: Any = None
         self.optimizer: Any = None
         self.batch: tuple[Any, Any] | None = None
+        self.model_output: Any = None  # what the model returned on that batch
+        self.model_call_id = 0  # the key of that call in root_calls and traces
+        self.samples: tuple[np.ndarray, np.ndarray] | None = None  # the dataset's sample
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -181,8 +184,13 @@ class Recorder(SiteTracker):
             trace = self.traces.get(id(module), [])
             result.model = model_facts(self.model, optimizer, trace, output, self.loss_call, self)
             self.batch = (batch_x, self.loss_call.target if self.loss_call else None)
+            self.model_output = output
+            self.model_call_id = id(module)
         result.train = train_facts(site, loader, call, self.model, optimizer)
-        result.data = data_facts(loader, self.max_samples)
+        dataset = getattr(loader, "dataset", None)
+        sampled = sample_dataset(dataset, self.max_samples) if dataset is not None else None
+        result.data = data_facts(sampled)
+        self.samples = sampled[:2] if sampled is not None else None
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
 
@@ -459,11 +467,7 @@ def sample_dataset(dataset: Any, max_samples: int) -> tuple[np.ndarray, np.ndarr
         return None
 
 
-def data_facts(loader: Any, max_samples: int) -> DataFacts | None:
-    dataset = getattr(loader, "dataset", None)
-    if dataset is None:
-        return None
-    sampled = sample_dataset(dataset, max_samples)
+def data_facts(sampled: tuple[np.ndarray, np.ndarray, int] | None) -> DataFacts | None:
     if sampled is None:
         return None
     x, y, length = sampled

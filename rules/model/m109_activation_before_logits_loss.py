@@ -74,6 +74,7 @@ RULE = rule(
     summary="A softmax or sigmoid before a PyTorch loss that applies its own",
     tip=19,
     frameworks=("pytorch",),
+    supersedes=("X101",),  # the clone cannot learn its batch because of it: said once
     doc=__doc__,
     implementations=(activation_before_logits_loss,),
 )

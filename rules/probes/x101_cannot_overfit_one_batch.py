@@ -134,6 +134,7 @@ def cannot_overfit_one_batch(
 RULE = rule(
     code="X101",
     name="cannot-overfit-one-batch",
+    frameworks=("keras", "pytorch"),
     severity=Severity.ERROR,
     summary="The model cannot overfit a single batch",
     tip=1,

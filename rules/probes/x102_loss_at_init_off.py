@@ -50,8 +50,13 @@ def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> It
         f"the loss at initialisation is {fmt_number(round(loss, 3))}, {loss / expected:.1f}x "
         f"the {fmt_number(round(expected, 3))} an untrained model should have (measured on "
         f"{result.samples} samples): the initial outputs are confidently wrong",
-        "scale the inputs (a Normalization layer; layers.Rescaling(1 / 255) for pixels) and "
-        "keep the default initialisers",
+        (
+            "standardise the inputs (in the Dataset; transforms.Normalize for images) and keep "
+            "the default initialisations"
+            if probes.backend == "pytorch"
+            else "scale the inputs (a Normalization layer; layers.Rescaling(1 / 255) for "
+            "pixels) and keep the default initialisers"
+        ),
         loss=loss,
         expected=expected,
     )
@@ -60,6 +65,7 @@ def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> It
 RULE = rule(
     code="X102",
     name="loss-at-init-off",
+    frameworks=("keras", "pytorch"),
     severity=Severity.WARNING,
     summary="The loss at initialisation is far from its expected value",
     tip=6,

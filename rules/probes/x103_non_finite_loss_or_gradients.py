@@ -50,13 +50,19 @@ def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Itera
             train.site,
             f"training produces non-finite values on a clone: {'; '.join(problems)}",
             "find the op that overflows (log/sqrt/division of values <= 0, an exploding learning "
-            "rate); tf.debugging.enable_check_numerics() names it",
+            "rate); "
+            + (
+                "torch.autograd.set_detect_anomaly(True) names it"
+                if probes.backend == "pytorch"
+                else "tf.debugging.enable_check_numerics() names it"
+            ),
         )
 
 
 RULE = rule(
     code="X103",
     name="non-finite-loss-or-gradients",
+    frameworks=("keras", "pytorch"),
     severity=Severity.ERROR,
     summary="NaN or Inf in the first steps",
     doc=__doc__,

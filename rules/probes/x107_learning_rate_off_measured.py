@@ -98,7 +98,8 @@ def learning_rate_off_measured(
             f"{len(theirs)}"
         )
         curves = {"overfit_losses": mine, "reference_losses": theirs}
-    fix = f"learning_rate={fmt_sci(suggested)}" if suggested else "a lower learning rate"
+    keyword = "lr" if probes.backend == "pytorch" else "learning_rate"
+    fix = f"{keyword}={fmt_sci(suggested)}" if suggested else "a lower learning rate"
     yield at_site(
         train.site,
         message,
@@ -116,6 +117,7 @@ def learning_rate_off_measured(
 RULE = rule(
     code="X107",
     name="learning-rate-off-measured",
+    frameworks=("keras", "pytorch"),
     severity=Severity.WARNING,
     summary="The learning rate is past divergence or far below the useful range (measured)",
     tip=7,

@@ -1,0 +1,86 @@
+"""Framework-free arithmetic of the probes: the expected initial loss, the LR range test's
+reading. Shared by the Keras and the PyTorch probes (NumPy only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nncheck.facts.live import ModelFacts
+
+# Work sizes by the model's multiply-adds per sample (a count, so the same on any machine):
+# (largest multiply-adds per sample, overfit steps, sweep points, timed steps).
+SIZES = (
+    (1e6, 400, 80, 20),
+    (1e8, 300, 60, 10),
+    (math.inf, 200, 40, 5),
+)
+
+
+def expected_initial_loss(facts: ModelFacts, y: np.ndarray) -> float | None:
+    """The loss a model whose outputs equal its output bias would have on labels ``y``.
+
+    With small initial weights the output is close to the bias: for softmax
+    cross-entropy that is -sum(prior * log softmax(bias)) (ln C for a zero bias), for
+    sigmoid binary cross-entropy the same per unit. None for other losses.
+    """
+    if len(facts.outputs) != 1 or len(facts.losses) != 1:
+        return None
+    output, loss = facts.outputs[0], facts.losses[0]
+    units = output.units or 1
+    bias = np.asarray(output.bias if output.bias is not None else [0.0] * units, dtype=float)
+    logits = loss.from_logits and output.activation == "linear"
+    if loss.name in {"categorical_crossentropy", "sparse_categorical_crossentropy"}:
+        if output.activation != "softmax" and not logits:
+            return None
+        if loss.name == "sparse_categorical_crossentropy":
+            labels = y.reshape(-1).astype(int)
+            if labels.min() < 0 or labels.max() >= units:
+                return None
+            prior = np.bincount(labels, minlength=units) / labels.size
+        else:
+            prior = y.reshape(len(y), -1).mean(axis=0)
+        shifted = bias - bias.max()
+        log_q = shifted - np.log(np.exp(shifted).sum())
+        return float(-(prior * log_q).sum())
+    if loss.name == "binary_crossentropy":
+        if output.activation != "sigmoid" and not logits:
+            return None
+        prior = np.clip(y.reshape(len(y), -1).mean(axis=0), 0, 1)
+        q = 1 / (1 + np.exp(-bias))
+        q = np.clip(q, 1e-7, 1 - 1e-7)
+        return float(np.mean(-(prior * np.log(q) + (1 - prior) * np.log(1 - q))))
+    return None
+
+
+def diverged(loss: float, best: float, first: float) -> bool:
+    """The sweep's loss has diverged: not finite, or 4x its minimum and back above half of
+    the way from the minimum to where it started. The second condition keeps a loss near
+    zero (a rare class's batch, nearly learned) from "diverging" by a few thousandths."""
+    if not math.isfinite(loss):
+        return True
+    return loss > 4 * best and loss - best > (first - best) / 2
+
+
+def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
+    """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
+    which the loss diverges (see ``diverged``); None where not reached."""
+    finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
+    if len(finite) < 5:
+        return None, None
+    smoothed, value = [], finite[0][1]
+    for _, loss in finite:
+        value = 0.7 * value + 0.3 * loss
+        smoothed.append(value)
+    best = int(np.argmin(smoothed))
+    diverged_at = None
+    for index in range(best, len(finite)):
+        if diverged(smoothed[index], smoothed[best], smoothed[0]):
+            diverged_at = finite[index][0]
+            break
+    if diverged_at is None and len(finite) < len(rates):
+        diverged_at = rates[len(finite)]  # the first non-finite loss
+    if diverged_at is None and losses and diverged(losses[-1], min(losses), losses[0]):
+        diverged_at = rates[-1]
+    return finite[best][0] / 10, diverged_at

@@ -1,0 +1,420 @@
+"""The active probes on a PyTorch setup, run in the child after the capture.
+
+Each probe trains a deep copy of the captured model with a fresh optimizer of the script's
+class and param-group settings, on the batch that reached the model at the first step and
+the targets its loss saw, through the captured loss (the module itself, or the functional
+loss with its keyword arguments). What the script did between the model's output and the
+loss is replayed when the autograd graph shows it for certain (a reshape, an activation);
+otherwise the probes say they cannot replay the step. The user's model, optimizer and
+files are never touched; each probe seeds torch's generator from the probe seed, so the
+same setup gives the same measurements.
+
+Measured on PyTorch: the loss at initialisation, gradients per layer, single-batch
+overfit (with the reference optimizer when it fails), the learning-rate range test.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from nncheck.adapters.probe_limits import Budget, OverBudget, ProbeOptions, Skip
+from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
+from nncheck.adapters.pytorch import ACTIVATION_NODES, FUNCTIONAL_LOSSES, SHAPE_NODES, Recorder
+from nncheck.facts import probe_results as measured
+from nncheck.facts.live import CaptureResult, ProbeFacts, ProbeResult, describe_internal_error
+
+PROBED: tuple[type[measured.ProbeValues], ...] = (
+    measured.LossAtInit,
+    measured.Gradients,
+    measured.Overfit,
+    measured.LrRange,
+)
+OVERFIT_BATCH = 32
+OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
+REFERENCE = ("Adam", 1e-3)  # the retry that tells "cannot learn" from "the settings"
+LR_SWEEP = (1e-7, 10.0)
+INIT_SAMPLES = 512  # the loss at initialisation, averaged over at most this many samples
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sigmoid": torch.sigmoid,
+    "softmax": lambda t: torch.softmax(t, dim=-1),
+    "log_softmax": lambda t: torch.log_softmax(t, dim=-1),
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+}
+WEIGHTED = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase)
+
+
+def _replay(model_output: Any, loss_input: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    """What the script did to the model's output before its loss, as a function; Skip
+    when the graph between the two is not a reshape or an activation."""
+    if loss_input is model_output:
+        return lambda out: out
+    if not isinstance(model_output, torch.Tensor) or not isinstance(loss_input, torch.Tensor):
+        raise Skip("the model's output is not the tensor its loss receives (a tuple or a dict)")
+    tail = tuple(loss_input.shape[1:])
+
+    def reshaped(out: torch.Tensor) -> torch.Tensor:
+        return out.reshape(out.shape[0], *tail)
+
+    node, steps = loss_input.grad_fn, 0
+    activation: str | None = None
+    while node is not None and steps < 8:
+        if node is model_output.grad_fn:
+            if activation is None:
+                return reshaped
+            apply = ACTIVATIONS[activation]
+            return lambda out: reshaped(apply(out))
+        name = type(node).__name__
+        if name in ACTIVATION_NODES and activation is None:
+            activation = ACTIVATION_NODES[name]
+        elif name not in SHAPE_NODES:
+            break
+        node = node.next_functions[0][0] if node.next_functions else None
+        steps += 1
+    raise Skip(
+        "the step changes the model's output before the loss in a way the probes cannot "
+        "replay (more than a reshape or an activation)"
+    )
+
+
+class TorchProbes:
+    """The probes for what a :class:`Recorder` captured."""
+
+    def __init__(self, recorder: Recorder, result: CaptureResult, options: ProbeOptions):
+        self.model, self.optimizer = recorder.model, recorder.optimizer
+        self.facts = result.model
+        self.options = options
+        self.out = ProbeFacts(backend="pytorch", budget=options.budget, seed=options.seed)
+        self.loss_call = recorder.loss_call
+        self.x: Any = None
+        self.y: Any = None
+        if recorder.batch is not None:
+            self.x, self.y = recorder.batch
+        self.output = recorder.model_output
+        self.sample = self._as_batches(recorder.samples)
+        macs = multiply_adds_per_sample(recorder.traces.get(recorder.model_call_id, []))
+        self.overfit_steps, self.sweep_points = next(
+            (steps, points) for limit, steps, points, _ in SIZES if macs <= limit
+        )
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self) -> ProbeFacts:
+        budget = Budget(self.options.budget)
+        spent = False
+        for index, kind in enumerate(PROBED):
+            result = ProbeResult(kind.name)
+            begin = time.perf_counter()
+            torch.manual_seed(self.options.seed * 1000 + index)
+            try:
+                if spent:
+                    result.status, result.reason = "not_run", "the probe budget was spent"
+                    self.out.results.append(result)
+                    continue
+                result.values = getattr(self, kind.name)(budget)
+            except Skip as skip:
+                result.status, result.reason = "skipped", str(skip)
+            except OverBudget as over:
+                result.status, result.reason = "over_budget", over.progress
+                result.values = measured.Stopped(over.done)
+                spent = True
+            except Exception as error:  # nncheck's own failure: reported, never a skip
+                result.status, result.reason = "crashed", describe_internal_error(error)
+            result.seconds = time.perf_counter() - begin
+            self.out.results.append(result)
+        return self.out
+
+    # -- the step, replayed on a copy ----------------------------------------------------------
+
+    def _loss_function(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        call = self.loss_call
+        if call is None or not isinstance(self.x, torch.Tensor):
+            raise Skip("the loss or the batch of the first step was not seen")
+        replay = _replay(self.output, call.output)
+        if call.loss is not None:
+            module = call.loss
+            return lambda out, y: module(replay(out), y)
+        name = next(n for n, kind in FUNCTIONAL_LOSSES.items() if kind == call.kind)
+        function, options = getattr(functional, name), dict(call.options)
+        function = getattr(function, "__wrapped__", function)  # not the recording wrapper
+        return lambda out, y: function(replay(out), y, **options)
+
+    def _copy(self, learning_rate: float | None = None, reference: bool = False) -> tuple:
+        """A deep copy of the model in the script's mode, and a fresh optimizer for it: the
+        script's class and param groups (or the reference optimizer)."""
+        model = copy.deepcopy(self.model)
+        model.train(self.model.training)
+        originals = dict(self.model.named_parameters())
+        copies = dict(model.named_parameters())
+        by_id = {id(p): copies[name] for name, p in originals.items()}
+        if reference:
+            name, rate = REFERENCE
+            optimizer = getattr(torch.optim, name)(model.parameters(), lr=rate)
+        else:
+            groups = []
+            for group in self.optimizer.param_groups:
+                params = [by_id[id(p)] for p in group["params"] if id(p) in by_id]
+                if params:
+                    settings = {k: v for k, v in group.items() if k != "params"}
+                    if learning_rate is not None:
+                        settings["lr"] = learning_rate
+                    groups.append({**settings, "params": params})
+            if not groups:
+                raise Skip("the optimizer holds none of the model's parameters")
+            kind = type(self.optimizer)
+            accepted = inspect.signature(kind.__init__).parameters
+            defaults = {k: v for k, v in self.optimizer.defaults.items() if k in accepted}
+            optimizer = kind(groups, **defaults)
+        return model, optimizer
+
+    def _as_batches(self, samples: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The dataset's sample as the step's tensors (the batch's dtypes, the loss target's
+        shape), when its items line up with the batch the model saw; else None."""
+        if samples is None or not isinstance(self.x, torch.Tensor):
+            return None
+        if not isinstance(self.y, torch.Tensor):
+            return None
+        x, y = torch.as_tensor(samples[0]), torch.as_tensor(samples[1])
+        if tuple(x.shape[1:]) != tuple(self.x.shape[1:]) or len(x) != len(y) or not len(x):
+            return None
+        per_target = self.y.numel() // max(len(self.y), 1)
+        if y.numel() // len(y) != per_target:
+            return None
+        y = y.reshape(len(y), *self.y.shape[1:]).to(self.y.dtype)
+        return x.to(self.x.dtype).to(self.x.device), y.to(self.y.device)
+
+    def _sample(self, size: int, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``size`` rows of the dataset's sample from ``start`` on (cycling), or of the
+        captured batch when the sample does not line up with it."""
+        x, y = self.sample if self.sample is not None else self._batch()
+        rows = torch.arange(start, start + min(size, len(x))) % len(x)
+        return x[rows], y[rows]
+
+    def _batch(self, size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(self.y, torch.Tensor):
+            raise Skip("the targets of the first step's loss were not seen")
+        rows = len(self.x) if size is None else min(size, len(self.x))
+        return self.x[:rows], self.y[:rows]
+
+    # -- the probes ----------------------------------------------------------------------------
+
+    def loss_at_init(self, budget: Budget) -> measured.LossAtInit:
+        loss_fn = self._loss_function()
+        x, y = self._sample(INIT_SAMPLES)
+        model, _ = self._copy()
+        with torch.no_grad():
+            loss = float(loss_fn(model(x), y))
+        labels = y.detach().cpu().numpy()
+        expected = expected_initial_loss(self.facts, labels) if self.facts else None
+        return measured.LossAtInit(loss=loss, expected=expected, samples=len(x))
+
+    def gradients(self, budget: Budget) -> measured.Gradients:
+        loss_fn = self._loss_function()
+        x, y = self._batch()
+        model, _ = self._copy()
+        loss_fn(model(x), y).backward()
+        layers, disconnected, zero, non_finite, variables = [], [], [], 0, 0
+        for module_name, module in model.named_modules():
+            if not isinstance(module, WEIGHTED):
+                continue
+            grads, weights = [], []
+            for name, parameter in module.named_parameters(recurse=False):
+                if not parameter.requires_grad:
+                    continue
+                variables += 1
+                path = f"{module_name}.{name}" if module_name else name
+                if parameter.grad is None:
+                    disconnected.append(path)
+                    continue
+                if not torch.isfinite(parameter.grad).all():
+                    non_finite += 1
+                elif not parameter.grad.any():
+                    zero.append(path)
+                if name == "weight" or name.startswith("weight_"):
+                    grads.append(float(parameter.grad.norm()))
+                    weights.append(float(parameter.detach().norm()))
+            if grads:
+                layers.append(
+                    measured.LayerGradient(
+                        module_name or type(module).__name__,
+                        float(math.sqrt(sum(g * g for g in grads))),
+                        float(math.sqrt(sum(w * w for w in weights))),
+                    )
+                )
+        return measured.Gradients(
+            layers=layers,
+            disconnected=disconnected,
+            zero=zero,
+            non_finite=non_finite,
+            variables=variables,
+        )
+
+    def overfit(self, budget: Budget) -> measured.Overfit:
+        loss_fn = self._loss_function()
+        x, y = self._batch(OVERFIT_BATCH)
+        classes = _distinct_rows(y)
+        floor = _perfect_loss(self.facts, y)
+        losses, accuracy = self._fit_batch(self._copy(), loss_fn, x, y, classes, floor, budget)
+        found = measured.Overfit(
+            losses=losses,
+            steps=len(losses),
+            max_steps=self.overfit_steps,
+            accuracy=accuracy,
+            classes=classes,
+            batch=len(x),
+            floor=floor,
+        )
+        if not found.learned:
+            name, rate = REFERENCE
+            ref_losses, ref_accuracy = self._fit_batch(
+                self._copy(reference=True), loss_fn, x, y, classes, floor, budget
+            )
+            found.reference = measured.ReferenceRun(
+                optimizer=f"{name}(lr={rate:g})",
+                losses=ref_losses,
+                accuracy=ref_accuracy,
+                learned=measured.batch_learned(ref_losses, ref_accuracy, classes, floor=floor),
+            )
+        return found
+
+    def _fit_batch(
+        self,
+        copied: tuple,
+        loss_fn: Callable,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        classes: int,
+        floor: float,
+        budget: Budget,
+    ) -> tuple[list[float], float | None]:
+        model, optimizer = copied
+        losses: list[float] = []
+        for step in range(self.overfit_steps):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss))
+            if not math.isfinite(losses[-1]):
+                break
+            if losses[-1] - floor <= (losses[0] - floor) * OVERFIT_TARGET:
+                break
+            budget.check(
+                f"the single-batch overfit reached step {step + 1} of {self.overfit_steps}",
+                (step + 1) / self.overfit_steps,
+            )
+        return losses, self._accuracy(model, x, y, classes)
+
+    def _accuracy(self, model: Any, x: torch.Tensor, y: torch.Tensor, classes: int) -> float | None:
+        """Accuracy on the batch for class-index targets of a multi-class head."""
+        if classes < 2 or y.is_floating_point() or y.dim() != 1:
+            return None
+        with torch.no_grad():
+            out = model(x)
+        if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] < 2:
+            return None
+        return float((out.argmax(dim=1) == y).float().mean())
+
+    def lr_range(self, budget: Budget) -> measured.LrRange:
+        loss_fn = self._loss_function()
+        size = len(self.x)
+        # Each step trains on the next batch of the sample; the loss is read on one fixed
+        # batch (successive batches differ by their samples, which is not the rate's doing)
+        x_eval, y_eval = self._sample(size)
+        low, high = LR_SWEEP
+        factor = (high / low) ** (1 / (self.sweep_points - 1))
+        model, optimizer = self._copy(learning_rate=low)
+        rates, losses, best = [], [], math.inf
+        for step in range(self.sweep_points):
+            rate = low * factor**step
+            for group in optimizer.param_groups:
+                group["lr"] = rate
+            x, y = self._sample(size, (step + 1) * size)
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+            with torch.no_grad():
+                loss = float(loss_fn(model(x_eval), y_eval))
+            rates.append(rate)
+            losses.append(loss)
+            if diverged(loss, best, losses[0]):
+                break
+            best = min(best, loss)
+            budget.check(
+                f"the learning-rate sweep reached {rate:.1e} "
+                f"(point {step + 1} of {self.sweep_points})",
+                (step + 1) / self.sweep_points,
+            )
+        suggested, diverged_at = lr_range_summary(rates, losses)
+        return measured.LrRange(
+            rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
+        )
+
+
+def multiply_adds_per_sample(trace: list[tuple[Any, Any]]) -> float:
+    """About how many multiply-adds one sample costs in the forward pass: each Linear,
+    convolution or recurrent weight times the positions its output has (from the shapes
+    the capture's forward pass produced: a count, never a timing)."""
+    total = 0.0
+    for module, output in trace:
+        weight = getattr(module, "weight", None)
+        if not isinstance(weight, torch.Tensor) or not isinstance(output, torch.Tensor):
+            continue
+        if isinstance(module, nn.Embedding) or output.dim() < 2:
+            continue
+        if isinstance(module, nn.modules.conv._ConvNd):
+            positions = math.prod(output.shape[2:])
+        else:
+            positions = math.prod(output.shape[1:-1])
+        total += float(weight.numel()) * max(positions, 1)
+    return total
+
+
+def _distinct_rows(y: torch.Tensor) -> int:
+    flat = y.detach().reshape(len(y), -1).cpu().numpy()
+    return len(np.unique(flat, axis=0))
+
+
+def _perfect_loss(facts: Any, y: torch.Tensor) -> float:
+    """The loss of perfect predictions: 0 for hard labels and regression targets, the
+    targets' entropy for soft ones (rows of probabilities for a cross-entropy, values
+    between 0 and 1 for a binary cross-entropy)."""
+    if not y.is_floating_point() or facts is None or len(facts.losses) != 1:
+        return 0.0
+    p = y.detach().double().clamp(0, 1)
+    if bool(((p == 0) | (p == 1)).all()):
+        return 0.0
+    name = facts.losses[0].name
+    if name == "categorical_crossentropy" and p.dim() == 2:
+        return float(-(p * p.clamp_min(1e-12).log()).sum(dim=1).mean())
+    if name == "binary_crossentropy":
+        q = 1 - p
+        return float(-(p * p.clamp_min(1e-12).log() + q * q.clamp_min(1e-12).log()).mean())
+    return 0.0
+
+
+def device_name() -> str:
+    if torch.cuda.is_available():
+        return str(torch.cuda.get_device_name(0))
+    return "CPU"
+
+
+def fingerprint(model: Any) -> str:
+    """A hash of the model's initial weights (X109 compares two runs' hashes)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
