@@ -275,3 +275,25 @@ def test_the_probes_measure_the_same_on_every_run() -> None:
         assert [r["status"] for r in probes["results"]] == ["ok"] * 4
         measured.append([(r["name"], r["values"]) for r in probes["results"]])
     assert measured[0] == measured[1]
+
+
+def test_a_closure_step_is_captured_with_its_forward_pass(tmp_path: Path) -> None:
+    """LBFGS runs the forward and backward inside the closure it gives step(): the capture
+    evaluates the closure once (it changes no parameter) to see the model and the loss."""
+    result = capture(
+        tmp_path,
+        DATA
+        + "model = nn.Sequential(nn.Linear(10, 8), nn.Tanh(), nn.Linear(8, 2))\n"
+        + "loss_fn = nn.CrossEntropyLoss()\n"
+        + "optimizer = torch.optim.LBFGS(model.parameters(), lr=0.5, max_iter=5)\n"
+        + "def closure():\n"
+        + "    optimizer.zero_grad()\n"
+        + "    loss = loss_fn(model(x), y)\n"
+        + "    loss.backward()\n"
+        + "    return loss\n"
+        + "for step in range(10):\n"
+        + "    optimizer.step(closure)\n",
+    )
+    assert result.model is not None and result.model.optimizer == "LBFGS"
+    assert [(o.layer, o.units, o.activation) for o in result.model.outputs] == [("2", 2, "linear")]
+    assert [loss.name for loss in result.model.losses] == ["sparse_categorical_crossentropy"]

@@ -151,6 +151,13 @@ class Recorder(SiteTracker):
 
     def before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if self.result is None:
+            # the hook's args are the step's, the optimizer first
+            closure = next((a for a in args[1:] if callable(a)), (kwargs or {}).get("closure"))
+            if callable(closure):
+                # LBFGS-style: the step's forward and backward run inside the closure, which
+                # the step would call first; it changes no parameter
+                with torch.enable_grad():
+                    closure()
             self.capture(optimizer)
         raise CaptureStop
 

@@ -43,6 +43,9 @@ OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
 REFERENCE = ("Adam", 1e-3)  # the retry that tells "cannot learn" from "the settings"
 LR_SWEEP = (1e-7, 10.0)
+MIN_STEPS = 20  # fewer training steps than this tell nothing about learning
+# Multiply-adds one training probe may spend, by device: about 10 s of a 2-core CPU
+PROBE_WORK = {"cpu": 1e11, "cuda": 1e13}
 INIT_SAMPLES = 512  # the loss at initialisation, averaged over at most this many samples
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": torch.sigmoid,
@@ -102,10 +105,13 @@ class TorchProbes:
             self.x, self.y = recorder.batch
         self.output = recorder.model_output
         self.sample = self._as_batches(recorder.samples)
-        macs = multiply_adds_per_sample(recorder.traces.get(recorder.model_call_id, []))
+        self.macs = multiply_adds_per_sample(recorder.traces.get(recorder.model_call_id, []))
         self.overfit_steps, self.sweep_points = next(
-            (steps, points) for limit, steps, points, _ in SIZES if macs <= limit
+            (steps, points) for limit, steps, points, _ in SIZES if self.macs <= limit
         )
+        # LBFGS evaluates the closure up to max_iter times in one step
+        self.evaluations = int((self.optimizer.defaults or {}).get("max_iter", 1) or 1)
+        self.device = "cpu" if not isinstance(self.x, torch.Tensor) else self.x.device.type
 
     # -- running -----------------------------------------------------------------------------
 
@@ -206,6 +212,23 @@ class TorchProbes:
         rows = len(self.x) if size is None else min(size, len(self.x))
         return self.x[:rows], self.y[:rows]
 
+    def _affordable(self, steps: int, batch: int, what: str) -> int:
+        """At most ``steps`` training steps of ``batch`` samples, fewer when they would cost
+        more than the probe's share of work (a count of multiply-adds, the same on any
+        machine, so the verdict does not depend on the machine's load); Skip below
+        MIN_STEPS, where the probe could not tell anything."""
+        per_step = 3 * self.macs * batch * self.evaluations  # forward and backward
+        share = PROBE_WORK[self.device] if self.device in PROBE_WORK else PROBE_WORK["cuda"]
+        affordable = int(share // per_step) if per_step else steps
+        if affordable < MIN_STEPS:
+            raise Skip(
+                f"one training step of this model costs about {per_step:.1e} multiply-adds "
+                f"on {batch} samples: {what} needs at least {MIN_STEPS} of them, more than "
+                f"the probes can afford on the {self.device.upper()} (--probe-budget is a "
+                "safety limit, not this one)"
+            )
+        return min(steps, affordable)
+
     # -- the probes ----------------------------------------------------------------------------
 
     def loss_at_init(self, budget: Budget) -> measured.LossAtInit:
@@ -262,13 +285,16 @@ class TorchProbes:
     def overfit(self, budget: Budget) -> measured.Overfit:
         loss_fn = self._loss_function()
         x, y = self._batch(OVERFIT_BATCH)
+        steps = self._affordable(self.overfit_steps, len(x), "the single-batch overfit")
         classes = _distinct_rows(y)
         floor = _perfect_loss(self.facts, y)
-        losses, accuracy = self._fit_batch(self._copy(), loss_fn, x, y, classes, floor, budget)
+        losses, accuracy = self._fit_batch(
+            self._copy(), loss_fn, x, y, classes, floor, budget, steps
+        )
         found = measured.Overfit(
             losses=losses,
             steps=len(losses),
-            max_steps=self.overfit_steps,
+            max_steps=steps,
             accuracy=accuracy,
             classes=classes,
             batch=len(x),
@@ -277,7 +303,7 @@ class TorchProbes:
         if not found.learned:
             name, rate = REFERENCE
             ref_losses, ref_accuracy = self._fit_batch(
-                self._copy(reference=True), loss_fn, x, y, classes, floor, budget
+                self._copy(reference=True), loss_fn, x, y, classes, floor, budget, steps
             )
             found.reference = measured.ReferenceRun(
                 optimizer=f"{name}(lr={rate:g})",
@@ -296,22 +322,19 @@ class TorchProbes:
         classes: int,
         floor: float,
         budget: Budget,
+        steps: int,
     ) -> tuple[list[float], float | None]:
         model, optimizer = copied
         losses: list[float] = []
-        for step in range(self.overfit_steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss))
+        for step in range(steps):
+            losses.append(_step(model, optimizer, loss_fn, x, y))
             if not math.isfinite(losses[-1]):
                 break
             if losses[-1] - floor <= (losses[0] - floor) * OVERFIT_TARGET:
                 break
             budget.check(
-                f"the single-batch overfit reached step {step + 1} of {self.overfit_steps}",
-                (step + 1) / self.overfit_steps,
+                f"the single-batch overfit reached step {step + 1} of {steps}",
+                (step + 1) / steps,
             )
         return losses, self._accuracy(model, x, y, classes)
 
@@ -328,21 +351,20 @@ class TorchProbes:
     def lr_range(self, budget: Budget) -> measured.LrRange:
         loss_fn = self._loss_function()
         size = len(self.x)
+        points = self._affordable(self.sweep_points, size, "the learning-rate sweep")
         # Each step trains on the next batch of the sample; the loss is read on one fixed
         # batch (successive batches differ by their samples, which is not the rate's doing)
         x_eval, y_eval = self._sample(size)
         low, high = LR_SWEEP
-        factor = (high / low) ** (1 / (self.sweep_points - 1))
+        factor = (high / low) ** (1 / (points - 1))
         model, optimizer = self._copy(learning_rate=low)
         rates, losses, best = [], [], math.inf
-        for step in range(self.sweep_points):
+        for step in range(points):
             rate = low * factor**step
             for group in optimizer.param_groups:
                 group["lr"] = rate
             x, y = self._sample(size, (step + 1) * size)
-            optimizer.zero_grad()
-            loss_fn(model(x), y).backward()
-            optimizer.step()
+            _step(model, optimizer, loss_fn, x, y)
             with torch.no_grad():
                 loss = float(loss_fn(model(x_eval), y_eval))
             rates.append(rate)
@@ -351,14 +373,29 @@ class TorchProbes:
                 break
             best = min(best, loss)
             budget.check(
-                f"the learning-rate sweep reached {rate:.1e} "
-                f"(point {step + 1} of {self.sweep_points})",
-                (step + 1) / self.sweep_points,
+                f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
+                (step + 1) / points,
             )
         suggested, diverged_at = lr_range_summary(rates, losses)
         return measured.LrRange(
             rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
         )
+
+
+def _step(model: Any, optimizer: Any, loss_fn: Callable, x: torch.Tensor, y: torch.Tensor) -> float:
+    """One training step through a closure (every optimizer takes one; LBFGS needs it);
+    the loss before the update."""
+    first: list[float] = []
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        first.append(float(loss))
+        return loss
+
+    optimizer.step(closure)
+    return first[0]
 
 
 def multiply_adds_per_sample(trace: list[tuple[Any, Any]]) -> float:
@@ -367,16 +404,18 @@ def multiply_adds_per_sample(trace: list[tuple[Any, Any]]) -> float:
     the capture's forward pass produced: a count, never a timing)."""
     total = 0.0
     for module, output in trace:
-        weight = getattr(module, "weight", None)
-        if not isinstance(weight, torch.Tensor) or not isinstance(output, torch.Tensor):
+        if isinstance(output, tuple | list) and output:  # an LSTM cell's (h, c)
+            output = output[0]
+        if not isinstance(output, torch.Tensor) or output.dim() < 2:
             continue
-        if isinstance(module, nn.Embedding) or output.dim() < 2:
+        if isinstance(module, nn.Embedding):  # a lookup, no multiply
             continue
+        matrices = sum(p.numel() for p in module.parameters(recurse=False) if p.dim() >= 2)
         if isinstance(module, nn.modules.conv._ConvNd):
             positions = math.prod(output.shape[2:])
         else:
             positions = math.prod(output.shape[1:-1])
-        total += float(weight.numel()) * max(positions, 1)
+        total += float(matrices) * max(positions, 1)
     return total
 
 
