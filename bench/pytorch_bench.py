@@ -9,7 +9,8 @@ same machine load (shared machines are noisy; the ratios matter more than the se
   the script's own run up to its first optimizer.step() (a plain interpreter that stops
   there: the framework import and the user's code are the floor), target at most 1.2x;
   the capture child's peak memory against that run's;
-- `nncheck --static` on the same files against `python -c pass`, target at most 4x.
+- `nncheck --static` on one PyTorch script, on the Keras demo and on all the files at once,
+  against `python -c pass`, target at most 4x.
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ ROOT = Path(__file__).resolve().parent.parent
 NNCHECK = str(Path(sys.executable).with_name("nncheck"))
 # The script alone, stopped at its first optimizer.step() as nncheck stops it.
 UNTIL_FIRST_STEP = (
-    "import os, runpy, sys, torch\n"
-    "torch.optim.optimizer.register_optimizer_step_pre_hook(lambda *a: os._exit(0))\n"
+    "import os, runpy, sys\n"
+    "from torch.optim.optimizer import register_optimizer_step_pre_hook\n"
+    "register_optimizer_step_pre_hook(lambda *a: os._exit(0))\n"
     "sys.argv = [sys.argv[1]]\n"
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    "sys.exit('the script ended without an optimizer step')\n"
 )
 
 
 def wall(command: list[str], cwd: Path) -> float:
+    """Seconds ``command`` ran; it must succeed (0, or 1 for nncheck's findings)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command[:3])}... failed: {done.stderr.decode()[-300:]}")
     return time.perf_counter() - start
 
 
@@ -95,16 +101,19 @@ def main() -> None:
             f"{ratio:5.2f}x {peaks:>17}"
         )
     print(f"median ratio {statistics.median(ratios):.2f}x (target at most 1.2x)")
+    one = ROOT / "fixtures" / "pytorch" / "clean_tabular_mlp.py"
     static = paired(
         {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "nncheck --static": [NNCHECK, "--static", "-q", *map(str, paths)],
+            "PyTorch script": [NNCHECK, "--static", "-q", str(one)],
+            "Keras demo": [NNCHECK, "--static", "-q", str(ROOT / "fixtures/demo/train.py")],
+            f"all {len(paths)} files": [NNCHECK, "--static", "-q", *map(str, paths)],
         },
         runs * 2,
         ROOT,
     )
     base = static["python -c pass"]
-    print(f"--static on the {len(paths)} files, medians of {runs * 2} paired runs:")
+    print(f"nncheck --static, medians of {runs * 2} paired runs (target at most 4x):")
     for name, seconds in static.items():
         print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
 
