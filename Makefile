@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints/test.txt
 	$(PYTHON) -c 'import sys; sys.exit("nncheck needs Python 3.10+") if sys.version_info < (3, 10) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c constraints/test.txt -e ".[$(TF_EXTRA),jax,torch,dev]"
+		-c constraints/test.txt -e ".[$(TF_EXTRA),jax,torch,lightning,dev]"
 	touch $(STAMP)
 
 # nncheck exits 1 when it finds errors; for the demo that is the expected outcome.
