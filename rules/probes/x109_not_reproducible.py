@@ -47,7 +47,12 @@ def not_reproducible(
         "two runs of this script built different initial weights (weight digests "
         f"{probes.fingerprint} and {probes.twin_fingerprint}) although it seeds: the seed is "
         "set too late or a random generator is not covered",
-        "call keras.utils.set_random_seed(SEED) at the top, before any layer is built",
+        (
+            "call torch.manual_seed(SEED) at the top, before the model is built "
+            "(Lightning: L.seed_everything(SEED))"
+            if probes.backend == "pytorch"
+            else "call keras.utils.set_random_seed(SEED) at the top, before any layer is built"
+        ),
     )
 
 
@@ -57,6 +62,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Two runs of the script build different initial weights despite seeding",
     tip=3,
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(not_reproducible,),
 )
