@@ -297,3 +297,17 @@ def test_a_closure_step_is_captured_with_its_forward_pass(tmp_path: Path) -> Non
     assert result.model is not None and result.model.optimizer == "LBFGS"
     assert [(o.layer, o.units, o.activation) for o in result.model.outputs] == [("2", 2, "linear")]
     assert [loss.name for loss in result.model.losses] == ["sparse_categorical_crossentropy"]
+
+
+def test_t117_stays_quiet_when_a_logged_name_is_built_at_run_time(tmp_path: Path) -> None:
+    from conftest import FIXTURES
+
+    text = (FIXTURES / "pytorch" / "t117_lightning_monitors_an_unlogged_name.py").read_text()
+    assert 'self.log("val_accuracy"' in text
+    path = tmp_path / "train.py"
+    path.write_text(text.replace('self.log("val_accuracy"', 'self.log(f"val_{self.metric}"'))
+    code, out, _ = run("--static", "--select", "T117", str(path))
+    assert (code, out.strip()) == (0, "No findings in 1 file.")
+    path.write_text(text)
+    code, out, _ = run("--static", "--select", "T117", str(path))
+    assert code == 1 and "T117 [error] EarlyStopping monitors 'val_acc'" in out
