@@ -451,7 +451,7 @@ def test_no_driver_means_no_gpus_and_a_reason() -> None:
 
 
 def test_expected_initial_loss_accounts_for_the_bias_and_prior() -> None:
-    from nncheck.adapters import probe_measures as probe_module  # imports Keras
+    from nncheck.adapters import probe_math as probe_module
 
     sigmoid = ModelFacts(
         "m",
@@ -476,7 +476,7 @@ def test_expected_initial_loss_accounts_for_the_bias_and_prior() -> None:
 
 
 def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
-    from nncheck.adapters.probe_measures import lr_range_summary
+    from nncheck.adapters.probe_math import lr_range_summary
 
     rates = [10 ** (-7 + i * 0.1) for i in range(70)]
     losses = [1.0 if r < 1e-4 else (0.2 if r < 1e-2 else 50.0) for r in rates]
@@ -490,7 +490,7 @@ def test_a_loss_near_zero_that_rises_a_little_has_not_diverged() -> None:
     """A rare class (0.2% positives): the loss falls from 0.64 to 0.008 by predicting the
     majority, then rises to 0.034 as the rate grows; 4x its minimum, but still 95% of the
     way down from the start. A loss back above half of its start has diverged."""
-    from nncheck.adapters.probe_measures import diverged, lr_range_summary
+    from nncheck.adapters.probe_math import diverged, lr_range_summary
 
     assert not diverged(0.034, best=0.008, first=0.64)
     assert diverged(0.5, best=0.008, first=0.64)

@@ -86,13 +86,11 @@ class AdapterFailed(BaseException):
 
 
 class _ExecThen(importlib.abc.Loader):
-    """A package's own loader, then ``then()`` once the package's ``__init__`` has run
-    (``before()`` when it starts: a spec that is only looked up is never executed)."""
+    """A package's own loader, then ``then()`` once the package's ``__init__`` has run (a
+    spec that is only looked up, as importlib.util.find_spec does, is never executed)."""
 
-    def __init__(
-        self, loader: importlib.abc.Loader, before: Callable[[], None], then: Callable[[], None]
-    ) -> None:
-        self.loader, self.before, self.then = loader, before, then
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[], None]) -> None:
+        self.loader, self.then = loader, then
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return self.loader.create_module(spec)
@@ -101,7 +99,6 @@ class _ExecThen(importlib.abc.Loader):
         module.__loader__ = self.loader  # the package keeps its own loader (resources)
         if module.__spec__ is not None:
             module.__spec__.loader = self.loader
-        self.before()
         self.loader.exec_module(module)
         self.then()
 
@@ -118,7 +115,6 @@ class OnImport(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self.recorder: Any = None
         self.installed = False
-        self.importing = False  # the package's own import is running
         self.import_s = 0.0  # importing the package and installing the adapter
         self.script_started = time.perf_counter()
 
@@ -133,7 +129,7 @@ class OnImport(importlib.abc.MetaPathFinder):
             self.recorder.started = self.script_started
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != self.package or self.installed or self.importing:
+        if name != self.package or self.installed:
             return None
         started = time.perf_counter()
         for finder in sys.meta_path:
@@ -145,18 +141,13 @@ class OnImport(importlib.abc.MetaPathFinder):
         else:
             return None  # not installed: the script's import raises ImportError
         if spec.loader is not None:
-            spec.loader = _ExecThen(
-                spec.loader, self._importing, lambda: self._installed_at(started)
-            )
+            spec.loader = _ExecThen(spec.loader, lambda: self._installed_at(started))
         return spec
-
-    def _importing(self) -> None:
-        self.importing = True
 
     def _installed_at(self, started: float | None) -> None:
         """Install the adapter; ``started``: when the script's import began (None when the
         package was imported before the script)."""
-        self.importing, self.installed = False, True
+        self.installed = True
         try:
             self.install()
         except Exception as error:

@@ -7,10 +7,12 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nncheck.facts.live import ProbeResult, describe_internal_error
+from nncheck.facts.probe_results import ProbeValues, Stopped
 from nncheck.options import DEFAULTS
 
 
@@ -75,3 +77,37 @@ class ProbeOptions:
             seed=int(settings.get("seed", DEFAULTS.seed)),
             progress=Path(settings["progress"]) if settings.get("progress") else None,
         )
+
+
+def run_plan(
+    plan: Sequence[tuple[str, Callable[[Budget], ProbeValues]]],
+    budget: Budget,
+    before: Callable[[int, str], None],
+) -> list[ProbeResult]:
+    """Each probe of ``plan`` in order, as its result: measured; skipped (Skip); stopped by
+    the budget (OverBudget), after which the others are not run; or crashed (nncheck's own
+    failure: reported, never a skip). ``before(index, name)`` prepares each probe (its own
+    generator, the progress display), for the Keras and the PyTorch probes alike."""
+    results: list[ProbeResult] = []
+    spent = False
+    for index, (name, probe) in enumerate(plan):
+        before(index, name)
+        result = ProbeResult(name)
+        begin = time.perf_counter()
+        if spent:
+            result.status, result.reason = "not_run", "the probe budget was spent"
+            results.append(result)
+            continue
+        try:
+            result.values = probe(budget)
+        except Skip as skip:
+            result.status, result.reason = "skipped", str(skip)
+        except OverBudget as over:
+            result.status, result.reason = "over_budget", over.progress
+            result.values = Stopped(over.done)
+            spent = True
+        except Exception as error:  # nncheck's own failure: reported, never a skip
+            result.status, result.reason = "crashed", describe_internal_error(error)
+        result.seconds = time.perf_counter() - begin
+        results.append(result)
+    return results

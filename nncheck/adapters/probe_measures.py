@@ -17,11 +17,9 @@ import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, loss_facts
 from nncheck.adapters.probe_limits import Budget, Skip
-from nncheck.adapters.probe_math import diverged, expected_initial_loss, lr_range_summary
 from nncheck.facts import probe_results as measured
 
 THROUGHPUT_STEPS = 20
-__all__ = ["diverged", "expected_initial_loss", "lr_range_summary"]  # moved, still here
 
 
 def multiply_adds_per_sample(model: Any) -> float:

@@ -22,7 +22,6 @@ import contextlib
 import inspect
 import math
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,10 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
-from nncheck.adapters.probe_limits import Budget, OverBudget, ProbeOptions, Skip, users_step
-from nncheck.adapters.probe_math import SIZES
+from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, users_step
+from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
 from nncheck.adapters.probe_measures import (
-    diverged,
-    expected_initial_loss,
     loss_floor,
-    lr_range_summary,
     measure_tensor_core_changes,
     multiply_adds_per_sample,
     pipeline_batches,
@@ -45,14 +41,7 @@ from nncheck.adapters.probe_measures import (
     unsafe_deserialization,
 )
 from nncheck.facts import probe_results as measured
-from nncheck.facts.live import (
-    CaptureResult,
-    ModelFacts,
-    ProbeFacts,
-    ProbeResult,
-    TrainFacts,
-    describe_internal_error,
-)
+from nncheck.facts.live import CaptureResult, ModelFacts, ProbeFacts, TrainFacts
 
 OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
@@ -128,38 +117,32 @@ class Probes:
 
     def run(self) -> ProbeFacts:
         # One method per probe, named like its result: measured.Overfit.name is "overfit".
-        plan: list[tuple[type[measured.ProbeValues], Callable[[Budget], measured.ProbeValues]]]
-        plan = [(kind, getattr(self, kind.name)) for kind in measured.PROBES]
-        budget = Budget(self.options.budget)
-        spent = False
-        for index, (kind, probe) in enumerate(plan):
-            self._progress(kind.name, index, len(plan))
-            result = ProbeResult(kind.name)
+        plan = [(kind.name, self._labelled(kind)) for kind in measured.PROBES]
+
+        def before(index: int, name: str) -> None:
+            self._progress(name, index, len(plan))
             # Each probe draws from its own generator: what one probe does (or skips)
             # never changes the batches another sees.
             self.rng = np.random.default_rng([self.options.seed, index])
-            begin = time.perf_counter()
-            try:
-                if spent:
-                    result.status, result.reason = "not_run", "the probe budget was spent"
-                    self.out.results.append(result)
-                    continue
-                if self.y is None and kind.needs_labels:
-                    raise Skip(self._no_labels())
-                result.values = probe(budget)
-            except Skip as skip:
-                result.status, result.reason = "skipped", str(skip)
-            except OverBudget as over:
-                result.status, result.reason = "over_budget", over.progress
-                result.values = measured.Stopped(over.done)
-                spent = True
-            except Exception as error:  # nncheck's own failure: reported, never a skip
-                result.status, result.reason = "crashed", describe_internal_error(error)
-            result.seconds = time.perf_counter() - begin
-            self.out.results.append(result)
+
+        self.out.results.extend(run_plan(plan, Budget(self.options.budget), before))
         self.out.cloning = self.cloning
         self._progress("done", len(plan), len(plan))
         return self.out
+
+    def _labelled(
+        self, kind: type[measured.ProbeValues]
+    ) -> Callable[[Budget], measured.ProbeValues]:
+        """The probe of ``kind``, skipped with the reason when it needs labels and none
+        reach the step."""
+        probe = getattr(self, kind.name)
+
+        def labelled(budget: Budget) -> measured.ProbeValues:
+            if self.y is None and kind.needs_labels:
+                raise Skip(self._no_labels())
+            return probe(budget)
+
+        return labelled
 
     def _no_labels(self) -> str:
         if self.train is not None and self.train.entry == "custom_loop":

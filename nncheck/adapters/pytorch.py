@@ -280,7 +280,6 @@ def layer_facts(name: str, module: Any, recorder: Recorder) -> LayerFacts:
     if isinstance(module, nn.Linear):
         facts.width, facts.width_param = module.out_features, "out_features"
         facts.use_bias = module.bias is not None
-        facts.output_rank = None
     elif isinstance(module, nn.modules.conv._ConvNd):
         facts.width, facts.width_param = module.out_channels, "out_channels"
         facts.input_channels = module.in_channels

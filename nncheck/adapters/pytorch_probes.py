@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,11 +26,11 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from nncheck.adapters.probe_limits import Budget, OverBudget, ProbeOptions, Skip
+from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan
 from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
 from nncheck.adapters.pytorch import ACTIVATION_NODES, FUNCTIONAL_LOSSES, SHAPE_NODES, Recorder
 from nncheck.facts import probe_results as measured
-from nncheck.facts.live import CaptureResult, ProbeFacts, ProbeResult, describe_internal_error
+from nncheck.facts.live import CaptureResult, ProbeFacts
 
 PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.LossAtInit,
@@ -116,28 +115,12 @@ class TorchProbes:
     # -- running -----------------------------------------------------------------------------
 
     def run(self) -> ProbeFacts:
-        budget = Budget(self.options.budget)
-        spent = False
-        for index, kind in enumerate(PROBED):
-            result = ProbeResult(kind.name)
-            begin = time.perf_counter()
-            torch.manual_seed(self.options.seed * 1000 + index)
-            try:
-                if spent:
-                    result.status, result.reason = "not_run", "the probe budget was spent"
-                    self.out.results.append(result)
-                    continue
-                result.values = getattr(self, kind.name)(budget)
-            except Skip as skip:
-                result.status, result.reason = "skipped", str(skip)
-            except OverBudget as over:
-                result.status, result.reason = "over_budget", over.progress
-                result.values = measured.Stopped(over.done)
-                spent = True
-            except Exception as error:  # nncheck's own failure: reported, never a skip
-                result.status, result.reason = "crashed", describe_internal_error(error)
-            result.seconds = time.perf_counter() - begin
-            self.out.results.append(result)
+        plan = [(kind.name, getattr(self, kind.name)) for kind in PROBED]
+
+        def before(index: int, name: str) -> None:
+            torch.manual_seed(self.options.seed * 1000 + index)  # each probe its own draws
+
+        self.out.results.extend(run_plan(plan, Budget(self.options.budget), before))
         return self.out
 
     # -- the step, replayed on a copy ----------------------------------------------------------
