@@ -18,7 +18,8 @@ __all__ = ["Finding", "Report", "Severity", "__version__", "check"]
 
 
 def check(model: Any, x: Any = None, y: Any = None, **kwargs: Any) -> Report:
-    """Check a live Keras model with its data and fit() arguments; see nncheck.api.check."""
+    """Check a live Keras model (data and fit() arguments) or PyTorch module (loader,
+    loss_fn=, optimizer=); see nncheck.api.check."""
     from nncheck.api import check as _check
 
     return _check(model, x, y, **kwargs)

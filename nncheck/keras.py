@@ -20,9 +20,11 @@ from typing import Any, TextIO
 
 import keras
 
-from nncheck.api import Report, check_fit_arguments
+from nncheck.api import ChecksFailed, Report, check_fit_arguments, stop_on_findings
 from nncheck.findings import Severity
 from nncheck.options import DEFAULTS
+
+__all__ = ["ChecksFailed", "NNCheckCallback"]
 
 # Callbacks Keras adds to every fit() itself: not the user's configuration.
 _KERAS_ADDED = (keras.callbacks.History, keras.callbacks.ProgbarLogger)
@@ -32,14 +34,6 @@ def _is_one_shot(value: Any) -> bool:
     return inspect.isgenerator(value) or (
         hasattr(value, "__next__") and not hasattr(value, "__len__")
     )
-
-
-class ChecksFailed(RuntimeError):
-    """Raised from ``fit`` when nncheck's findings reach the callback's ``fail_on``."""
-
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 class NNCheckCallback(keras.callbacks.Callback):
@@ -73,16 +67,7 @@ class NNCheckCallback(keras.callbacks.Callback):
             self.model, arguments, self.select, self.ignore, self.max_samples
         )
         print(self.report.render("text"), file=self.stream or sys.stdout, end="")
-        if self.threshold is None:
-            return
-        serious = [f for f in self.report.findings if f.severity >= self.threshold]
-        if serious:
-            codes = ", ".join(sorted({f.code for f in serious}))
-            raise ChecksFailed(
-                f"nncheck: {len(serious)} finding{'s' if len(serious) != 1 else ''} at or above "
-                f"{self.threshold.label} ({codes}); training stopped before the first step",
-                self.report,
-            )
+        stop_on_findings(self.report, self.threshold)
 
     def _fit_arguments(self) -> dict[str, Any]:
         """The arguments of the ``fit`` call running this callback, read from its frame.

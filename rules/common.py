@@ -66,6 +66,16 @@ def keras_name(source: SourceFacts) -> str | None:
     return found
 
 
+def module_name(source: SourceFacts, module: str) -> str | None:
+    """The name the script binds ``module`` to at module level (``import torch`` -> torch),
+    for a fix that inserts a call; None when it binds no such name."""
+    for name, bindings in source.evaluator.module_scope.bindings.items():
+        values = {b.value.qualname for b in bindings if isinstance(b.value, Symbol)}
+        if len(bindings) == 1 and values == {module}:
+            return name
+    return None
+
+
 def argument_edit(
     call: CallSite | None,
     name: str,

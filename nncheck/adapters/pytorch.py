@@ -216,8 +216,9 @@ _HANDLES: list[Any] = []  # the hooks install() registered
 _ORIGINALS: list[tuple[Any, str, Any]] = []  # what install() replaced
 
 
-def install(recorder: Recorder) -> None:
-    """Register the global hooks and wrap the functional losses and DataLoader iteration."""
+def install(recorder: Recorder, stop_at_step: bool = True) -> None:
+    """Register the global hooks and wrap the functional losses and DataLoader iteration;
+    ``stop_at_step=False`` watches without the optimizer-step hook (the caller captures)."""
     from torch.nn.modules import module as module_hooks
     from torch.optim import optimizer as optimizer_hooks
 
@@ -225,9 +226,10 @@ def install(recorder: Recorder) -> None:
         [
             module_hooks.register_module_forward_pre_hook(recorder.before_module),
             module_hooks.register_module_forward_hook(recorder.after_module),
-            optimizer_hooks.register_optimizer_step_pre_hook(recorder.before_step),
         ]
     )
+    if stop_at_step:
+        _HANDLES.append(optimizer_hooks.register_optimizer_step_pre_hook(recorder.before_step))
     for name in FUNCTIONAL_LOSSES:
         original = getattr(functional, name)
         _ORIGINALS.append((functional, name, original))

@@ -374,7 +374,7 @@ def _step(model: Any, optimizer: Any, loss_fn: Callable, x: torch.Tensor, y: tor
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
-        first.append(float(loss))
+        first.append(float(loss.detach()))
         return loss
 
     optimizer.step(closure)

@@ -208,6 +208,8 @@ LR_RANGES: dict[str, tuple[str, float, float]] = {
     "AdamW": ("adaptive", 1e-6, 1e-2),
     "Adamax": ("adaptive", 1e-6, 1e-2),
     "Nadam": ("adaptive", 1e-6, 1e-2),
+    "NAdam": ("adaptive", 1e-6, 1e-2),  # PyTorch's spelling
+    "RAdam": ("adaptive", 1e-6, 1e-2),
     "RMSprop": ("adaptive", 1e-6, 1e-2),
     "Lion": ("sign-based", 1e-7, 1e-3),
     "SGD": ("momentum SGD", 1e-4, 1.0),

@@ -31,7 +31,16 @@ SEED_CALLS = {
     "tensorflow.set_random_seed": "tensorflow",
     "numpy.random.seed": "numpy",
     "random.seed": "python",
+    "torch.manual_seed": "torch",
+    "torch.random.manual_seed": "torch",
+    "lightning.seed_everything": "all",
+    "lightning.pytorch.seed_everything": "all",
+    "lightning.fabric.seed_everything": "all",
+    "pytorch_lightning.seed_everything": "all",
+    "transformers.set_seed": "all",
+    "accelerate.utils.set_seed": "all",
 }
+LIGHTNING_TRAINERS = {"lightning.Trainer", "lightning.pytorch.Trainer", "pytorch_lightning.Trainer"}
 INPUT_CALLS = {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"}
 
 
@@ -332,15 +341,36 @@ class SourceFacts:
 
     @cached_property
     def training_calls(self) -> list[CallSite]:
-        """Where the script trains: Keras fit(), train_on_batch() or an optimizer step."""
-        if not self.uses_keras:
+        """Where the script trains: Keras fit(), train_on_batch() or an optimizer step; in a
+        PyTorch script, a torch.optim optimizer's step() or a Lightning Trainer's fit()."""
+        if self.uses_keras:
+            steps = [c for c in self.calls if c.method in {"train_on_batch", "apply_gradients"}]
+            found = [f.call for f in self.fits] + steps
+        elif "pytorch" in self.frameworks:
+            found = self.torch_optimizer_steps + [
+                c
+                for c in self.method_calls("fit")
+                if isinstance(c.receiver, CallSite) and c.receiver.qualname in LIGHTNING_TRAINERS
+            ]
+        else:
             return []
-        steps = [c for c in self.calls if c.method in {"train_on_batch", "apply_gradients"}]
-        return sorted([f.call for f in self.fits] + steps, key=lambda c: (c.line, c.col))
+        return sorted(found, key=lambda c: (c.line, c.col))
+
+    @cached_property
+    def torch_optimizer_steps(self) -> list[CallSite]:
+        """``.step()`` calls on an optimizer the script builds from torch.optim."""
+        found = []
+        for call in self.method_calls("step"):
+            receiver = call.receiver
+            qualname = receiver.qualname or "" if isinstance(receiver, CallSite) else ""
+            if qualname.startswith("torch.optim.") and ".lr_scheduler." not in qualname:
+                found.append(call)
+        return found
 
     @cached_property
     def seeded(self) -> set[str]:
-        """Which RNGs the script seeds: 'all', 'tensorflow', 'numpy', 'python', 'unknown'."""
+        """Which RNGs the script seeds: 'all', 'tensorflow', 'torch', 'numpy', 'python',
+        'unknown'."""
         seeded: set[str] = set()
         for call in self.calls:
             if call.qualname in SEED_CALLS:

@@ -1,11 +1,11 @@
 """
 ## What it does
-Checks a literal learning rate (or a schedule's initial rate) given to a Keras optimizer
-against the range that works for its family:
+Checks a literal learning rate (or a schedule's initial rate) given to a Keras optimizer,
+or the `lr` of a `torch.optim` optimizer, against the range that works for its family:
 
 | optimizers | range |
 |---|---|
-| Adam, AdamW, Adamax, Nadam, RMSprop | 1e-6 to 1e-2 |
+| Adam, AdamW, Adamax, Nadam (NAdam), RAdam, RMSprop | 1e-6 to 1e-2 |
 | Lion | 1e-7 to 1e-3 |
 | SGD | 1e-4 to 1.0 |
 | Adagrad, Ftrl | 1e-4 to 1.0 |
@@ -18,11 +18,13 @@ crawling. Either wastes the run, and neither shows until hours in.
 ## Example
 ```python
 keras.optimizers.Adam(learning_rate=0.1)
+torch.optim.Adam(model.parameters(), lr=0.1)
 ```
 
 ## Use instead
 ```python
 keras.optimizers.Adam(learning_rate=1e-3)
+torch.optim.Adam(model.parameters(), lr=1e-3)
 ```
 The learning-rate range probe (X107) measures where the loss diverges for your model.
 
@@ -66,11 +68,15 @@ from ..common import (
 def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[Violation]:
     for call in source.calls:
         qualname = call.qualname or ""
-        if not qualname.startswith("keras.optimizers."):
-            continue
         optimizer = qualname.rpartition(".")[2]
-        rate = initial_learning_rate(source, call.arg("learning_rate", 0))
-        problem = _learning_rate_problem(optimizer, rate, options)
+        if qualname.startswith("keras.optimizers."):
+            rate = initial_learning_rate(source, call.arg("learning_rate", 0))
+            problem = _learning_rate_problem(optimizer, rate, options)
+        elif qualname.startswith("torch.optim.") and ".lr_scheduler." not in qualname:
+            rate = call.arg("lr", 1)
+            problem = _learning_rate_problem(optimizer, rate, options, keyword="lr")
+        else:
+            continue
         if problem:
             yield at(call, problem[0], problem[1], learning_rate=rate)
 
@@ -78,7 +84,9 @@ def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[V
 def learning_rate_out_of_range_live(
     model: ModelFacts, train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
-    problem = _learning_rate_problem(model.optimizer or "", model.learning_rate, options)
+    keyword = "lr" if model.framework == "pytorch" else "learning_rate"
+    rate = model.learning_rate
+    problem = _learning_rate_problem(model.optimizer or "", rate, options, keyword=keyword)
     if not problem:
         return
     built = [c for c in source.calls if (c.qualname or "").endswith(f".{model.optimizer}")]
@@ -91,7 +99,9 @@ def learning_rate_out_of_range_live(
         yield at_site(train.site, message, fix, learning_rate=model.learning_rate)
 
 
-def _learning_rate_problem(optimizer: str, rate: Any, options: dict) -> tuple[str, str] | None:
+def _learning_rate_problem(
+    optimizer: str, rate: Any, options: dict, keyword: str = "learning_rate"
+) -> tuple[str, str] | None:
     if optimizer not in api.LR_RANGES or not is_number(rate):
         return None
     family, _, _ = api.LR_RANGES[optimizer]
@@ -108,7 +118,7 @@ def _learning_rate_problem(optimizer: str, rate: Any, options: dict) -> tuple[st
         f"{family} optimizers ({fmt_number(low)} to {fmt_number(high)})"
     )
     default = DEFAULT_LEARNING_RATES.get(optimizer.lower(), 1e-3)
-    return message, f"learning_rate={fmt_number(default)}"
+    return message, f"{keyword}={fmt_number(default)}"
 
 
 RULE = rule(
@@ -118,6 +128,7 @@ RULE = rule(
     summary="Learning rate outside the optimizer family's sane range",
     tip=7,
     options=api.LR_RANGE_OPTIONS,
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         learning_rate_out_of_range_live,

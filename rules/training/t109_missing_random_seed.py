@@ -2,8 +2,10 @@
 ## What it does
 Checks that a script which trains seeds every random number generator involved:
 `keras.utils.set_random_seed(seed)` (Python, NumPy and the backend at once), or
-`tf.random.set_seed` together with `np.random.seed` and `random.seed`. A call to the
-project's own helper whose name contains "seed" is trusted.
+`tf.random.set_seed` together with `np.random.seed` and `random.seed`. A PyTorch script
+(a `torch.optim` optimizer stepped in the script, or a Lightning `Trainer.fit`) needs
+`torch.manual_seed(seed)`, or `L.seed_everything(seed)` / `transformers.set_seed(seed)`.
+A call to the project's own helper whose name contains "seed" is trusted.
 
 ## Why is this bad?
 Weight initialisation, shuffling, dropout and augmentation all draw random numbers.
@@ -40,7 +42,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at, keras_name
+from ..common import at, keras_name, module_name
 
 
 def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
@@ -48,6 +50,9 @@ def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
         return
     seeded = source.seeded
     if seeded & {"all", "unknown"}:
+        return
+    if not source.uses_keras:
+        yield from _unseeded_torch(source)
         return
     missing = [
         label
@@ -76,6 +81,27 @@ def missing_random_seed(source: SourceFacts) -> Iterator[Violation]:
     if len(missing) == 3 and name is not None:  # a partial seeding is the user's to complete
         edit = Edit("statement", f"{name}.utils.set_random_seed(42)")
         violation = dataclasses.replace(violation, edit=edit)
+    yield violation
+
+
+def _unseeded_torch(source: SourceFacts) -> Iterator[Violation]:
+    """A PyTorch script: torch's generator draws the initial weights, the DataLoader's
+    shuffling and dropout; NumPy and Python matter only where the script uses them."""
+    if "torch" in source.seeded:
+        return
+    first = source.training_calls[0]
+    violation = at(
+        first,
+        f"training at line {first.line} runs with no torch.manual_seed: initial weights, "
+        "shuffling and dropout differ on every run, so a change cannot be told from noise",
+        "torch.manual_seed(42)  # at the top, before the model is built",
+        missing=["PyTorch"],
+    )
+    name = module_name(source, "torch")
+    if name is not None:
+        violation = dataclasses.replace(
+            violation, edit=Edit("statement", f"{name}.manual_seed(42)")
+        )
     yield violation
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from nncheck.facts.evaluate import CallSite
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -44,19 +43,6 @@ from nncheck.registry import rule
 from ..common import at
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def _optimizer_steps(source: SourceFacts) -> list[CallSite]:
-    """``.step()`` calls on an optimizer the script builds from torch.optim."""
-    found = []
-    for call in source.calls:
-        receiver = call.receiver
-        if call.method != "step" or not isinstance(receiver, CallSite):
-            continue
-        qualname = receiver.qualname or ""
-        if qualname.startswith("torch.optim.") and ".lr_scheduler." not in qualname:
-            found.append(call)
-    return found
 
 
 def _clears_gradients(source: SourceFacts) -> bool:
@@ -80,7 +66,7 @@ def _in_loop(tree: ast.Module, call: ast.Call) -> bool:
 def missing_zero_grad(source: SourceFacts) -> Iterator[Violation]:
     if "pytorch" not in source.frameworks:
         return
-    steps = [s for s in _optimizer_steps(source) if _in_loop(source.tree, s.node)]
+    steps = [s for s in source.torch_optimizer_steps if _in_loop(source.tree, s.node)]
     if not steps or not any(call.method == "backward" for call in source.calls):
         return
     if _clears_gradients(source):
