@@ -590,6 +590,26 @@ def saves_the_model(train: TrainFacts, source: SourceFacts) -> bool:
     return train.entry == "data_file" or checkpoints or source.saves_model
 
 
+# methods that return the module they are called on
+MODULE_RETURNING = {"to", "cuda", "cpu", "train", "eval", "float", "half", "double"}
+
+
+def saves_torch_module(source: SourceFacts) -> bool:
+    """The source calls ``torch.save`` on a module object (``torch.save(model, path)``, the
+    model built by a call in the script), not on a state_dict or a dict of them."""
+    for call in source.calls_to("torch.save"):
+        value = call.arg("obj", 0)
+        while isinstance(value, CallSite) and value.method in MODULE_RETURNING:
+            value = value.receiver
+        if not isinstance(value, CallSite) or value.method or value.callee is not None:
+            continue
+        qualname = value.qualname or ""
+        # the script's own class or builder (no qualified name), or a torch.nn module
+        if not qualname or qualname.startswith(("torch.nn.", "torchvision.models.")):
+            return True
+    return False
+
+
 def initial_learning_rate(source: SourceFacts, value: Any) -> Any:
     """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
     if is_number(value):

@@ -256,6 +256,52 @@ def test_x108_scales_the_step_to_the_pipeline_batch() -> None:
     assert not judge("X108", probes=_throughput(0.003), train=fit(), source=NO_SOURCE)
 
 
+def _loader_throughput(pipeline: float, step: float, workers: int) -> ProbeFacts:
+    """A PyTorch DataLoader's batch of 128 drawn in ``pipeline`` seconds."""
+    values = measured.Throughput(
+        source="dataloader",
+        step_s=step,
+        batch_size=128,
+        pipeline_s=pipeline,
+        pipeline_batch_size=128,
+        steps=20,
+        workers=workers,
+    )
+    return probes(ProbeResult("throughput", values=values), backend="pytorch")
+
+
+def test_x108_names_the_dataloaders_workers_and_ignores_a_cheap_pipeline() -> None:
+    (found,) = judge(
+        "X108", probes=_loader_throughput(0.07, 0.005, 0), train=fit(), source=NO_SOURCE
+    )
+    assert "(14.0x; " in found.message and "num_workers=0" in found.message
+    assert found.fix.startswith("DataLoader(..., num_workers=4, persistent_workers=True)")
+    (found,) = judge(
+        "X108", probes=_loader_throughput(0.07, 0.005, 2), train=fit(), source=NO_SOURCE
+    )
+    assert "the DataLoader's 2 workers do not keep up" in found.message
+    # an in-memory dataset behind a tiny model: 0.3 ms a batch is never worth a finding
+    assert not judge(
+        "X108", probes=_loader_throughput(0.0003, 0.0002, 0), train=fit(), source=NO_SOURCE
+    )
+
+
+def test_x110_on_pytorch_only_when_the_script_saves_the_whole_module() -> None:
+    checkpoint = measured.Checkpoint(
+        ok=False, how="torch.save of the whole module", error="AttributeError: Can't pickle"
+    )
+    failed = probes(ProbeResult("checkpoint", values=checkpoint), backend="pytorch")
+    head = "import torch\nfrom torch import nn\nmodel = nn.Linear(2, 1).to('cpu')\n"
+    module = SourceFacts.from_text(head + "torch.save(model, 'model.pt')\n")
+    weights = SourceFacts.from_text(head + "torch.save(model.state_dict(), 'model.pt')\n")
+    bundle = SourceFacts.from_text(head + "torch.save({'model': model.state_dict()}, 'c.pt')\n")
+    (found,) = judge("X110", probes=failed, train=fit(), source=module)
+    assert found.fix.startswith("torch.save(model.state_dict(), path)")
+    assert "(torch.save of the whole module): AttributeError" in found.message
+    for source in (weights, bundle, NO_SOURCE):
+        assert not judge("X110", probes=failed, train=fit(), source=source)
+
+
 def test_p101_speaks_when_making_a_batch_is_a_tenth_of_the_step_or_more() -> None:
     data = DataFacts(
         source="generator",

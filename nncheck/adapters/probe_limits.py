@@ -6,14 +6,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nncheck.facts.live import ProbeResult, describe_internal_error
 from nncheck.facts.probe_results import ProbeValues, Stopped
 from nncheck.options import DEFAULTS
+
+THROUGHPUT_STEPS = 20  # timed rounds of the throughput probe (after two warm-up rounds)
 
 
 class Skip(Exception):
@@ -111,3 +115,47 @@ def run_plan(
         result.seconds = time.perf_counter() - begin
         results.append(result)
     return results
+
+
+def time_interleaved(
+    step: Callable[[], Any],
+    batches: Iterator[Any] | None,
+    count: int,
+    budget: Budget,
+    size_of: Callable[[Any], int],
+) -> dict[str, Any]:
+    """Median seconds of one training step and of drawing one batch from the pipeline,
+    alternated in one loop (after two warm-up rounds) so that a load on the machine slows
+    both alike: their ratio is what X108 judges. ``batches`` None: data in memory;
+    ``size_of`` counts the samples of a batch's inputs."""
+    step_times: list[float] = []
+    pipe_times: list[float] = []
+    size = 0
+    first = next(batches, None) if batches is not None else None
+    if batches is not None and first is None:
+        raise Skip("the input pipeline yielded no batch")
+    if first is not None:
+        inputs = first[0] if isinstance(first, tuple | list) else first
+        size = size_of(inputs) if not isinstance(inputs, dict) or inputs else 0
+    for round_ in range(count + 2):
+        if batches is not None:
+            begin = time.perf_counter()
+            if next(batches, None) is None:
+                raise Skip("the input pipeline ran out of batches")
+            drawn = time.perf_counter() - begin
+        begin = time.perf_counter()
+        step()
+        stepped = time.perf_counter() - begin
+        if round_ >= 2:
+            step_times.append(stepped)
+            if batches is not None:
+                pipe_times.append(drawn)
+        budget.check(
+            f"the timed steps reached {round_ + 1} of {count + 2}", (round_ + 1) / (count + 2)
+        )
+    return {
+        "step_s": statistics.median(step_times),
+        "pipeline_s": statistics.median(pipe_times) if pipe_times else None,
+        "pipeline_batch_size": size or None,
+        "steps": count,
+    }

@@ -9,17 +9,15 @@ import hashlib
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
 
-from nncheck.adapters.keras3 import _flat_layers, _length, loss_facts
-from nncheck.adapters.probe_limits import Budget, Skip
+from nncheck.adapters.keras3 import _flat_layers, loss_facts
+from nncheck.adapters.probe_limits import THROUGHPUT_STEPS, Budget
 from nncheck.facts import probe_results as measured
-
-THROUGHPUT_STEPS = 20
 
 
 def multiply_adds_per_sample(model: Any) -> float:
@@ -124,45 +122,6 @@ def _with_policy(layer: Any) -> Any:
     config = layer.get_config()
     config["dtype"] = "mixed_float16"
     return type(layer).from_config(config)
-
-
-def time_interleaved(
-    step: Callable[[], Any], batches: Iterator[Any] | None, count: int, budget: Budget
-) -> dict[str, Any]:
-    """Median seconds of one training step and of drawing one batch from the pipeline,
-    alternated in one loop (after two warm-up rounds) so that a load on the machine slows
-    both alike: their ratio is what X108 judges. ``batches`` None: data in memory."""
-    step_times: list[float] = []
-    pipe_times: list[float] = []
-    size = 0
-    first = next(batches, None) if batches is not None else None
-    if batches is not None and first is None:
-        raise Skip("the input pipeline yielded no batch")
-    if first is not None:
-        inputs = first[0] if isinstance(first, tuple | list) else first
-        size = _length(inputs) if not isinstance(inputs, dict) or inputs else 0
-    for round_ in range(count + 2):
-        if batches is not None:
-            begin = time.perf_counter()
-            if next(batches, None) is None:
-                raise Skip("the input pipeline ran out of batches")
-            drawn = time.perf_counter() - begin
-        begin = time.perf_counter()
-        step()
-        stepped = time.perf_counter() - begin
-        if round_ >= 2:
-            step_times.append(stepped)
-            if batches is not None:
-                pipe_times.append(drawn)
-        budget.check(
-            f"the timed steps reached {round_ + 1} of {count + 2}", (round_ + 1) / (count + 2)
-        )
-    return {
-        "step_s": float(np.median(step_times)),
-        "pipeline_s": float(np.median(pipe_times)) if pipe_times else None,
-        "pipeline_batch_size": size or None,
-        "steps": count,
-    }
 
 
 def pipeline_batches(x: Any, source: str) -> Iterator[Any] | None:

@@ -30,14 +30,20 @@ import keras
 import numpy as np
 
 from nncheck.adapters.keras3 import _flat_layers, _length, _take
-from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, users_step
+from nncheck.adapters.probe_limits import (
+    Budget,
+    ProbeOptions,
+    Skip,
+    run_plan,
+    time_interleaved,
+    users_step,
+)
 from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
 from nncheck.adapters.probe_measures import (
     loss_floor,
     measure_tensor_core_changes,
     multiply_adds_per_sample,
     pipeline_batches,
-    time_interleaved,
     unsafe_deserialization,
 )
 from nncheck.facts import probe_results as measured
@@ -534,7 +540,7 @@ class Probes:
         batches = pipeline_batches(self.arguments.get("x"), source)
         with self.trainable_copy() as copy, users_step():
             timed = time_interleaved(
-                lambda: copy.train_on_batch(x, y), batches, self.timed_steps, budget
+                lambda: copy.train_on_batch(x, y), batches, self.timed_steps, budget, _length
             )
         return measured.Throughput(source=source, batch_size=self.batch_size, **timed)
 

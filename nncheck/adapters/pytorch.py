@@ -14,6 +14,7 @@ cross-entropy on logits).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,8 @@ class Recorder(SiteTracker):
         self.model_output: Any = None  # what the model returned on that batch
         self.model_call_id = 0  # the key of that call in root_calls and traces
         self.samples: tuple[np.ndarray, np.ndarray] | None = None  # the dataset's sample
+        # the script's module while it ran: where pickle finds the classes it defines
+        self.main_module: Any = None
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -174,6 +177,7 @@ class Recorder(SiteTracker):
 
     def _capture(self, optimizer: Any) -> None:
         result = CaptureResult(status="captured", framework="pytorch")
+        self.main_module = sys.modules.get("__main__")
         result.timings["script_s"] = time.perf_counter() - self.started
         start = time.perf_counter()
         site = self.user_site()

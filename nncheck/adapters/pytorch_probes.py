@@ -10,15 +10,20 @@ files are never touched; each probe seeds torch's generator from the probe seed,
 same setup gives the same measurements.
 
 Measured on PyTorch: the loss at initialisation, gradients per layer, single-batch
-overfit (with the reference optimizer when it fails), the learning-rate range test.
+overfit (with the reference optimizer when it fails), the learning-rate range test, and a
+training step's time against drawing a batch from the script's DataLoader, and the whole
+module through torch.save / torch.load (in memory: no file is written).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -26,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan
+from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, time_interleaved
 from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
 from nncheck.adapters.pytorch import ACTIVATION_NODES, FUNCTIONAL_LOSSES, SHAPE_NODES, Recorder
 from nncheck.facts import probe_results as measured
@@ -37,6 +42,8 @@ PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.Gradients,
     measured.Overfit,
     measured.LrRange,
+    measured.Throughput,
+    measured.Checkpoint,
 )
 OVERFIT_BATCH = 32
 OVERFIT_TARGET = 0.01  # stop once the loss is 1% of its start: past any rule's factor
@@ -105,9 +112,11 @@ class TorchProbes:
         self.output = recorder.model_output
         self.sample = self._as_batches(recorder.samples)
         self.macs = multiply_adds_per_sample(recorder.traces.get(recorder.model_call_id, []))
-        self.overfit_steps, self.sweep_points = next(
-            (steps, points) for limit, steps, points, _ in SIZES if self.macs <= limit
+        self.overfit_steps, self.sweep_points, self.timed_steps = next(
+            (steps, points, timed) for limit, steps, points, timed in SIZES if self.macs <= limit
         )
+        self.loader = recorder.loaders[-1] if recorder.loaders else None
+        self.main_module = recorder.main_module
         # LBFGS evaluates the closure up to max_iter times in one step
         self.evaluations = int((self.optimizer.defaults or {}).get("max_iter", 1) or 1)
         self.device = "cpu" if not isinstance(self.x, torch.Tensor) else self.x.device.type
@@ -363,6 +372,112 @@ class TorchProbes:
         return measured.LrRange(
             rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
         )
+
+    def throughput(self, budget: Budget) -> measured.Throughput:
+        """A step of a copy on the first step's batch, alternated with drawing a batch from
+        the script's own DataLoader (its workers, if any, started and shut down here)."""
+        if not isinstance(self.loader, torch.utils.data.DataLoader):
+            raise Skip("the batches did not come from a DataLoader")
+        loss_fn = self._loss_function()
+        x, y = self._batch()
+        model, optimizer = self._copy()
+        with _epochs(self.loader) as batches:
+            timed = time_interleaved(
+                lambda: _step(model, optimizer, loss_fn, x, y),
+                batches,
+                self.timed_steps,
+                budget,
+                _batch_length,
+            )
+        return measured.Throughput(
+            source="dataloader", batch_size=len(x), workers=self.loader.num_workers, **timed
+        )
+
+    def checkpoint(self, budget: Budget) -> measured.Checkpoint:
+        """``torch.save(model)`` of a copy, loaded back, predicting what the copy predicts:
+        a module that holds a lambda, a local class or an open resource cannot be pickled,
+        and the script's save then raises at the end of training."""
+        how = "torch.save of the whole module"
+        model, _ = self._copy()
+        model.eval()
+        buffer = io.BytesIO()
+        try:
+            with _as_main(self.main_module):
+                torch.save(model, buffer)
+                buffer.seek(0)
+                loaded = torch.load(buffer, weights_only=False)
+        except Exception as error:  # pickling: the user's objects decide what can fail
+            return measured.Checkpoint(ok=False, how=how, error=_first_line(error))
+        x, _ = self._sample(8)
+        with torch.no_grad():
+            before, after = model(x), loaded(x)
+        same = (
+            isinstance(before, torch.Tensor)
+            and isinstance(after, torch.Tensor)
+            and torch.allclose(before, after, equal_nan=True)
+        )
+        differs = None if same else "the loaded module predicts differently from the saved one"
+        return measured.Checkpoint(ok=same, how=how, error=differs)
+
+
+@contextlib.contextmanager
+def _as_main(module: Any) -> Iterator[None]:
+    """The script's module as ``__main__`` again, as while it ran, so that pickle finds the
+    classes it defines."""
+    saved = sys.modules.get("__main__")
+    if module is not None:
+        sys.modules["__main__"] = module
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+@contextlib.contextmanager
+def _epochs(loader: Any) -> Iterator[Iterator[Any]]:
+    """The loader's batches, epoch after epoch as training reads them; the workers of each
+    epoch's iterator shut down when it is done with."""
+    current: list[Any] = []
+
+    def batches() -> Iterator[Any]:
+        for _ in range(1000):  # epochs; a loader with no batch at all yields nothing
+            iterator = iter(loader)
+            current[:] = [iterator]
+            yielded = False
+            for batch in iterator:
+                yielded = True
+                yield batch
+            _shut_down(iterator)
+            if not yielded:
+                return
+
+    try:
+        yield batches()
+    finally:
+        for iterator in current:
+            _shut_down(iterator)
+
+
+def _shut_down(iterator: Any) -> None:
+    shutdown = getattr(iterator, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
+
+
+def _batch_length(inputs: Any) -> int:
+    """Samples in a loader batch's inputs (a tensor, or a sequence/dict of them)."""
+    if isinstance(inputs, dict):
+        inputs = next(iter(inputs.values()), None)
+    elif isinstance(inputs, tuple | list) and inputs:
+        inputs = inputs[0]
+    shape = getattr(inputs, "shape", None)
+    return int(shape[0]) if shape else 0
 
 
 def _step(model: Any, optimizer: Any, loss_fn: Callable, x: torch.Tensor, y: torch.Tensor) -> float:

@@ -180,12 +180,13 @@ class Throughput:
     label: ClassVar[str] = "throughput"
     needs_labels: ClassVar[bool] = False  # says itself why it skips without them
 
-    source: str  # "arrays", "dataset", "generator", "py_dataset", ...
+    source: str  # "arrays", "dataset", "generator", "py_dataset", "dataloader", ...
     batch_size: int
     step_s: float
     pipeline_s: float | None  # None: the data is in memory
     pipeline_batch_size: int | None
     steps: int
+    workers: int | None = None  # a PyTorch DataLoader's num_workers
 
     @property
     def pipeline_batch(self) -> int:

@@ -37,7 +37,8 @@ def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
     names = list(result.disconnected)
     dead = probes.measured(DeadUnits)
     all_dead = dead is not None and any(layer.dead_share == 1.0 for layer in dead.layers)
-    if probes.backend != "tensorflow" and not all_dead:  # they report zeros, not None
+    # JAX and torch-backed Keras report zeros, not None; PyTorch's None is certain
+    if probes.backend not in {"tensorflow", "pytorch"} and not all_dead:
         names += result.zero
     if not names:
         return
@@ -46,8 +47,13 @@ def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
         train.site,
         f"{len(names)} of {result.variables} trainable weights get no gradient "
         f"from the loss: {shown}",
-        "connect them to the loss (remove stop_gradient / unused branches) or freeze them "
-        "with layer.trainable = False",
+        (
+            "use them in forward() or leave them out: delete the unused modules, or freeze "
+            "them with param.requires_grad_(False) and keep them out of the optimizer"
+            if probes.backend == "pytorch"
+            else "connect them to the loss (remove stop_gradient / unused branches) or freeze "
+            "them with layer.trainable = False"
+        ),
         variables=names,
     )
 
@@ -58,6 +64,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Trainable weights that receive no gradient",
     tip=14,
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         no_gradient,

@@ -55,8 +55,13 @@ def vanishing_or_exploding_gradients(
             f"gradients vanish: layer '{low_name}' gets a relative gradient of {fmt_sci(low)}, "
             f"{fmt_sci(low / high)} of layer '{high_name}' ({fmt_sci(high)}): the layers far from "
             "the loss barely learn",
-            "ReLU-family activations with he_normal initialisation, residual connections or "
-            "normalisation layers",
+            (
+                "ReLU-family activations with Kaiming initialisation (nn.init.kaiming_normal_), "
+                "residual connections or normalisation layers"
+                if probes.backend == "pytorch"
+                else "ReLU-family activations with he_normal initialisation, residual "
+                "connections or normalisation layers"
+            ),
             layers=[asdict(layer) for layer in result.layers],
         )
     elif total > options["max-norm"]:
@@ -65,7 +70,13 @@ def vanishing_or_exploding_gradients(
             train.site,
             f"gradients explode: the total gradient norm on one batch is {fmt_sci(total)} "
             f"(largest in layer '{largest.layer}')",
-            "scale the inputs, lower the learning rate, or clip: optimizer(..., clipnorm=1.0)",
+            (
+                "scale the inputs, lower the learning rate, or clip: "
+                "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0) before optimizer.step()"
+                if probes.backend == "pytorch"
+                else "scale the inputs, lower the learning rate, or clip: "
+                "optimizer(..., clipnorm=1.0)"
+            ),
             layers=[asdict(layer) for layer in result.layers],
         )
 
@@ -76,6 +87,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Gradients vanish or explode across the layers",
     options={"min-ratio": 1e-4, "max-norm": 1e4},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         vanishing_or_exploding_gradients,

@@ -8,6 +8,11 @@ never saves gets X113 (info) instead. The fix depends on the cause: a Python lam
 constructor argument Keras cannot serialize (no `get_config`), a class `load_model`
 cannot find (not registered).
 
+In PyTorch, a script that saves the whole module (`torch.save(model, path)`) gets the same
+round trip in memory: a module holding a lambda, a local class or an open resource cannot
+be pickled, and the save raises when training is over. Saving the `state_dict` is left
+alone.
+
 ## Why is this bad?
 A custom layer without `get_config`, or one Keras cannot find when loading, fails after
 hours of training, when the best checkpoint is needed, not now.
@@ -40,19 +45,37 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, NO_SOURCE, at_site, round_trip_fix, saves_the_model
+from ..common import (
+    DATA_FILE_TRAINING,
+    NO_SOURCE,
+    at_site,
+    round_trip_fix,
+    saves_the_model,
+    saves_torch_module,
+)
 
 
 def checkpoint_round_trip_fails(
     probes: ProbeFacts, train: TrainFacts, source: SourceFacts
 ) -> Iterator[Violation]:
     result = probes.measured(Checkpoint)
-    if result is None or result.ok or not saves_the_model(train, source):
+    if result is None or result.ok:
+        return
+    if probes.backend == "pytorch":
+        if not saves_torch_module(source):
+            return
+        fix = (
+            "torch.save(model.state_dict(), path), and load it into a model built by its "
+            "class: model.load_state_dict(torch.load(path))"
+        )
+    elif saves_the_model(train, source):
+        fix = round_trip_fix(result)
+    else:
         return
     yield at_site(
         train.site,
         f"a checkpoint of this model does not round-trip ({result.how}): {result.error}",
-        round_trip_fix(result),
+        fix,
     )
 
 
@@ -62,6 +85,7 @@ RULE = rule(
     severity=Severity.ERROR,
     summary="The model cannot be saved and loaded back the way the script checkpoints it",
     tip=13,
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         checkpoint_round_trip_fails,
