@@ -256,12 +256,13 @@ def test_keras_rules_are_skipped_on_a_pytorch_capture_with_the_reason() -> None:
     reason = "judges Keras setups; this one is PyTorch"
     line = next(line for line in skipped.splitlines() if reason in line)
     assert "T103" not in line and "M301" not in line  # their static judgement reads any source
-    assert {"T113", "X106", "D201"} <= set(line.replace(",", " ").split())
-    assert not {"D101", "M109", "X101"} & set(line.replace(",", " ").split())  # PyTorch too
+    assert {"T113", "X106", "D203"} <= set(line.replace(",", " ").split())
+    assert not {"D101", "D201", "M109", "X101"} & set(line.replace(",", " ").split())  # PyTorch too
 
 
 def test_the_probes_measure_the_same_on_every_run() -> None:
-    """Each probe seeds torch's generator itself: two checks give the same numbers."""
+    """Each probe seeds torch's generator itself: two checks give the same numbers (the
+    throughput probe's timings aside)."""
     from conftest import FIXTURES
 
     path = FIXTURES / "pytorch" / "x107_learning_rate_past_divergence.py"
@@ -272,8 +273,10 @@ def test_the_probes_measure_the_same_on_every_run() -> None:
 
         [probes] = json.loads(out)["probes"].values()
         assert probes["backend"] == "pytorch"
-        assert [r["status"] for r in probes["results"]] == ["ok"] * 4
-        measured.append([(r["name"], r["values"]) for r in probes["results"]])
+        assert [r["status"] for r in probes["results"]] == ["ok"] * 6
+        measured.append(
+            [(r["name"], r["values"]) for r in probes["results"] if r["name"] != "throughput"]
+        )
     assert measured[0] == measured[1]
 
 

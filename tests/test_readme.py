@@ -44,3 +44,16 @@ def test_example_outputs_are_the_demo_outputs() -> None:
     for name in ("demo_full.txt", "demo_static.txt"):
         snapshot = (ROOT / "tests" / "snapshots" / name).read_text(encoding="utf-8")
         assert snapshot in README, f"README's example differs from tests/snapshots/{name}"
+
+
+def test_the_pytorch_demo_example_lists_the_demos_expected_findings() -> None:
+    """The README's PyTorch example is a real run: its findings are exactly the codes the
+    PyTorch demo declares for the full check (tests/test_fixtures.py checks those)."""
+    from conftest import FIXTURES, expected_codes
+
+    start = README.index("```text\nfixtures/demo/train_torch.py\n")
+    block = README[start : README.index("```", start + 3)]
+    codes = set(
+        re.findall(r"^fixtures/demo/train_torch\.py:\d+(?::\d+)? ([A-Z]\d{3}) ", block, re.M)
+    )
+    assert codes == expected_codes(FIXTURES / "demo" / "train_torch.py", "full")

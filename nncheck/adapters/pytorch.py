@@ -31,6 +31,7 @@ from nncheck.facts import datastats
 from nncheck.facts.live import (
     CaptureResult,
     DataFacts,
+    InputStats,
     LayerFacts,
     LossFacts,
     ModelFacts,
@@ -107,6 +108,9 @@ class Recorder(SiteTracker):
         self.root_calls: dict[int, tuple[Any, Any, Any, Any]] = {}
         self.trace: list[tuple[Any, Any]] = []  # (leaf module, its output) of the last call
         self.traces: dict[int, list[tuple[Any, Any]]] = {}
+        # the first leaf module with weights of the last call, and what it was given
+        self.first_leaf: tuple[Any, Any] | None = None
+        self.first_leaves: dict[int, tuple[Any, Any] | None] = {}
         self.loss_call: LossCall | None = None
         self.loaders: list[Any] = []  # DataLoaders in the order they were first iterated
         self.model: Any = None
@@ -125,6 +129,14 @@ class Recorder(SiteTracker):
             self.in_loss += 1
         if self.depth == 0 and not self.in_loss:
             self.trace = []
+            self.first_leaf = None
+        if (
+            self.first_leaf is None
+            and not self.in_loss
+            and not any(True for _ in module.children())
+            and any(True for _ in module.parameters(recurse=False))
+        ):
+            self.first_leaf = (module, args[0] if args else None)
         self.depth += 1
 
     def after_module(self, module: Any, args: tuple, output: Any) -> None:
@@ -141,6 +153,7 @@ class Recorder(SiteTracker):
             site = self.user_site()
             self.root_calls[id(module)] = (module, args[0], output, site)
             self.traces[id(module)] = self.trace
+            self.first_leaves[id(module)] = self.first_leaf
 
     def functional_loss(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def loss(output: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
@@ -194,6 +207,7 @@ class Recorder(SiteTracker):
             self.model = _unwrapped(module)
             trace = self.traces.get(id(module), [])
             result.model = model_facts(self.model, optimizer, trace, output, self.loss_call, self)
+            result.model.first_layer_input = first_layer_input(self.first_leaves.get(id(module)))
             self.batch = (batch_x, self.loss_call.target if self.loss_call else None)
             self.model_output = output
             self.model_call_id = id(module)
@@ -368,6 +382,31 @@ def output_facts(
                 )
             ]
     return []
+
+
+NORMALIZING = (
+    nn.modules.batchnorm._NormBase,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.modules.normalization.LocalResponseNorm,
+)
+SCALE_SENSITIVE = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def first_layer_input(first_leaf: tuple[Any, Any] | None) -> InputStats | None:
+    """Statistics of what the model's first weighted layer was given on the step's batch,
+    whatever the dataset, the loop or forward() did before: what the scale rules judge.
+    None when that layer normalises its input itself (a BatchNorm first), takes token ids
+    (an Embedding), or was given something other than one tensor."""
+    if first_leaf is None:
+        return None
+    module, value = first_leaf
+    if not isinstance(module, SCALE_SENSITIVE) or isinstance(module, NORMALIZING):
+        return None
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.dim() < 2:
+        return None
+    array = value.detach().float().cpu().numpy()
+    return datastats.input_stats("x", array)
 
 
 def loss_facts(call: LossCall | None, output: Any) -> list[LossFacts]:

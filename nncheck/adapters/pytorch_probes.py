@@ -229,9 +229,24 @@ class TorchProbes:
         model, _ = self._copy()
         with torch.no_grad():
             loss = float(loss_fn(model(x), y))
-        labels = y.detach().cpu().numpy()
-        expected = expected_initial_loss(self.facts, labels) if self.facts else None
+        expected = self._loss_at_bias(loss_fn, y)
+        if expected is None and self.facts:
+            expected = expected_initial_loss(self.facts, y.detach().cpu().numpy())
         return measured.LossAtInit(loss=loss, expected=expected, samples=len(x))
+
+    def _loss_at_bias(self, loss_fn: Callable, y: torch.Tensor) -> float | None:
+        """The captured loss of outputs equal to the output layer's bias: what an untrained
+        model with small weights scores, with the loss's own weighting (pos_weight, class
+        weights, label smoothing) included. None when the head is not a plain Linear."""
+        outputs = self.facts.outputs if self.facts else []
+        bias = outputs[0].bias if len(outputs) == 1 else None
+        shape = tuple(self.output.shape) if isinstance(self.output, torch.Tensor) else ()
+        if bias is None or len(shape) != 2 or shape[1] != len(bias):
+            return None
+        constant = torch.tensor(bias, dtype=self.output.dtype, device=self.output.device)
+        with torch.no_grad():
+            value = float(loss_fn(constant.expand(len(y), -1), y))
+        return value if math.isfinite(value) else None
 
     def gradients(self, budget: Budget) -> measured.Gradients:
         loss_fn = self._loss_function()

@@ -96,6 +96,9 @@ class ModelFacts:
     embeds_tokens: bool = False
     augments: bool = False  # a Random* preprocessing layer anywhere in the model (RandomFlip...)
     framework: str = "keras"  # "keras" or "pytorch": the language of messages and fixes
+    # PyTorch: what the first weighted layer (Linear, Conv) was given on the first step's
+    # batch, after anything the dataset, the loop or forward() did; None when not one tensor
+    first_layer_input: InputStats | None = None
 
 
 @dataclass

@@ -27,6 +27,10 @@ model = keras.Sequential([keras.Input((3,)), norm, ...])
 ```
 or scale with scikit-learn's StandardScaler fitted on the training split.
 
+In PyTorch the check reads what the first `nn.Linear` is given on the first step's batch,
+after whatever the Dataset, the loop and `forward()` did; a `BatchNorm1d` first is
+normalisation enough.
+
 ## Options
 `max-magnitude` (10): the largest absolute feature value that counts as scaled.
 """
@@ -78,24 +82,52 @@ def _unscaled(feature: FeatureStats, max_magnitude: float) -> bool:
 def unscaled_numeric_features(
     model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
+    if model.framework == "pytorch":
+        yield from _unscaled_first_layer_input(model, train, options)
+        return
     for stats in tabular_inputs(model, data):
         offenders = [f for f in stats.features if _unscaled(f, options["max-magnitude"])]
         if not offenders:
             continue
-        shown = ", ".join(
-            f"{_feature_name(f)} (mean {fmt_number(round(f.mean, 1))}, std "
-            f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
-            f"{fmt_number(round(f.max, 2))})"
-            for f in offenders[:3]
-        )
-        more = f" and {len(offenders) - 3} more" if len(offenders) > 3 else ""
         yield at_site(
             train.site,
             f"{len(offenders)} of {len(stats.features)} features of input '{stats.name}' reach "
-            f"the model unscaled: {shown}{more}",
+            f"the model unscaled: {_shown(offenders)}",
             "norm = keras.layers.Normalization(); norm.adapt(x_train)  # first layer: norm",
             features=[f.index for f in offenders],
         )
+
+
+def _shown(offenders: list[FeatureStats]) -> str:
+    shown = ", ".join(
+        f"{_feature_name(f)} (mean {fmt_number(round(f.mean, 1))}, std "
+        f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
+        f"{fmt_number(round(f.max, 2))})"
+        for f in offenders[:3]
+    )
+    return shown + (f" and {len(offenders) - 3} more" if len(offenders) > 3 else "")
+
+
+def _unscaled_first_layer_input(
+    model: ModelFacts, train: TrainFacts, options: dict
+) -> Iterator[Violation]:
+    """PyTorch: the features the first Linear layer was given on the first step's batch."""
+    stats = model.first_layer_input
+    if stats is None or not stats.features:
+        return
+    offenders = [f for f in stats.features if _unscaled(f, options["max-magnitude"])]
+    if not offenders:
+        return
+    first = model.layers[0] if model.layers else None
+    where = f"layer '{first.name}' ({first.kind})" if first else "the first layer"
+    yield at_site(
+        train.site,
+        f"{len(offenders)} of {len(stats.features)} features reach {where} unscaled on the "
+        f"first batch: {_shown(offenders)}",
+        "standardise each feature with the training split's mean and std (in the Dataset, "
+        "or sklearn's StandardScaler fitted on the training split)",
+        features=[f.index for f in offenders],
+    )
 
 
 RULE = rule(
@@ -105,6 +137,7 @@ RULE = rule(
     summary="Numeric input features far outside [-1, 1]",
     tip=21,
     options={"max-magnitude": 10.0},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         unscaled_numeric_features,
