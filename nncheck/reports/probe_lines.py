@@ -48,7 +48,7 @@ def sparkline(values: list[float], width: int = WIDTH, log: bool = True) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:.3g}"
+    return f"{value + 0.0:.3g}"  # + 0.0: no "-0" for a loss of exactly zero
 
 
 def _describe(result: ProbeResult) -> Line:
@@ -56,6 +56,8 @@ def _describe(result: ProbeResult) -> Line:
     if isinstance(v, measured.LossAtInit):
         if v.expected is None:
             return [(f"{_num(v.loss)} (no expected value for this loss)", "")]
+        if v.expected <= 0:  # a loss whose untrained value is 0 (one class): no ratio
+            return [(f"{_num(v.loss)} (expected {_num(v.expected)})", "")]
         return [(f"{_num(v.loss)} (expected {_num(v.expected)}, {v.loss / v.expected:.1f}x)", "")]
     if isinstance(v, measured.Overfit):
         finite = [x for x in v.losses if math.isfinite(x)]

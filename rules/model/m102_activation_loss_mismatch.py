@@ -2,7 +2,9 @@
 ## What it does
 Compares the output layer's activation with the compiled loss, where both are literal:
 softmax with `binary_crossentropy` over several units, sigmoid with (sparse) categorical
-cross-entropy, and softmax over a single unit.
+cross-entropy, and softmax over a single unit. In PyTorch: `nn.CrossEntropyLoss` (or
+`F.cross_entropy`) on a 1-unit output, a softmax over one class (the other PyTorch
+mismatches are M109's and M110's).
 
 ## Why is this bad?
 Softmax makes the outputs compete (they sum to 1), which is right for one label per
@@ -35,7 +37,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import ModelFacts, TrainFacts
+from nncheck.facts.live import ModelFacts, OutputFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
@@ -97,12 +99,38 @@ def activation_loss_mismatch_live(model: ModelFacts, train: TrainFacts) -> Itera
     if single is None:
         return
     output, loss = single
+    if model.framework == "pytorch":
+        yield from _one_class_cross_entropy(model, output, loss, train)
+        return
     problem = _activation_loss_problem(
         output.activation, output.units, loss, output_location(output)
     )
     if problem:
         message, fix, data = problem
         yield at_site(output.site or train.site, message, fix, **data)
+
+
+def _one_class_cross_entropy(
+    model: ModelFacts, output: OutputFacts, loss: str, train: TrainFacts
+) -> Iterator[Violation]:
+    """PyTorch: nn.CrossEntropyLoss over a single output unit (a softmax over one class:
+    the loss is 0 whatever the model does). The other mismatches are M109's and M110's."""
+    logits = model.losses[0].from_logits
+    if not logits or output.units != 1 or output.activation != "linear":
+        return
+    if loss not in {"categorical_crossentropy", "sparse_categorical_crossentropy"}:
+        return
+    yield at_site(
+        output.site or train.site,
+        f"{output_location(output)} has 1 unit and nn.CrossEntropyLoss applies a softmax over "
+        "it: the softmax of one logit is always 1.0, so the loss is 0 and no weight gets a "
+        "gradient",
+        "a binary task: nn.BCEWithLogitsLoss on the 1-unit output (float 0/1 targets); "
+        "otherwise one output unit per class",
+        activation="softmax",
+        units=1,
+        loss=loss,
+    )
 
 
 RULE = rule(
@@ -112,6 +140,7 @@ RULE = rule(
     summary="Output activation does not fit the loss",
     tip=19,
     supersedes=("T114",),  # the cause of what the first step raises, said precisely
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         activation_loss_mismatch_live,

@@ -93,10 +93,7 @@ def _switches_mode(source: SourceFacts) -> bool:
 
 
 def _has_mode_dependent_layers(source: SourceFacts) -> bool:
-    return any(
-        (call.qualname or "").startswith(MODE_DEPENDENT)
-        for call in source.calls
-    )
+    return any((call.qualname or "").startswith(MODE_DEPENDENT) for call in source.calls)
 
 
 def evaluated_in_train_mode(source: SourceFacts) -> Iterator[Violation]:
