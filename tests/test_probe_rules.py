@@ -419,6 +419,45 @@ def test_x111_reports_measured_speedups_on_a_gpu() -> None:
     assert "aligned" not in found[0].message  # 1.02x is below min-speedup
 
 
+def test_x111_on_pytorch_names_autocast_and_channels_last() -> None:
+    def timed(dtype: str) -> ProbeFacts:
+        values = measured.MixedPrecision(
+            as_is=0.010, autocast=0.004, autocast_dtype=dtype, channels_last=0.008
+        )
+        return probes(
+            ProbeResult("mixed_precision", values=values), device="NVIDIA H200", backend="pytorch"
+        )
+
+    (found,) = judge("X111", probes=timed("bfloat16"), train=fit())
+    assert "faster with bfloat16 autocast 2.50x, channels last 1.25x" in found.message
+    assert found.fix == (
+        "torch.autocast('cuda', dtype=torch.bfloat16) around the forward pass and the loss; "
+        "model.to(memory_format=torch.channels_last) and each image batch "
+        ".contiguous(memory_format=torch.channels_last)"
+    )
+    (found,) = judge("X111", probes=timed("float16"), train=fit())
+    assert "(with torch.amp.GradScaler)" in found.fix
+    slower = measured.MixedPrecision(as_is=0.010, autocast=0.0095, autocast_dtype="bfloat16")
+    quiet = probes(ProbeResult("mixed_precision", values=slower), backend="pytorch")
+    assert not judge("X111", probes=quiet, train=fit())  # 1.05x: below min-speedup
+
+
+def test_p109_pin_memory_only_for_cpu_items_feeding_a_cuda_model() -> None:
+    def loop(**kwargs: object) -> TrainFacts:
+        facts = TrainFacts(entry="custom_loop", device="cuda", pin_memory=False, workers=4)
+        for name, value in {"dataset_device": "cpu", **kwargs}.items():
+            setattr(facts, name, value)
+        return facts
+
+    (found,) = judge("P109", train=loop())
+    assert "pin_memory=False" in found.message
+    assert found.fix.startswith("DataLoader(..., pin_memory=True)")
+    assert not judge("P109", train=loop(pin_memory=True))
+    assert not judge("P109", train=loop(device="cpu"))
+    assert not judge("P109", train=loop(dataset_device="cuda"))  # pinning would raise
+    assert not judge("P109", train=loop(dataset_device=None))
+
+
 def test_x112_step_memory_against_free_gpu_memory() -> None:
     memory = ProbeResult(
         "memory",

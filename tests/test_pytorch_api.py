@@ -134,3 +134,33 @@ def test_the_lightning_callback_stops_before_the_first_update() -> None:
     fit(Classifier(softmax=False), clean)
     assert clean.report is not None and clean.report.findings == []
     assert _no_hooks_left()
+
+
+def test_the_tensor_core_variants_are_timed_and_skipped_without_a_gpu() -> None:
+    """The X111 probe's variants (autocast, channels_last) run on any device; the probe
+    itself asks for a GPU. Timed here on the CPU with bfloat16 autocast: the mechanics, not
+    the speed."""
+    from pathlib import Path
+
+    from nncheck.adapters import pytorch_live, pytorch_probes
+    from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip
+
+    torch.manual_seed(0)
+    images = torch.randn(256, 3, 16, 16)
+    labels = torch.randint(0, 3, (256,))
+    loader = DataLoader(TensorDataset(images, labels), batch_size=32, shuffle=True)
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 16 * 16, 3)
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    recorder = pytorch_live.capture_objects(
+        model, loader, nn.CrossEntropyLoss(), optimizer, 500, Path.cwd() / "<model>"
+    )
+    result = pytorch_live.captured(recorder)
+    probes = pytorch_probes.TorchProbes(recorder, result, ProbeOptions(budget=60, seed=0))
+    with pytest.raises(Skip, match="needs a GPU with Tensor Cores"):
+        probes.mixed_precision(Budget(60))
+    timed = probes.time_variants(Budget(60), "cpu", torch.bfloat16)
+    assert timed.autocast_dtype == "bfloat16"
+    assert min(timed.as_is, timed.autocast, timed.channels_last) > 0
+    assert set(timed.speedups()) == {"bfloat16_autocast", "channels_last"}

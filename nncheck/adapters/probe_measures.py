@@ -115,7 +115,11 @@ def measure_tensor_core_changes(
             times[name].append(time.perf_counter() - begin)
         budget.check(f"the timed steps reached {step + 1} of {steps}", (step + 1) / steps)
     medians = {name: float(np.median(values)) for name, values in times.items()}
-    return measured.MixedPrecision(**medians)
+    return measured.MixedPrecision(
+        as_is=medians["as_is"],
+        mixed_float16=medians.get("mixed_float16"),
+        aligned=medians.get("aligned"),
+    )
 
 
 def _with_policy(layer: Any) -> Any:

@@ -453,7 +453,32 @@ def model_facts(
     if parameter is not None:
         facts.global_policy = str(parameter.dtype).removeprefix("torch.")
     facts.metric_names = None
+    decayed_parameters(model, optimizer, facts)
     return facts
+
+
+def decayed_parameters(model: Any, optimizer: Any, facts: ModelFacts) -> None:
+    """Which normalisation-layer weights and biases the optimizer's param groups decay."""
+    owners = {
+        id(parameter): (f"{module_name}.{name}" if module_name else name, module)
+        for module_name, module in model.named_modules()
+        for name, parameter in module.named_parameters(recurse=False)
+    }
+    for group in optimizer.param_groups:
+        decay = group.get("weight_decay") or 0.0
+        if not isinstance(decay, int | float) or decay <= 0:
+            continue
+        for parameter in group["params"]:
+            name, module = owners.get(id(parameter), (None, None))
+            if name is None:
+                continue
+            if isinstance(module, NORMALIZING) and not name.endswith("bias"):
+                facts.decayed_norms.append(name)
+            elif name.endswith("bias"):
+                facts.decayed_biases.append(name)
+            else:
+                continue
+            facts.weight_decay = max(facts.weight_decay or 0.0, float(decay))
 
 
 def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -> TrainFacts:
@@ -461,7 +486,12 @@ def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -
     facts.loop_call_site = call[3] if call else None
     if model is not None:
         facts.loop_training = "true" if model.training else "false"
+    if call is not None and isinstance(call[1], torch.Tensor):
+        facts.device = call[1].device.type
     if loader is not None:
+        facts.pin_memory = bool(getattr(loader, "pin_memory", False))
+        facts.workers = getattr(loader, "num_workers", None)
+        facts.dataset_device = item_device(getattr(loader, "dataset", None))
         facts.batch_size = loader.batch_size
         sampler = getattr(loader, "sampler", None)
         sampler_kind = type(sampler).__name__
@@ -471,6 +501,16 @@ def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -
         facts.batch_size = int(call[1].shape[0])
     facts.gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     return facts
+
+
+def item_device(dataset: Any) -> str | None:
+    """Where a map-style dataset's first input lives ("cpu", "cuda"); None when unknown."""
+    tensors = getattr(dataset, "tensors", None)
+    try:
+        first = tensors[0] if isinstance(tensors, tuple) and tensors else dataset[0][0]
+    except Exception:  # an iterable dataset, an item that is not a pair: not known
+        return None
+    return first.device.type if isinstance(first, torch.Tensor) else "cpu"
 
 
 def _as_numpy(value: Any) -> np.ndarray | None:

@@ -11,8 +11,9 @@ same setup gives the same measurements.
 
 Measured on PyTorch: the loss at initialisation, gradients per layer, single-batch
 overfit (with the reference optimizer when it fails), the learning-rate range test, and a
-training step's time against drawing a batch from the script's DataLoader, and the whole
-module through torch.save / torch.load (in memory: no file is written).
+training step's time against drawing a batch from the script's DataLoader, the whole
+module through torch.save / torch.load (in memory: no file is written), and on a GPU the
+step under torch.autocast and, for a conv net, in channels_last.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import copy
 import inspect
 import io
 import math
+import statistics
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,6 +45,7 @@ PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.Gradients,
     measured.Overfit,
     measured.LrRange,
+    measured.MixedPrecision,
     measured.Throughput,
     measured.Checkpoint,
 )
@@ -60,6 +64,8 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "relu": torch.relu,
 }
+HALF = (torch.float16, torch.bfloat16)
+CHANNELS_LAST = torch.channels_last
 WEIGHTED = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase)
 
 
@@ -388,6 +394,60 @@ class TorchProbes:
             rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
         )
 
+    def mixed_precision(self, budget: Budget) -> measured.MixedPrecision:
+        if self.device != "cuda":
+            raise Skip("needs a GPU with Tensor Cores; the probes ran on the CPU")
+        bf16 = torch.cuda.is_bf16_supported()
+        return self.time_variants(budget, "cuda", torch.bfloat16 if bf16 else torch.float16)
+
+    def time_variants(
+        self, budget: Budget, device_type: str, dtype: torch.dtype
+    ) -> measured.MixedPrecision:
+        """Median step times of copies as configured, under torch.autocast(``dtype``) when
+        the script does not autocast already, and in channels_last for a conv net on 4-D
+        images; the variants alternate round by round, so a load slows them alike."""
+        loss_fn = self._loss_function()
+        x, y = self._batch()
+        variants: dict[str, tuple[Callable[[], float], list[float]]] = {}
+
+        def add(name: str, autocast: bool = False, channels_last: bool = False) -> None:
+            model, optimizer = self._copy()
+            inputs = x
+            if channels_last:
+                model = model.to(memory_format=torch.channels_last)
+                inputs = x.contiguous(memory_format=torch.channels_last)
+
+            def step() -> float:
+                with torch.autocast(device_type, dtype=dtype, enabled=autocast):
+                    return _step(model, optimizer, loss_fn, inputs, y)
+
+            variants[name] = (step, [])
+
+        add("as_is")
+        already = isinstance(self.output, torch.Tensor) and self.output.dtype in HALF
+        if not already:
+            add("autocast", autocast=True)
+        convolutional = any(isinstance(m, nn.Conv2d) for m in self.model.modules())
+        if convolutional and x.dim() == 4 and not x.is_contiguous(memory_format=CHANNELS_LAST):
+            add("channels_last", channels_last=True)
+        rounds = self.timed_steps + 2
+        for round_ in range(rounds):
+            for step, times in variants.values():
+                _synchronize(device_type)
+                begin = time.perf_counter()
+                step()
+                _synchronize(device_type)
+                if round_ >= 2:  # two warm-up rounds (kernel selection, caches)
+                    times.append(time.perf_counter() - begin)
+            budget.check(f"the timed steps reached {round_ + 1} of {rounds}", (round_ + 1) / rounds)
+        median = {name: statistics.median(times) for name, (_, times) in variants.items()}
+        return measured.MixedPrecision(
+            as_is=median["as_is"],
+            autocast=median.get("autocast"),
+            autocast_dtype=str(dtype).removeprefix("torch.") if "autocast" in median else None,
+            channels_last=median.get("channels_last"),
+        )
+
     def throughput(self, budget: Budget) -> measured.Throughput:
         """A step of a copy on the first step's batch, alternated with drawing a batch from
         the script's own DataLoader (its workers, if any, started and shut down here)."""
@@ -483,6 +543,11 @@ def _shut_down(iterator: Any) -> None:
     shutdown = getattr(iterator, "_shutdown_workers", None)
     if shutdown is not None:
         shutdown()
+
+
+def _synchronize(device_type: str) -> None:
+    if device_type == "cuda":
+        torch.cuda.synchronize()
 
 
 def _batch_length(inputs: Any) -> int:

@@ -99,6 +99,11 @@ class ModelFacts:
     # PyTorch: what the first weighted layer (Linear, Conv) was given on the first step's
     # batch, after anything the dataset, the loop or forward() did; None when not one tensor
     first_layer_input: InputStats | None = None
+    # PyTorch: the parameters that param groups with weight_decay > 0 decay, of the kinds
+    # decay should spare: normalisation-layer weights and biases (names), and that decay
+    decayed_norms: list[str] = field(default_factory=list)
+    decayed_biases: list[str] = field(default_factory=list)
+    weight_decay: float | None = None
 
 
 @dataclass
@@ -135,6 +140,12 @@ class TrainFacts:
     loop_call_site: Site | None = None  # where the custom loop calls the model
     # what Keras' own step raised on the first training rows ("ValueError: ..."), if it did
     first_step_error: str | None = None
+    # PyTorch: the device type the batch reached the model on ("cpu", "cuda"), and the
+    # DataLoader's pin_memory and num_workers, and where its dataset's items live
+    device: str | None = None
+    pin_memory: bool | None = None
+    workers: int | None = None
+    dataset_device: str | None = None
 
 
 @dataclass

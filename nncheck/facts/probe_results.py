@@ -165,10 +165,19 @@ class MixedPrecision:
     as_is: float
     mixed_float16: float | None = None
     aligned: float | None = None
+    # PyTorch: the step under torch.autocast (its dtype), and a conv net in channels_last
+    autocast: float | None = None
+    autocast_dtype: str | None = None
+    channels_last: float | None = None
 
     def speedups(self) -> dict[str, float]:
         """Variant -> how many times faster than as is."""
-        variants = {"mixed_float16": self.mixed_float16, "aligned": self.aligned}
+        variants = {
+            "mixed_float16": self.mixed_float16,
+            "aligned": self.aligned,
+            f"{self.autocast_dtype}_autocast": self.autocast,
+            "channels_last": self.channels_last,
+        }
         return {name: self.as_is / t for name, t in variants.items() if t and self.as_is}
 
 

@@ -104,7 +104,7 @@ def _describe(result: ProbeResult) -> Line:
     if isinstance(v, measured.StepMemory):
         return [(f"~{v.step_bytes / 2**20:,.1f} MiB per step (batch {v.batch_size})", "")]
     if isinstance(v, measured.MixedPrecision):
-        parts = [f"{name} {gain:.2f}x" for name, gain in v.speedups().items()]
+        parts = [f"{name.replace('_', ' ')} {gain:.2f}x" for name, gain in v.speedups().items()]
         return [(f"step {v.as_is * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
     if isinstance(v, measured.Throughput):
         step, batch = v.step_s, v.batch_size

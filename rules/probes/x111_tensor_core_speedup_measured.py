@@ -2,7 +2,10 @@
 ## What it does
 On a GPU with Tensor Cores, times the training step of a clone as configured, with the
 `mixed_float16` policy, and with hidden widths padded to multiples of 8, and reports the
-changes that make the step at least 1.1x faster. Skipped on the CPU.
+changes that make the step at least 1.1x faster. Skipped on the CPU. In PyTorch the
+variants are the step under `torch.autocast` (bfloat16 where the GPU has it, else float16;
+not when the script autocasts already) and, for a conv net, the model and batch in
+`channels_last`.
 
 ## Why is this bad?
 Tensor Cores run float16/bfloat16 matrix products several times faster than float32,
@@ -51,10 +54,28 @@ def tensor_core_speedup_measured(
             train.site,
             f"measured on {probes.device}: the training step is faster with {shown} "
             f"({base * 1e3:.1f} ms as configured)",
-            "keras.mixed_precision.set_global_policy('mixed_float16') before building; widths "
-            "in multiples of 8",
+            _torch_fix(result)
+            if probes.backend == "pytorch"
+            else "keras.mixed_precision.set_global_policy('mixed_float16') before building; "
+            "widths in multiples of 8",
             speedups=dict(gains),
         )
+
+
+def _torch_fix(result: MixedPrecision) -> str:
+    fixes = []
+    if result.autocast is not None:
+        fixes.append(
+            f"torch.autocast('cuda', dtype=torch.{result.autocast_dtype}) around the forward "
+            "pass and the loss"
+            + (" (with torch.amp.GradScaler)" if result.autocast_dtype == "float16" else "")
+        )
+    if result.channels_last is not None:
+        fixes.append(
+            "model.to(memory_format=torch.channels_last) and each image batch "
+            ".contiguous(memory_format=torch.channels_last)"
+        )
+    return "; ".join(fixes)
 
 
 RULE = rule(
@@ -66,6 +87,7 @@ RULE = rule(
     options={"min-speedup": 1.1},
     doc=__doc__,
     gpu=True,
+    frameworks=("keras", "pytorch"),
     implementations=(
         tensor_core_speedup_measured,
         stand_in(tensor_core_speedup_measured, train=DATA_FILE_TRAINING),
