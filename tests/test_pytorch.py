@@ -273,7 +273,9 @@ def test_the_probes_measure_the_same_on_every_run() -> None:
 
         [probes] = json.loads(out)["probes"].values()
         assert probes["backend"] == "pytorch"
-        assert [r["status"] for r in probes["results"]] == ["ok"] * 6
+        statuses = {r["name"]: r["status"] for r in probes["results"]}
+        assert statuses.pop("mixed_precision") == "skipped"  # a GPU's probe
+        assert set(statuses.values()) == {"ok"} and len(statuses) == 6
         measured.append(
             [(r["name"], r["values"]) for r in probes["results"] if r["name"] != "throughput"]
         )
