@@ -504,6 +504,18 @@ EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 
 
 # Keras' own callbacks: anything else may stop training or save the model by itself.
+# Lightning's own callbacks that neither stop training nor save the model
+LIGHTNING_PASSIVE_CALLBACKS = {
+    "ModelSummary",
+    "RichModelSummary",
+    "TQDMProgressBar",
+    "RichProgressBar",
+    "LearningRateMonitor",
+    "DeviceStatsMonitor",
+    "GradientAccumulationScheduler",
+    "StochasticWeightAveraging",
+}
+
 KNOWN_CALLBACKS = {
     "EarlyStopping",
     "ModelCheckpoint",

@@ -437,6 +437,9 @@ def test_x111_on_pytorch_names_autocast_and_channels_last() -> None:
     )
     (found,) = judge("X111", probes=timed("float16"), train=fit())
     assert "(with torch.amp.GradScaler)" in found.fix
+    lightning = TrainFacts(entry="lightning", epochs=20)
+    (found,) = judge("X111", probes=timed("bfloat16"), train=lightning)
+    assert found.fix.startswith("Trainer(precision='bf16-mixed'); model.to(")
     slower = measured.MixedPrecision(as_is=0.010, autocast=0.0095, autocast_dtype="bfloat16")
     quiet = probes(ProbeResult("mixed_precision", values=slower), backend="pytorch")
     assert not judge("X111", probes=quiet, train=fit())  # 1.05x: below min-speedup

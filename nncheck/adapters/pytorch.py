@@ -29,6 +29,7 @@ from nncheck.adapters.capture_stop import CaptureStop
 from nncheck.adapters.sites import SiteTracker
 from nncheck.facts import datastats
 from nncheck.facts.live import (
+    CallbackFacts,
     CaptureResult,
     DataFacts,
     InputStats,
@@ -80,6 +81,7 @@ ACTIVATION_MODULES = {
     "LeakyReLU": "leaky_relu",
     "ELU": "elu",
 }
+LIGHTNING_MODULES = ("lightning", "pytorch_lightning")
 WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
 MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
 
@@ -212,6 +214,9 @@ class Recorder(SiteTracker):
             self.model_output = output
             self.model_call_id = id(module)
         result.train = train_facts(site, loader, call, self.model, optimizer)
+        trainer = lightning_trainer()
+        if trainer is not None:
+            lightning_facts(trainer, result.train)
         dataset = getattr(loader, "dataset", None)
         sampled = sample_dataset(dataset, self.max_samples) if dataset is not None else None
         result.data = data_facts(sampled)
@@ -511,6 +516,38 @@ def item_device(dataset: Any) -> str | None:
     except Exception:  # an iterable dataset, an item that is not a pair: not known
         return None
     return first.device.type if isinstance(first, torch.Tensor) else "cpu"
+
+
+def lightning_trainer() -> Any:
+    """The Lightning Trainer whose fit() is on the stack (the step runs inside it), if any."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in (frame.f_locals.get("self"), frame.f_locals.get("trainer")):
+            cls = type(value)
+            if cls.__name__ == "Trainer" and cls.__module__.startswith(LIGHTNING_MODULES):
+                return value
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def lightning_facts(trainer: Any, facts: TrainFacts) -> None:
+    """What the Trainer itself was configured with: its epochs (Lightning's default of 1000
+    when neither max_epochs nor max_steps is set), callbacks, validation and precision."""
+    facts.entry = "lightning"
+    epochs = getattr(getattr(trainer, "fit_loop", None), "max_epochs", None)
+    facts.epochs = epochs if isinstance(epochs, int) and epochs >= 0 else None
+    facts.callbacks = [
+        CallbackFacts(
+            kind=type(callback).__name__,
+            monitor=getattr(callback, "monitor", None),
+            mode=getattr(callback, "mode", None),
+            patience=getattr(callback, "patience", None),
+        )
+        for callback in getattr(trainer, "callbacks", [])
+    ]
+    facts.validation = "data" if getattr(trainer, "val_dataloaders", None) is not None else None
+    precision = getattr(trainer, "precision", None)
+    facts.precision = str(precision) if precision is not None else None
 
 
 def _as_numpy(value: Any) -> np.ndarray | None:

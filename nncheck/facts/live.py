@@ -120,7 +120,7 @@ class CallbackFacts:
 class TrainFacts:
     """How training is configured: the fit() arguments or the custom loop."""
 
-    entry: str  # "fit", "train_on_batch", "custom_loop"
+    entry: str  # "fit", "train_on_batch", "custom_loop", "lightning" (Trainer.fit)
     site: Site | None = None
     epochs: int | None = None
     batch_size: int | None = None
@@ -146,6 +146,7 @@ class TrainFacts:
     pin_memory: bool | None = None
     workers: int | None = None
     dataset_device: str | None = None
+    precision: str | None = None  # Lightning's Trainer(precision=...), e.g. "32-true"
 
 
 @dataclass

@@ -54,7 +54,7 @@ def tensor_core_speedup_measured(
             train.site,
             f"measured on {probes.device}: the training step is faster with {shown} "
             f"({base * 1e3:.1f} ms as configured)",
-            _torch_fix(result)
+            _torch_fix(result, lightning=train.entry == "lightning")
             if probes.backend == "pytorch"
             else "keras.mixed_precision.set_global_policy('mixed_float16') before building; "
             "widths in multiples of 8",
@@ -62,9 +62,12 @@ def tensor_core_speedup_measured(
         )
 
 
-def _torch_fix(result: MixedPrecision) -> str:
+def _torch_fix(result: MixedPrecision, lightning: bool) -> str:
     fixes = []
-    if result.autocast is not None:
+    if result.autocast is not None and lightning:
+        precision = "bf16-mixed" if result.autocast_dtype == "bfloat16" else "16-mixed"
+        fixes.append(f"Trainer(precision='{precision}')")
+    elif result.autocast is not None:
         fixes.append(
             f"torch.autocast('cuda', dtype=torch.{result.autocast_dtype}) around the forward "
             "pass and the loss"

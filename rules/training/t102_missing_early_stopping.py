@@ -2,7 +2,10 @@
 ## What it does
 Flags a Keras `fit()` of at least 10 epochs (or an epoch count that is not a literal) whose
 callbacks are all visible in the script and include no `EarlyStopping`. Scripts that stop
-training themselves (`model.stop_training = True` in a callback) are left alone.
+training themselves (`model.stop_training = True` in a callback) are left alone. A
+Lightning `Trainer` of at least 10 epochs (1000 when neither `max_epochs` nor `max_steps`
+is set) is judged the same way from its live callbacks: only Lightning's own passive ones
+(progress bar, model summary, ModelCheckpoint) and no `trainer.should_stop` in the script.
 
 ## Why is this bad?
 Without early stopping a long run keeps going after the validation loss stopped
@@ -40,6 +43,7 @@ from nncheck.registry import rule
 from ..common import (
     EARLY_STOPPING,
     KNOWN_CALLBACKS,
+    LIGHTNING_PASSIVE_CALLBACKS,
     at,
     at_site,
     callbacks_known,
@@ -63,7 +67,12 @@ def missing_early_stopping(source: SourceFacts, options: dict) -> Iterator[Viola
         yield at(fit.call, message, fix, epochs=known)
 
 
-def missing_early_stopping_live(train: TrainFacts, options: dict) -> Iterator[Violation]:
+def missing_early_stopping_live(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    if train.entry == "lightning":
+        yield from _lightning_without_early_stopping(train, source, options)
+        return
     if train.entry != "fit" or not is_number(train.epochs):
         return
     if train.epochs < options["min-epochs"]:
@@ -73,6 +82,33 @@ def missing_early_stopping_live(train: TrainFacts, options: dict) -> Iterator[Vi
         return  # a custom callback may stop training itself
     message, fix = _early_stopping_text(train.epochs, train.validation is None)
     yield at_site(train.site, message, fix, epochs=train.epochs)
+
+
+def _lightning_without_early_stopping(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    """Lightning: a Trainer with many epochs and no EarlyStopping among its callbacks (its
+    own passive callbacks aside; any other may stop the run, as may trainer.should_stop)."""
+    epochs = train.epochs
+    if epochs is None or not is_number(epochs) or epochs < options["min-epochs"]:
+        return
+    kinds = {c.kind for c in train.callbacks}
+    if kinds - LIGHTNING_PASSIVE_CALLBACKS - {"ModelCheckpoint"} or "should_stop" in source.text:
+        return
+    patience = min(10, max(5, int(epochs) // 4))
+    fix = (
+        f"Trainer(callbacks=[EarlyStopping(monitor='val_loss', patience={patience})]) "
+        "(lightning.pytorch.callbacks), with self.log('val_loss', ...) in validation_step"
+    )
+    if train.validation is None:
+        fix += ", and validation data: trainer.fit(model, train_loader, val_loader)"
+    yield at_site(
+        train.site,
+        f"the Trainer runs {fmt_number(epochs)} epochs with no EarlyStopping callback: "
+        "the run goes on after the validation loss stops improving",
+        fix,
+        epochs=epochs,
+    )
 
 
 def _early_stopping_text(epochs: float | None, no_validation: bool) -> tuple[str, str]:
@@ -99,6 +135,7 @@ RULE = rule(
     summary="fit() runs many epochs with no EarlyStopping callback",
     tip=16,
     options={"min-epochs": 10},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         missing_early_stopping_live,

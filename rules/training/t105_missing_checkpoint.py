@@ -2,7 +2,9 @@
 ## What it does
 Flags a `fit()` of at least 20 epochs (a literal count) when the script creates no
 `ModelCheckpoint`, `BackupAndRestore`, `tf.train.Checkpoint` or `CheckpointManager` and
-the fit's callbacks are all visible.
+the fit's callbacks are all visible. A Lightning `Trainer` checkpoints every epoch by
+default: it fires there only for `enable_checkpointing=False` with no `ModelCheckpoint`,
+nothing else that may save, and no `torch.save` / `save_checkpoint` in the script.
 
 ## Why is this bad?
 A run that dies after hours (a preempted instance, an out-of-memory error, a bug in the
@@ -36,7 +38,15 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import KNOWN_CALLBACKS, at, at_site, callbacks_known, fmt_number, is_number
+from ..common import (
+    KNOWN_CALLBACKS,
+    LIGHTNING_PASSIVE_CALLBACKS,
+    at,
+    at_site,
+    callbacks_known,
+    fmt_number,
+    is_number,
+)
 
 CHECKPOINTS = {
     "keras.callbacks.ModelCheckpoint",
@@ -62,6 +72,9 @@ def missing_checkpoint_live(
     train: TrainFacts, source: SourceFacts, options: dict
 ) -> Iterator[Violation]:
     epochs = train.epochs
+    if train.entry == "lightning":
+        yield from _lightning_without_checkpoint(train, source, options)
+        return
     if train.entry != "fit" or epochs is None or not is_number(epochs):
         return
     if epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
@@ -72,6 +85,29 @@ def missing_checkpoint_live(
     if any(k not in KNOWN_CALLBACKS for k in kinds):
         return  # a custom callback may save the model itself
     yield at_site(train.site, *_checkpoint_text(epochs), epochs=epochs)
+
+
+def _lightning_without_checkpoint(
+    train: TrainFacts, source: SourceFacts, options: dict
+) -> Iterator[Violation]:
+    """Lightning saves a checkpoint every epoch unless enable_checkpointing=False: then a
+    long run with no ModelCheckpoint (and nothing in the script that saves) keeps nothing."""
+    epochs = train.epochs
+    if epochs is None or not is_number(epochs) or epochs < options["min-epochs"]:
+        return
+    kinds = {c.kind for c in train.callbacks}
+    if kinds - LIGHTNING_PASSIVE_CALLBACKS - {"EarlyStopping"}:
+        return  # a ModelCheckpoint, or a callback that may save
+    if source.calls_to("torch.save") or source.method_calls("save_checkpoint"):
+        return
+    yield at_site(
+        train.site,
+        f"the Trainer runs {fmt_number(epochs)} epochs and saves no checkpoint "
+        "(enable_checkpointing=False, no ModelCheckpoint): a crash loses the whole run",
+        "Trainer(callbacks=[ModelCheckpoint(monitor='val_loss', save_top_k=1, "
+        "save_last=True)]) (lightning.pytorch.callbacks)",
+        epochs=epochs,
+    )
 
 
 def _checkpoint_text(epochs: float) -> tuple[str, str]:
@@ -91,6 +127,7 @@ RULE = rule(
     summary="A long fit() saves no checkpoints",
     tip=13,
     options={"min-epochs": 20},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         missing_checkpoint_live,
