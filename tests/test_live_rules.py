@@ -227,9 +227,9 @@ def test_t104_live_checks_monitors_against_logged_names() -> None:
 
 def test_t102_live_trusts_custom_callbacks() -> None:
     custom = CallbackFacts("StopWhenGoodEnough")
-    assert judge("T102", train=fit(epochs=50))
-    assert not (judge("T102", train=fit(epochs=50, callbacks=[custom])))
-    assert not (judge("T102", train=fit(epochs=5)))
+    assert judge("T102", train=fit(epochs=50), source=NO_SOURCE)
+    assert not (judge("T102", train=fit(epochs=50, callbacks=[custom]), source=NO_SOURCE))
+    assert not (judge("T102", train=fit(epochs=5), source=NO_SOURCE))
 
 
 def test_d106_and_d105_messages_carry_the_numbers() -> None:
