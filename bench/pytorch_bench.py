@@ -10,7 +10,9 @@ same machine load (shared machines are noisy; the ratios matter more than the se
   there: the framework import and the user's code are the floor), target at most 1.2x;
   the capture child's peak memory against that run's;
 - `nncheck --static` on one PyTorch script, on the Keras demo and on all the files at once,
-  against `python -c pass`, target at most 4x.
+  against `python -c pass`, target at most 4x;
+- each probe's seconds (from the JSON report) against one real epoch of the script: the
+  time from its first optimizer step to the end of one pass over its training DataLoader.
 """
 
 from __future__ import annotations
@@ -33,6 +35,55 @@ UNTIL_FIRST_STEP = (
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
     "sys.exit('the script ended without an optimizer step')\n"
 )
+
+
+# The script's first epoch: timed from its first optimizer step until it has stepped once
+# per batch of the DataLoader it iterates (len(loader) steps), then stopped.
+ONE_EPOCH = (
+    "import os, runpy, sys, time\n"
+    "import torch\n"
+    "from torch.optim.optimizer import register_optimizer_step_post_hook\n"
+    "loaders = []\n"
+    "iterate = torch.utils.data.DataLoader.__iter__\n"
+    "def remember(loader):\n"
+    "    loaders.append(loader)\n"
+    "    return iterate(loader)\n"
+    "torch.utils.data.DataLoader.__iter__ = remember\n"
+    "state = {'steps': 0, 'start': None}\n"
+    "def after_step(*args):\n"
+    "    if state['start'] is None:\n"
+    "        state['start'] = time.perf_counter()\n"
+    "    state['steps'] += 1\n"
+    "    if loaders and state['steps'] > len(loaders[-1]):\n"
+    "        print(time.perf_counter() - state['start'], flush=True)\n"
+    "        os._exit(0)\n"
+    "register_optimizer_step_post_hook(after_step)\n"
+    "sys.argv = [sys.argv[1]]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def one_epoch_s(path: Path) -> float:
+    """Seconds of one epoch of the script's own training (after its first step)."""
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_EPOCH, str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def probe_seconds(path: Path) -> dict[str, float]:
+    """Each probe's seconds in a full check of ``path`` (JSON report)."""
+    import json
+
+    done = subprocess.run(
+        [NNCHECK, "--format", "json", str(path)], cwd=path.parent, capture_output=True, text=True
+    )
+    [probes] = json.loads(done.stdout)["probes"].values()
+    return {r["name"]: r["seconds"] for r in probes["results"] if r["status"] == "ok"}
 
 
 def wall(command: list[str], cwd: Path) -> float:
@@ -116,6 +167,17 @@ def main() -> None:
     print(f"nncheck --static, medians of {runs * 2} paired runs (target at most 4x):")
     for name, seconds in static.items():
         print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
+    print(f"probes against one real epoch (seconds; medians of {runs} runs):")
+    names = ["loss_at_init", "gradients", "overfit", "lr_range", "throughput", "checkpoint"]
+    print(f"{'fixture':<28} {'epoch':>6} " + " ".join(f"{n[:10]:>10}" for n in names))
+    for path in paths:
+        epoch = statistics.median(one_epoch_s(path) for _ in range(runs))
+        measured = [probe_seconds(path) for _ in range(runs)]
+        cells = []
+        for name in names:
+            values = [m[name] for m in measured if name in m]
+            cells.append(f"{statistics.median(values):10.2f}" if values else f"{'-':>10}")
+        print(f"{path.stem:<28} {epoch:6.2f} " + " ".join(cells))
 
 
 if __name__ == "__main__":

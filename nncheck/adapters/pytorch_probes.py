@@ -9,7 +9,8 @@ otherwise the probes say they cannot replay the step. The user's model, optimize
 files are never touched; each probe seeds torch's generator from the probe seed, so the
 same setup gives the same measurements.
 
-Measured on PyTorch: the loss at initialisation, gradients per layer, single-batch
+Measured on PyTorch: the loss at initialisation, gradients per layer, dead units of the
+nn.ReLU modules, single-batch
 overfit (with the reference optimizer when it fails), the learning-rate range test, and a
 training step's time against drawing a batch from the script's DataLoader, the whole
 module through torch.save / torch.load (in memory: no file is written), and on a GPU the
@@ -43,6 +44,7 @@ from nncheck.facts.live import CaptureResult, ProbeFacts
 PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.LossAtInit,
     measured.Gradients,
+    measured.DeadUnits,
     measured.Overfit,
     measured.LrRange,
     measured.MixedPrecision,
@@ -57,6 +59,7 @@ MIN_STEPS = 20  # fewer training steps than this tell nothing about learning
 # Multiply-adds one training probe may spend, by device: about 10 s of a 2-core CPU
 PROBE_WORK = {"cpu": 1e11, "cuda": 1e13}
 INIT_SAMPLES = 512  # the loss at initialisation, averaged over at most this many samples
+DEAD_SAMPLES = 256  # the dead-unit count, on this many samples (as the Keras probe)
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": torch.sigmoid,
     "softmax": lambda t: torch.softmax(t, dim=-1),
@@ -294,6 +297,45 @@ class TorchProbes:
             non_finite=non_finite,
             variables=variables,
         )
+
+    def dead_units(self, budget: Budget) -> measured.DeadUnits:
+        """The share of each nn.ReLU module's units (features; channels of a conv map) that
+        output 0 for every sample of the dataset's sample. A module called more than once
+        in a forward pass, or on a 3-D tensor (which axis is the unit's is not certain),
+        is left out; a functional relu is not visible."""
+        x, _ = self._sample(DEAD_SAMPLES)
+        model, _ = self._copy()
+        outputs: dict[str, list[torch.Tensor]] = {}
+        handles = []
+        for name, module in model.named_modules():
+            if isinstance(module, nn.ReLU | nn.ReLU6):
+
+                def keep(module: Any, args: Any, out: Any, name: str = name) -> None:
+                    outputs.setdefault(name, []).append(out.detach())
+
+                handles.append(module.register_forward_hook(keep))
+        if not handles:
+            raise Skip("the model has no nn.ReLU modules (a functional relu is not visible)")
+        try:
+            with torch.no_grad():
+                model(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        shares = []
+        for name, seen in outputs.items():
+            out = seen[0]
+            if len(seen) != 1 or out.dim() == 3 or out.dim() < 2:
+                continue
+            units = out.transpose(0, 1).reshape(out.shape[1], -1)  # unit x (samples, positions)
+            dead = (units <= 0).all(dim=1)
+            label = name or type(model).__name__
+            shares.append(
+                measured.LayerDeadShare(label, float(dead.float().mean()), int(dead.numel()))
+            )
+        if not shares:
+            raise Skip("every nn.ReLU module is reused or sees 3-D tensors: units not certain")
+        return measured.DeadUnits(layers=shares, samples=len(x))
 
     def overfit(self, budget: Budget) -> measured.Overfit:
         loss_fn = self._loss_function()

@@ -46,7 +46,11 @@ def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Ite
         train.site,
         f"dead ReLU units on {result.samples} samples: {shown}; they output 0 for "
         "every sample and get no gradient",
-        "zero bias initialisation and scaled inputs, or activation='leaky_relu' / 'gelu'",
+        (
+            "scaled inputs and zero biases (nn.init.zeros_), or nn.LeakyReLU / nn.GELU"
+            if probes.backend == "pytorch"
+            else "zero bias initialisation and scaled inputs, or activation='leaky_relu' / 'gelu'"
+        ),
         layers=[asdict(layer) for layer in result.layers],
     )
 
@@ -57,6 +61,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="Most units of a ReLU layer never activate",
     options={"max-dead-share": 0.5},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         dead_relu_units,
