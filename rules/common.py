@@ -433,7 +433,10 @@ def live_misaligned_widths(
             continue  # layers built inside a library (keras.applications) are not the user's
         if layer.name in outputs or layer.width < min_width:
             continue
-        multiple = 8 if layer.compute_dtype in {"float16", "bfloat16"} else 4
+        half = layer.compute_dtype in {"float16", "bfloat16"}
+        if model.framework == "pytorch" and not half:
+            continue  # float32 matmuls use no Tensor Cores in PyTorch unless TF32 is enabled
+        multiple = 8 if half else 4
         if layer.width % multiple == 0:
             continue
         lower, upper = aligned_choices(layer.width, multiple)
@@ -451,6 +454,9 @@ def live_misaligned_widths(
             multiple=multiple,
             dtype=layer.compute_dtype,
         )
+        if model.framework == "pytorch":  # the width is positional in torch: no rewrite
+            yield violation
+            continue
         edit = _width_edit(
             None, layer.kind, layer.width_param, layer.width, upper, line=layer.site.line
         )
@@ -555,7 +561,9 @@ and cuDNN >= 7.6.3 other sizes still use Tensor Cores, but less efficiently; on 
 libraries they fall back to slower kernels. The full check judges each layer by its
 compute dtype; `--static` by what the source shows: multiples of 8 when it mentions a
 float16/bfloat16 policy, 4 otherwise (Keras trains in float32 unless told otherwise). A
-multiple of 8 is aligned for every dtype.
+multiple of 8 is aligned for every dtype. In PyTorch, float32 matrix multiplies use no
+Tensor Cores unless TF32 is switched on, so only layers that compute in float16/bfloat16
+at the first step (a half-precision model, or the step under `torch.autocast`) are judged.
 
 ## Options
 `min-width` (16): narrower layers are exempt (their cost is negligible), and so is the

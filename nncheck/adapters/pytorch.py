@@ -82,6 +82,7 @@ ACTIVATION_MODULES = {
     "ELU": "elu",
 }
 LIGHTNING_MODULES = ("lightning", "pytorch_lightning")
+HALF_DTYPES = (torch.float16, torch.bfloat16)
 WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
 MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
 
@@ -439,10 +440,13 @@ def model_facts(
     names = {id(module): name for name, module in model.named_modules()}
     seen: set[int] = set()
     layers = []
-    for module, _ in trace:  # the order the forward pass ran them
+    for module, produced in trace:  # the order the forward pass ran them
         if id(module) in names and id(module) not in seen:
             seen.add(id(module))
-            layers.append(layer_facts(names[id(module)], module, recorder))
+            layer = layer_facts(names[id(module)], module, recorder)
+            if isinstance(produced, torch.Tensor) and produced.dtype in HALF_DTYPES:
+                layer.compute_dtype = str(produced.dtype).removeprefix("torch.")  # autocast
+            layers.append(layer)
     kind = type(model).__name__
     facts = ModelFacts(name=kind, class_name=kind, layers=layers, framework="pytorch")
     reached_loss = loss.output if loss is not None else None
@@ -550,9 +554,15 @@ def lightning_facts(trainer: Any, facts: TrainFacts) -> None:
     facts.precision = str(precision) if precision is not None else None
 
 
+def numpy_of(tensor: Any) -> np.ndarray:
+    """A tensor as a NumPy array on the CPU; bfloat16, which NumPy lacks, as float32."""
+    tensor = tensor.detach().cpu()
+    return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+
+
 def _as_numpy(value: Any) -> np.ndarray | None:
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
+        return numpy_of(value)
     if isinstance(value, np.ndarray):
         return value
     if isinstance(value, int | float):
@@ -574,8 +584,9 @@ def sample_dataset(dataset: Any, max_samples: int) -> tuple[np.ndarray, np.ndarr
     index = datastats.sample_indices(length, max_samples)
     rows = np.arange(length) if index is None else index
     if isinstance(tensors, tuple) and len(tensors) == 2:  # TensorDataset: no item loop
-        x, y = (t.detach().cpu().numpy() for t in tensors)
-        return x[rows], y[rows], length
+        picked = torch.as_tensor(rows)
+        inputs, targets = (numpy_of(t[picked.to(t.device)]) for t in tensors)
+        return inputs, targets, length
     xs, ys = [], []
     deadline = time.perf_counter() + MAX_SAMPLE_SECONDS
     for row in rows:

@@ -37,7 +37,13 @@ from torch.nn import functional
 
 from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, time_interleaved
 from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
-from nncheck.adapters.pytorch import ACTIVATION_NODES, FUNCTIONAL_LOSSES, SHAPE_NODES, Recorder
+from nncheck.adapters.pytorch import (
+    ACTIVATION_NODES,
+    FUNCTIONAL_LOSSES,
+    SHAPE_NODES,
+    Recorder,
+    numpy_of,
+)
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import CaptureResult, ProbeFacts
 
@@ -240,7 +246,7 @@ class TorchProbes:
             loss = float(loss_fn(model(x), y))
         expected = self._loss_at_bias(loss_fn, y)
         if expected is None and self.facts:
-            expected = expected_initial_loss(self.facts, y.detach().cpu().numpy())
+            expected = expected_initial_loss(self.facts, numpy_of(y))
         return measured.LossAtInit(loss=loss, expected=expected, samples=len(x))
 
     def _loss_at_bias(self, loss_fn: Callable, y: torch.Tensor) -> float | None:
@@ -640,7 +646,7 @@ def multiply_adds_per_sample(trace: list[tuple[Any, Any]]) -> float:
 
 
 def _distinct_rows(y: torch.Tensor) -> int:
-    flat = y.detach().reshape(len(y), -1).cpu().numpy()
+    flat = numpy_of(y.reshape(len(y), -1))
     return len(np.unique(flat, axis=0))
 
 
@@ -675,5 +681,5 @@ def fingerprint(model: Any) -> str:
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        digest.update(numpy_of(tensor).tobytes())
     return digest.hexdigest()[:16]

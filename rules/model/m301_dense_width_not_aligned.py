@@ -32,7 +32,9 @@ def dense_width_not_aligned(source: SourceFacts, options: dict) -> Iterator[Viol
 
 
 def dense_width_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
-    yield from live_misaligned_widths(model, {"Dense", "EinsumDense"}, options["min-width"])
+    yield from live_misaligned_widths(
+        model, {"Dense", "EinsumDense", "Linear"}, options["min-width"]
+    )
 
 
 RULE = rule(
@@ -43,6 +45,7 @@ RULE = rule(
     tip=15,
     options={"min-width": 16},
     fix="unsafe",
+    frameworks=("keras", "pytorch"),
     doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
     implementations=(
         dense_width_not_aligned_live,

@@ -31,8 +31,12 @@ def conv_filters_not_aligned(source: SourceFacts, options: dict) -> Iterator[Vio
     yield from static_misaligned_widths(source, api.CONV_LAYERS, options["min-width"])
 
 
+# PyTorch's convolution modules (Keras' are in api.CONV_LAYERS)
+TORCH_CONVOLUTIONS = {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"}
+
+
 def conv_filters_not_aligned_live(model: ModelFacts, options: dict) -> Iterator[Violation]:
-    kinds = {k.rpartition(".")[2] for k in api.CONV_LAYERS}
+    kinds = {k.rpartition(".")[2] for k in api.CONV_LAYERS} | TORCH_CONVOLUTIONS
     yield from live_misaligned_widths(model, kinds, options["min-width"])
 
 
@@ -44,6 +48,7 @@ RULE = rule(
     tip=15,
     options={"min-width": 16},
     fix="unsafe",
+    frameworks=("keras", "pytorch"),
     doc=__doc__ + TENSOR_CORE_ALIGNMENT_DOC,
     implementations=(
         conv_filters_not_aligned_live,
