@@ -280,6 +280,7 @@ def test_the_probes_measure_the_same_on_every_run() -> None:
                 "loss_at_init",
                 "gradients",
                 "dead_units",
+                "memory",
                 "overfit",
                 "lr_range",
                 "throughput",

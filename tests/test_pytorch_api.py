@@ -164,3 +164,25 @@ def test_the_tensor_core_variants_are_timed_and_skipped_without_a_gpu() -> None:
     assert timed.autocast_dtype == "bfloat16"
     assert min(timed.as_is, timed.autocast, timed.channels_last) > 0
     assert set(timed.speedups()) == {"bfloat16_autocast", "channels_last"}
+
+
+def test_the_step_memory_is_counted_from_the_first_steps_tensors() -> None:
+    from pathlib import Path
+
+    from nncheck.adapters import pytorch_live, pytorch_probes
+    from nncheck.adapters.probe_limits import Budget, ProbeOptions
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 2))
+    optimizer = torch.optim.Adam(model.parameters())
+    recorder = pytorch_live.capture_objects(
+        model, _loader(classes=2), nn.CrossEntropyLoss(), optimizer, 500, Path.cwd() / "<m>"
+    )
+    result = pytorch_live.captured(recorder)
+    probes = pytorch_probes.TorchProbes(recorder, result, ProbeOptions(budget=60, seed=0))
+    memory = probes.memory(Budget(60))
+    parameters = (16 * 64 + 64 + 64 * 2 + 2) * 4
+    per_sample = (64 + 64 + 2) * 4  # Linear, ReLU and Linear outputs in float32
+    assert (memory.parameter_bytes, memory.activation_bytes_per_sample) == (parameters, per_sample)
+    # weights, gradients and Adam's two moments; activations kept for the backward pass
+    assert memory.step_bytes == parameters * 4 + per_sample * 64 * 2

@@ -9,7 +9,8 @@ otherwise the probes say they cannot replay the step. The user's model, optimize
 files are never touched; each probe seeds torch's generator from the probe seed, so the
 same setup gives the same measurements.
 
-Measured on PyTorch: the loss at initialisation, gradients per layer, dead units of the
+Measured on PyTorch: the loss at initialisation, gradients per layer, the step's memory
+from the first step's tensors, dead units of the
 nn.ReLU modules, single-batch
 overfit (with the reference optimizer when it fails), the learning-rate range test, and a
 training step's time against drawing a batch from the script's DataLoader, the whole
@@ -53,6 +54,7 @@ PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.DeadUnits,
     measured.Overfit,
     measured.LrRange,
+    measured.StepMemory,
     measured.MixedPrecision,
     measured.Throughput,
     measured.Checkpoint,
@@ -74,6 +76,8 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
 }
 HALF = (torch.float16, torch.bfloat16)
+# optimizer state tensors per weight (SGD: 1 with momentum, else 0)
+OPTIMIZER_SLOTS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "SGD": 1}
 CHANNELS_LAST = torch.channels_last
 WEIGHTED = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase)
 
@@ -126,7 +130,8 @@ class TorchProbes:
             self.x, self.y = recorder.batch
         self.output = recorder.model_output
         self.sample = self._as_batches(recorder.samples)
-        self.macs = multiply_adds_per_sample(recorder.traces.get(recorder.model_call_id, []))
+        self.trace = recorder.traces.get(recorder.model_call_id, [])
+        self.macs = multiply_adds_per_sample(self.trace)
         self.overfit_steps, self.sweep_points, self.timed_steps = next(
             (steps, points, timed) for limit, steps, points, timed in SIZES if self.macs <= limit
         )
@@ -440,6 +445,28 @@ class TorchProbes:
         suggested, diverged_at = lr_range_summary(rates, losses)
         return measured.LrRange(
             rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
+        )
+
+    def memory(self, budget: Budget) -> measured.StepMemory:
+        """About how much memory one step needs, from the first step's tensors: weights,
+        gradients and the optimizer's state per weight, and the leaf modules' outputs that
+        the backward pass keeps (counted on the captured batch, per sample)."""
+        outputs = [out for _, out in self.trace if isinstance(out, torch.Tensor)]
+        if not outputs or not isinstance(self.x, torch.Tensor) or not len(self.x):
+            raise Skip("the forward pass's module outputs were not seen")
+        rows = len(self.x)
+        activations = sum(out.numel() * out.element_size() for out in outputs) // rows
+        params = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        kind = type(self.optimizer).__name__
+        slots = OPTIMIZER_SLOTS.get(kind, 1)
+        if kind == "SGD" and not (self.optimizer.defaults or {}).get("momentum"):
+            slots = 0
+        batch = getattr(self.loader, "batch_size", None) or rows
+        return measured.StepMemory(
+            activation_bytes_per_sample=int(activations),
+            batch_size=int(batch),
+            parameter_bytes=int(params),
+            step_bytes=int(params * (2 + slots) + activations * batch * 2),
         )
 
     def mixed_precision(self, budget: Budget) -> measured.MixedPrecision:

@@ -57,6 +57,7 @@ RULE = rule(
     summary="One training step needs more memory than the GPU has free",
     doc=__doc__,
     gpu=True,
+    frameworks=("keras", "pytorch"),
     implementations=(
         batch_exceeds_gpu_memory,
         stand_in(batch_exceeds_gpu_memory, train=DATA_FILE_TRAINING),
