@@ -477,10 +477,28 @@ def test_x112_step_memory_against_free_gpu_memory() -> None:
 
 def test_t110_several_gpus_without_a_strategy() -> None:
     two = HardwareFacts(gpus=[H200, GpuFacts(1, "NVIDIA H200", 143_771.0, 9e4, (9, 0), 0, 1)])
-    found = judge("T110", hardware=two, train=fit())
+    keras_model = binary_model()
+    found = judge("T110", hardware=two, train=fit(), model=keras_model)
     assert "2 GPUs are visible (1 already used by other processes)" in found[0].message
-    assert not judge("T110", hardware=two, train=TrainFacts("fit", strategy="MirroredStrategy"))
-    assert not judge("T110", hardware=HardwareFacts(gpus=[H200]), train=fit())
+    mirrored = TrainFacts("fit", strategy="MirroredStrategy")
+    assert not judge("T110", hardware=two, train=mirrored, model=keras_model)
+    assert not judge("T110", hardware=HardwareFacts(gpus=[H200]), train=fit(), model=keras_model)
+
+
+def test_t110_on_pytorch_counts_the_gpus_torch_sees() -> None:
+    two = HardwareFacts(gpus=[H200, GpuFacts(1, "NVIDIA H200", 143_771.0, 9e4, (9, 0))])
+    torch_model = ModelFacts(name="Net", class_name="Net", framework="pytorch")
+    loop = TrainFacts("custom_loop", gpus=2)
+    (found,) = judge("T110", hardware=two, train=loop, model=torch_model)
+    assert "2 GPUs are visible to PyTorch and training runs on one of them" in found.message
+    assert found.fix.startswith("DistributedDataParallel, launched with torchrun")
+    trainer = TrainFacts("lightning", gpus=2)
+    (found,) = judge("T110", hardware=two, train=trainer, model=torch_model)
+    assert found.fix.startswith("Trainer(devices=2, strategy='ddp')")
+    wrapped = TrainFacts("custom_loop", gpus=2, strategy="DistributedDataParallel")
+    assert not judge("T110", hardware=two, train=wrapped, model=torch_model)
+    one_visible = TrainFacts("custom_loop", gpus=1)  # CUDA_VISIBLE_DEVICES=0
+    assert not judge("T110", hardware=two, train=one_visible, model=torch_model)
 
 
 class FakeNVML:

@@ -83,7 +83,12 @@ ACTIVATION_MODULES = {
 }
 LIGHTNING_MODULES = ("lightning", "pytorch_lightning")
 HALF_DTYPES = (torch.float16, torch.bfloat16)
-WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
+WRAPPERS = ("module", "_orig_mod")
+PARALLEL_WRAPPERS = {
+    "DistributedDataParallel",
+    "DataParallel",
+    "FullyShardedDataParallel",
+}  # DataParallel / DDP, torch.compile
 MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
 
 
@@ -509,6 +514,11 @@ def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -
     elif call is not None and isinstance(call[1], torch.Tensor) and call[1].dim() > 0:
         facts.batch_size = int(call[1].shape[0])
     facts.gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    wrapper = type(call[0]).__name__ if call is not None else ""
+    if wrapper in PARALLEL_WRAPPERS:
+        facts.strategy = wrapper
+    elif torch.distributed.is_available() and torch.distributed.is_initialized():
+        facts.strategy = "torch.distributed"
     return facts
 
 
@@ -552,6 +562,8 @@ def lightning_facts(trainer: Any, facts: TrainFacts) -> None:
     facts.validation = "data" if getattr(trainer, "val_dataloaders", None) is not None else None
     precision = getattr(trainer, "precision", None)
     facts.precision = str(precision) if precision is not None else None
+    if (getattr(trainer, "num_devices", 1) or 1) > 1:
+        facts.strategy = type(getattr(trainer, "strategy", None)).__name__
 
 
 def numpy_of(tensor: Any) -> np.ndarray:

@@ -1,7 +1,10 @@
 """
 ## What it does
 Fires when NVML reports more than one GPU and training runs without a tf.distribute
-strategy (or the backend's equivalent).
+strategy (or the backend's equivalent). In PyTorch: when torch sees several GPUs (after
+`CUDA_VISIBLE_DEVICES`) and the model is not wrapped in DistributedDataParallel,
+DataParallel or FSDP, no `torch.distributed` process group runs, or a Lightning `Trainer`
+uses one device.
 
 ## Why is this bad?
 Keras trains on one GPU by default: the others idle while the run takes N times longer
@@ -26,15 +29,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nncheck.facts.live import HardwareFacts, TrainFacts
+from nncheck.facts.live import HardwareFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
 
 
-def gpus_without_strategy(hardware: HardwareFacts, train: TrainFacts) -> Iterator[Violation]:
+def gpus_without_strategy(
+    hardware: HardwareFacts, train: TrainFacts, model: ModelFacts
+) -> Iterator[Violation]:
     if len(hardware.gpus) < 2 or train.strategy is not None:
+        return
+    if model.framework == "pytorch":
+        yield from _torch_on_one_gpu(train)
         return
     busy = sum(1 for gpu in hardware.gpus if gpu.other_processes)
     note = f" ({busy} already used by other processes)" if busy else ""
@@ -48,6 +56,29 @@ def gpus_without_strategy(hardware: HardwareFacts, train: TrainFacts) -> Iterato
     )
 
 
+def _torch_on_one_gpu(train: TrainFacts) -> Iterator[Violation]:
+    """PyTorch sees the GPUs CUDA_VISIBLE_DEVICES leaves it (train.gpus): several of them,
+    and no DistributedDataParallel / DataParallel / FSDP wrapper, no torch.distributed
+    process group, or a Lightning Trainer on one device."""
+    if train.gpus < 2:
+        return
+    if train.entry == "lightning":
+        fix = f"Trainer(devices={train.gpus}, strategy='ddp'), or CUDA_VISIBLE_DEVICES to one GPU"
+    else:
+        fix = (
+            f"DistributedDataParallel, launched with torchrun --nproc_per_node={train.gpus}; "
+            "or CUDA_VISIBLE_DEVICES to one GPU"
+        )
+    yield at_site(
+        train.site,
+        f"{train.gpus} GPUs are visible to PyTorch and training runs on one of them (no "
+        "DistributedDataParallel, no process group"
+        + (", a Trainer on one device)" if train.entry == "lightning" else ")"),
+        fix,
+        gpus=train.gpus,
+    )
+
+
 RULE = rule(
     code="T110",
     name="gpus-without-strategy",
@@ -56,5 +87,6 @@ RULE = rule(
     tip=18,
     doc=__doc__,
     gpu=True,
+    frameworks=("keras", "pytorch"),
     implementations=(gpus_without_strategy,),
 )
