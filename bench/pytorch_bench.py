@@ -10,7 +10,10 @@ same machine load (shared machines are noisy; the ratios matter more than the se
   there: the framework import and the user's code are the floor), target at most 1.2x;
   the capture child's peak memory against that run's;
 - `nncheck --static` on one PyTorch script, on the Keras demo and on all the files at once,
-  against `python -c pass`, target at most 4x;
+  against `python -c pass`, target at most 4x, twice: as an installed package runs (with
+  its bytecode cached: one warm-up run writes the caches, PYTHONDONTWRITEBYTECODE unset),
+  and with every module compiled from source on each run (PYTHONDONTWRITEBYTECODE=1, as on
+  machines that set it);
 - each probe's seconds (from the JSON report) against one real epoch of the script: the
   time from its first optimizer step to the end of one pass over its training DataLoader.
 """
@@ -18,6 +21,7 @@ same machine load (shared machines are noisy; the ratios matter more than the se
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -86,20 +90,24 @@ def probe_seconds(path: Path) -> dict[str, float]:
     return {r["name"]: r["seconds"] for r in probes["results"] if r["status"] == "ok"}
 
 
-def wall(command: list[str], cwd: Path) -> float:
+def wall(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Seconds ``command`` ran; it must succeed (0, or 1 for nncheck's findings)."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command[:3])}... failed: {done.stderr.decode()[-300:]}")
     return time.perf_counter() - start
 
 
-def paired(commands: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, float]:
+def paired(
+    commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
-            samples[name].append(wall(command, cwd))
+            samples[name].append(wall(command, cwd, env))
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
@@ -153,20 +161,22 @@ def main() -> None:
         )
     print(f"median ratio {statistics.median(ratios):.2f}x (target at most 1.2x)")
     one = ROOT / "fixtures" / "pytorch" / "clean_tabular_mlp.py"
-    static = paired(
-        {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "PyTorch script": [NNCHECK, "--static", "-q", str(one)],
-            "Keras demo": [NNCHECK, "--static", "-q", str(ROOT / "fixtures/demo/train.py")],
-            f"all {len(paths)} files": [NNCHECK, "--static", "-q", *map(str, paths)],
-        },
-        runs * 2,
-        ROOT,
-    )
-    base = static["python -c pass"]
-    print(f"nncheck --static, medians of {runs * 2} paired runs (target at most 4x):")
-    for name, seconds in static.items():
-        print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "PyTorch script": [NNCHECK, "--static", "-q", str(one)],
+        "Keras demo": [NNCHECK, "--static", "-q", str(ROOT / "fixtures/demo/train.py")],
+        f"all {len(paths)} files": [NNCHECK, "--static", "-q", *map(str, paths)],
+    }
+    cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    uncached = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for label, env in (("bytecode cached", cached), ("compiled on each run", uncached)):
+        if env is cached:
+            paired(commands, 1, ROOT, env)  # the warm-up that writes the caches
+        static = paired(commands, runs * 2, ROOT, env)
+        base = static["python -c pass"]
+        print(f"nncheck --static, {label}, medians of {runs * 2} paired runs (target 4x):")
+        for name, seconds in static.items():
+            print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
     print(f"probes against one real epoch (seconds; medians of {runs} runs):")
     names = ["loss_at_init", "gradients", "overfit", "lr_range", "throughput", "checkpoint"]
     print(f"{'fixture':<28} {'epoch':>6} " + " ".join(f"{n[:10]:>10}" for n in names))
