@@ -4,7 +4,10 @@ Flags a `fit()` of at least 20 epochs (a literal count) when the script creates 
 `ModelCheckpoint`, `BackupAndRestore`, `tf.train.Checkpoint` or `CheckpointManager` and
 the fit's callbacks are all visible. A Lightning `Trainer` checkpoints every epoch by
 default: it fires there only for `enable_checkpointing=False` with no `ModelCheckpoint`,
-nothing else that may save, and no `torch.save` / `save_checkpoint` in the script.
+nothing else that may save, and no `torch.save` / `save_checkpoint` in the script. A plain
+PyTorch loop is judged from the source: an optimizer step inside `for epoch in range(N)`
+with N at least 20, and no call that saves (`torch.save`, `save_checkpoint`,
+`save_state`, `save_pretrained`) inside that loop; a save after the loop is too late.
 
 ## Why is this bad?
 A run that dies after hours (a preempted instance, an out-of-memory error, a bug in the
@@ -31,8 +34,10 @@ model.fit(x, y, epochs=100, validation_split=0.2, callbacks=callbacks)
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
+from nncheck.facts.evaluate import CallSite
 from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
@@ -57,6 +62,9 @@ CHECKPOINTS = {
 
 
 def missing_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    if "pytorch" in source.frameworks and not source.uses_keras:
+        yield from _torch_loop_without_checkpoint(source, options)
+        return
     if source.calls_to(*CHECKPOINTS):
         return
     for fit in source.fits:
@@ -75,6 +83,9 @@ def missing_checkpoint_live(
     if train.entry == "lightning":
         yield from _lightning_without_checkpoint(train, source, options)
         return
+    if train.entry == "custom_loop" and "pytorch" in source.frameworks and not source.uses_keras:
+        yield from _torch_loop_without_checkpoint(source, options)
+        return
     if train.entry != "fit" or epochs is None or not is_number(epochs):
         return
     if epochs < options["min-epochs"] or source.calls_to(*CHECKPOINTS):
@@ -85,6 +96,51 @@ def missing_checkpoint_live(
     if any(k not in KNOWN_CALLBACKS for k in kinds):
         return  # a custom callback may save the model itself
     yield at_site(train.site, *_checkpoint_text(epochs), epochs=epochs)
+
+
+SAVING = ("save", "checkpoint", "log_model")  # torch.save, save_state, save_pretrained...
+
+
+def _epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int] | None:
+    """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N."""
+    found = None
+    for loop in ast.walk(source.tree):
+        if not isinstance(loop, ast.For) or not any(n is step.node for n in ast.walk(loop)):
+            continue
+        call = next((c for c in source.calls if c.node is loop.iter), None)
+        if call is None or call.text() != "range" or not 1 <= len(call.node.args) <= 3:
+            continue
+        stop = call.arg("stop", 0 if len(call.node.args) == 1 else 1)
+        if is_number(stop) and (found is None or loop.lineno < found[0].lineno):
+            found = (loop, int(stop))
+    return found
+
+
+def _torch_loop_without_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation]:
+    """A PyTorch loop stepping a torch.optim optimizer inside ``for epoch in range(N)``
+    (N at least min-epochs) that saves nothing inside that loop: no call whose name says
+    save or checkpoint (torch.save, save_checkpoint, save_state, save_pretrained)."""
+    for step in source.torch_optimizer_steps:
+        found = _epoch_loop(source, step)
+        if found is None or found[1] < options["min-epochs"]:
+            continue
+        loop, epochs = found
+        inside = {id(node) for node in ast.walk(loop)}
+        if any(
+            id(call.node) in inside and any(word in call.text().lower() for word in SAVING)
+            for call in source.calls
+        ):
+            return
+        range_call = next(c for c in source.calls if c.node is loop.iter)
+        yield at(
+            range_call,
+            f"the training loop runs {epochs} epochs and saves nothing inside it: a crash "
+            "loses the whole run, and the best epoch's weights are never kept",
+            "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
+            "'epoch': epoch}, 'checkpoint.pt') at the end of each epoch",
+            epochs=epochs,
+        )
+        return
 
 
 def _lightning_without_checkpoint(
