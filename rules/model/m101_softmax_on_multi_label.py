@@ -1,7 +1,8 @@
 """
 ## What it does
 Detects multi-hot labels (rows of 0/1 with more than one 1) trained with a softmax
-output or a categorical cross-entropy loss.
+output or a categorical cross-entropy loss. In PyTorch: multi-hot float targets given to
+`nn.CrossEntropyLoss` / `F.cross_entropy`, which reads each row as one distribution.
 
 ## Why is this bad?
 Softmax makes the classes compete for one unit of probability: with two true labels the
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
+from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
@@ -46,6 +47,9 @@ def softmax_on_multi_label(
         return
     output, loss = single
     kind = api.PROBABILITY_LOSSES.get(loss)
+    if model.framework == "pytorch":
+        yield from _torch_cross_entropy_on_multi_hot(model, output, loss, target, train)
+        return
     if output.activation != "softmax" and kind != "categorical":
         return
     if output.activation == "softmax" and kind == "binary":
@@ -61,6 +65,24 @@ def softmax_on_multi_label(
     )
 
 
+def _torch_cross_entropy_on_multi_hot(
+    model: ModelFacts, output: OutputFacts, loss: str, target: TargetStats, train: TrainFacts
+) -> Iterator[Violation]:
+    """PyTorch: multi-hot float targets given to nn.CrossEntropyLoss, which reads them as
+    one probability distribution per sample (a softmax over the labels)."""
+    if loss != "categorical_crossentropy" or not model.losses[0].from_logits:
+        return
+    yield at_site(
+        output.site or train.site,
+        f"the labels are multi-hot ({len(target.classes)} labels, several per sample), but "
+        "nn.CrossEntropyLoss applies a softmax across them and reads each row as one "
+        "distribution: the labels compete instead of being scored independently",
+        "nn.BCEWithLogitsLoss() on the same logits (one sigmoid per label)",
+        activation="softmax",
+        loss=loss,
+    )
+
+
 RULE = rule(
     code="M101",
     name="softmax-on-multi-label",
@@ -68,6 +90,7 @@ RULE = rule(
     summary="Multi-hot labels with softmax or categorical cross-entropy",
     tip=19,
     supersedes=("T114",),  # the cause of what the first step raises, said precisely
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         softmax_on_multi_label,
