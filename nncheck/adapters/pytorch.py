@@ -37,6 +37,7 @@ from nncheck.facts.live import (
     LossFacts,
     ModelFacts,
     OutputFacts,
+    TargetStats,
     TrainFacts,
     describe_internal_error,
 )
@@ -216,6 +217,7 @@ class Recorder(SiteTracker):
             trace = self.traces.get(id(module), [])
             result.model = model_facts(self.model, optimizer, trace, output, self.loss_call, self)
             result.model.first_layer_input = first_layer_input(self.first_leaves.get(id(module)))
+            result.model.loss_target = loss_target(self.loss_call)
             self.batch = (batch_x, self.loss_call.target if self.loss_call else None)
             self.model_output = output
             self.model_call_id = id(module)
@@ -418,6 +420,14 @@ def first_layer_input(first_leaf: tuple[Any, Any] | None) -> InputStats | None:
         return None
     array = value.detach().float().cpu().numpy()
     return datastats.input_stats("x", array)
+
+
+def loss_target(call: LossCall | None) -> TargetStats | None:
+    """Statistics of the targets the loss saw on the first step's batch (what the loop
+    passed, after any scaling it does)."""
+    if call is None or not isinstance(call.target, torch.Tensor) or not call.target.numel():
+        return None
+    return datastats.target_stats("y", numpy_of(call.target))
 
 
 def loss_facts(call: LossCall | None, output: Any) -> list[LossFacts]:

@@ -101,6 +101,8 @@ class ModelFacts:
     first_layer_input: InputStats | None = None
     # PyTorch: the parameters that param groups with weight_decay > 0 decay, of the kinds
     # decay should spare: normalisation-layer weights and biases (names), and that decay
+    # PyTorch: the targets the loss was given on the first step's batch, after the loop
+    loss_target: TargetStats | None = None
     decayed_norms: list[str] = field(default_factory=list)
     decayed_biases: list[str] = field(default_factory=list)
     weight_decay: float | None = None

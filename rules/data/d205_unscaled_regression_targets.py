@@ -1,7 +1,8 @@
 """
 ## What it does
 For a model trained with MSE, MAE, Huber or log-cosh, flags continuous targets whose
-standard deviation or mean magnitude exceeds 10.
+standard deviation or mean magnitude exceeds 10. In PyTorch it reads the targets the loss
+was given at the first step, after whatever the loop did to them.
 
 ## Why is this bad?
 The output layer starts near zero: with targets in the thousands, the initial loss and
@@ -36,11 +37,19 @@ from nncheck.registry import rule, stand_in
 
 from ..common import DATA_FILE_TRAINING, REGRESSION_LOSSES, at_site, fmt_number, single_target
 
+# the canonical loss names -> PyTorch's loss classes, for the message
+TORCH_LOSS_NAMES = {
+    "mean_squared_error": "nn.MSELoss",
+    "mean_absolute_error": "nn.L1Loss",
+    "huber": "nn.HuberLoss",
+}
+
 
 def unscaled_regression_targets(
     model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    target = single_target(data)
+    # PyTorch: the targets the loss was given (after the loop's own scaling, if any)
+    target = model.loss_target if model.framework == "pytorch" else single_target(data)
     if target is None or target.kind != "continuous" or len(model.losses) != 1:
         return
     if model.losses[0].name not in REGRESSION_LOSSES or target.std is None or target.mean is None:
@@ -48,10 +57,13 @@ def unscaled_regression_targets(
     scale = options["max-scale"]
     if target.std <= scale and abs(target.mean) <= scale:
         return
+    loss = model.losses[0].name
+    if model.framework == "pytorch":
+        loss = TORCH_LOSS_NAMES.get(loss, loss)
     yield at_site(
         train.site,
         f"regression targets have mean {fmt_number(round(target.mean, 2))} and std "
-        f"{fmt_number(round(target.std, 2))} with {model.losses[0].name}: the initial loss and "
+        f"{fmt_number(round(target.std, 2))} with {loss}: the initial loss and "
         "gradients are dominated by the output's scale",
         "train on (y - y_train.mean()) / y_train.std() and invert it on the predictions",
         mean=target.mean,
@@ -66,6 +78,7 @@ RULE = rule(
     summary="Regression targets far from unit scale",
     tip=21,
     options={"max-scale": 10.0},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         unscaled_regression_targets,
