@@ -1,7 +1,9 @@
 """
 ## What it does
 For a regression loss, compares the range of the targets with the range of the output
-activation: sigmoid/softmax (0 to 1), tanh (-1 to 1), relu (0 and up).
+activation: sigmoid/softmax (0 to 1), tanh (-1 to 1), relu (0 and up). In PyTorch the
+activation is read from the autograd graph of what the loss received, and the targets are
+the ones the loss was given at the first step.
 
 ## Why is this bad?
 A sigmoid cannot output 250,000, and a relu cannot output -3: the loss has a floor the
@@ -32,6 +34,7 @@ from ..common import (
     REGRESSION_LOSSES,
     at_site,
     fmt_number,
+    single_output,
     single_output_and_target,
 )
 
@@ -41,7 +44,11 @@ BOUNDS = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0), "re
 def unreachable_targets(
     model: ModelFacts, data: DataFacts, train: TrainFacts
 ) -> Iterator[Violation]:
-    single = single_output_and_target(model, data)
+    if model.framework == "pytorch":  # the targets the loss was given, after the loop
+        head, target_seen = single_output(model), model.loss_target
+        single = (*head, target_seen) if head is not None and target_seen else None
+    else:
+        single = single_output_and_target(model, data)
     if single is None:
         return
     output, loss, target = single
@@ -63,7 +70,13 @@ def unreachable_targets(
         f"targets range from {fmt_number(round(target.min, 3))} to "
         f"{fmt_number(round(target.max, 3))}, but the {output.activation} output of "
         f"'{output.layer}' only reaches {reach}",
-        "a linear output (no activation), or scale the targets into the activation's range",
+        (
+            "no activation after the last nn.Linear, or scale the targets into the "
+            "activation's range"
+            if model.framework == "pytorch"
+            else "a linear output (no activation), or scale the targets into the activation's "
+            "range"
+        ),
         target_range=[target.min, target.max],
     )
 
@@ -73,6 +86,7 @@ RULE = rule(
     name="unreachable-targets",
     severity=Severity.ERROR,
     summary="The output activation cannot reach the regression targets",
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         unreachable_targets,
