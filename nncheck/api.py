@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from nncheck.engine import check_facts, select_rules
 from nncheck.facts import Target
@@ -83,6 +83,33 @@ def stop_on_findings(report: Report, threshold: Severity | None) -> None:
             f"{threshold.label} ({codes}); training stopped before the first step",
             report,
         )
+
+
+class TrainingCallbackOptions:
+    """What nncheck's training callbacks (Keras, Lightning) are configured with, and how
+    they report: the text report printed, ChecksFailed raised when findings reach fail_on.
+    A mixin: the framework's own Callback class comes after it."""
+
+    def __init__(
+        self,
+        fail_on: str = "error",
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] = (),
+        max_samples: int = DEFAULTS.max_samples,
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__()
+        self.threshold = None if fail_on == "never" else Severity.parse(fail_on)
+        self.select, self.ignore = select, tuple(ignore)
+        self.max_samples = max_samples
+        self.stream = stream
+        self.report: Report | None = None
+
+    def publish(self, report: Report) -> None:
+        """Print the report and stop the training when it holds serious findings."""
+        self.report = report
+        print(report.render("text"), file=self.stream or sys.stdout, end="")
+        stop_on_findings(report, self.threshold)
 
 
 def check(

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Iterable
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any
 
 import keras
 
-from nncheck.api import ChecksFailed, Report, check_fit_arguments, stop_on_findings
-from nncheck.findings import Severity
-from nncheck.options import DEFAULTS
+from nncheck.api import ChecksFailed, TrainingCallbackOptions, check_fit_arguments
 
 __all__ = ["ChecksFailed", "NNCheckCallback"]
 
@@ -36,7 +33,7 @@ def _is_one_shot(value: Any) -> bool:
     )
 
 
-class NNCheckCallback(keras.callbacks.Callback):
+class NNCheckCallback(TrainingCallbackOptions, keras.callbacks.Callback):
     """Check the setup when ``fit`` starts; stop before the first step on serious findings.
 
     Args:
@@ -46,28 +43,11 @@ class NNCheckCallback(keras.callbacks.Callback):
         stream: where the report is printed (default: standard output).
     """
 
-    def __init__(
-        self,
-        fail_on: str = "error",
-        select: Iterable[str] | None = None,
-        ignore: Iterable[str] = (),
-        max_samples: int = DEFAULTS.max_samples,
-        stream: TextIO | None = None,
-    ) -> None:
-        super().__init__()
-        self.threshold = None if fail_on == "never" else Severity.parse(fail_on)
-        self.select, self.ignore = select, tuple(ignore)
-        self.max_samples = max_samples
-        self.stream = stream
-        self.report: Report | None = None
-
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         arguments = self._fit_arguments()
-        self.report = check_fit_arguments(
-            self.model, arguments, self.select, self.ignore, self.max_samples
+        self.publish(
+            check_fit_arguments(self.model, arguments, self.select, self.ignore, self.max_samples)
         )
-        print(self.report.render("text"), file=self.stream or sys.stdout, end="")
-        stop_on_findings(self.report, self.threshold)
 
     def _fit_arguments(self) -> dict[str, Any]:
         """The arguments of the ``fit`` call running this callback, read from its frame.

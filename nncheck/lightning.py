@@ -12,23 +12,19 @@ on a copy); nothing is trained by the check.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import torch
 from lightning.pytorch import Callback
 
 from nncheck.adapters import pytorch, pytorch_live
-from nncheck.api import API_PATH, ChecksFailed, Report, report_on, stop_on_findings
-from nncheck.findings import Severity
-from nncheck.options import DEFAULTS
+from nncheck.api import API_PATH, ChecksFailed, TrainingCallbackOptions, report_on
 
 __all__ = ["ChecksFailed", "NNCheckCallback"]
 
 
-class NNCheckCallback(Callback):
+class NNCheckCallback(TrainingCallbackOptions, Callback):
     """Check the setup at the first training step; stop before its update on serious findings.
 
     Args:
@@ -38,21 +34,7 @@ class NNCheckCallback(Callback):
         stream: where the report is printed (default: standard output).
     """
 
-    def __init__(
-        self,
-        fail_on: str = "error",
-        select: Iterable[str] | None = None,
-        ignore: Iterable[str] = (),
-        max_samples: int = DEFAULTS.max_samples,
-        stream: TextIO | None = None,
-    ) -> None:
-        super().__init__()
-        self.threshold = None if fail_on == "never" else Severity.parse(fail_on)
-        self.select, self.ignore = select, tuple(ignore)
-        self.max_samples = max_samples
-        self.stream = stream
-        self.report: Report | None = None
-        self._recorder: pytorch.Recorder | None = None
+    _recorder: pytorch.Recorder | None = None  # watching the first batch
 
     def on_train_batch_start(
         self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
@@ -75,9 +57,7 @@ class NNCheckCallback(Callback):
         captured = pytorch_live.captured(recorder)
         if captured.train is not None and trainer.max_epochs is not None:
             captured.train.epochs = trainer.max_epochs
-        self.report = report_on(captured, None, self.select, self.ignore)
-        print(self.report.render("text"), file=self.stream or sys.stdout, end="")
-        stop_on_findings(self.report, self.threshold)
+        self.publish(report_on(captured, None, self.select, self.ignore))
 
     def on_train_end(self, trainer: Any, pl_module: Any) -> None:
         self._stop_watching()

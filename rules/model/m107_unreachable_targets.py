@@ -74,8 +74,7 @@ def unreachable_targets(
             "no activation after the last nn.Linear, or scale the targets into the "
             "activation's range"
             if model.framework == "pytorch"
-            else "a linear output (no activation), or scale the targets into the activation's "
-            "range"
+            else "a linear output (no activation), or scale the targets into the activation's range"
         ),
         target_range=[target.min, target.max],
     )
