@@ -66,7 +66,12 @@ def integer_coded_categorical(
     encodings = _integer_encoding_sites(source)
     if not encodings:
         return
-    for stats in tabular_inputs(model, data):
+    torch = model.framework == "pytorch"
+    if torch:  # what the first Linear was given on the step's batch
+        inputs = [model.first_layer_input] if model.first_layer_input else []
+    else:
+        inputs = list(tabular_inputs(model, data))
+    for stats in inputs:
         codes = [
             f
             for f in stats.features
@@ -84,9 +89,12 @@ def integer_coded_categorical(
         yield at_site(
             train.site,
             f"the script integer-encodes categories (line {encodings[0]}) and input "
-            f"'{stats.name}' reaches the model with integer codes: {shown}; a Dense layer "
-            "reads them as ordered quantities",
-            "one-hot encode them (keras.layers.CategoryEncoding / pd.get_dummies) or embed them",
+            f"'{stats.name}' reaches the model with integer codes: {shown}; a "
+            f"{'Linear' if torch else 'Dense'} layer reads them as ordered quantities",
+            "one-hot encode them (F.one_hot / pd.get_dummies) or embed them (nn.Embedding)"
+            if torch
+            else "one-hot encode them (keras.layers.CategoryEncoding / pd.get_dummies) or "
+            "embed them",
             features=[f.index for f in codes],
         )
 
@@ -97,6 +105,7 @@ RULE = rule(
     severity=Severity.INFO,
     summary="Categories fed to the model as integer codes",
     tip=20,
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(
         integer_coded_categorical,
