@@ -630,6 +630,29 @@ def saves_torch_module(source: SourceFacts) -> bool:
     return False
 
 
+SAVING = ("save", "checkpoint", "log_model")  # torch.save, save_state, save_pretrained...
+
+
+def saves(call: CallSite) -> bool:
+    """The call's name says it saves a model or a checkpoint."""
+    return any(word in call.text().lower() for word in SAVING)
+
+
+def torch_epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int] | None:
+    """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N."""
+    found = None
+    for loop in ast.walk(source.tree):
+        if not isinstance(loop, ast.For) or not any(n is step.node for n in ast.walk(loop)):
+            continue
+        call = next((c for c in source.calls if c.node is loop.iter), None)
+        if call is None or call.text() != "range" or not 1 <= len(call.node.args) <= 3:
+            continue
+        stop = call.arg("stop", 0 if len(call.node.args) == 1 else 1)
+        if is_number(stop) and (found is None or loop.lineno < found[0].lineno):
+            found = (loop, int(stop))
+    return found
+
+
 def initial_learning_rate(source: SourceFacts, value: Any) -> Any:
     """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
     if is_number(value):

@@ -37,7 +37,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from nncheck.facts.evaluate import CallSite
 from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
@@ -51,6 +50,8 @@ from ..common import (
     callbacks_known,
     fmt_number,
     is_number,
+    saves,
+    torch_epoch_loop,
 )
 
 CHECKPOINTS = {
@@ -98,38 +99,17 @@ def missing_checkpoint_live(
     yield at_site(train.site, *_checkpoint_text(epochs), epochs=epochs)
 
 
-SAVING = ("save", "checkpoint", "log_model")  # torch.save, save_state, save_pretrained...
-
-
-def _epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int] | None:
-    """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N."""
-    found = None
-    for loop in ast.walk(source.tree):
-        if not isinstance(loop, ast.For) or not any(n is step.node for n in ast.walk(loop)):
-            continue
-        call = next((c for c in source.calls if c.node is loop.iter), None)
-        if call is None or call.text() != "range" or not 1 <= len(call.node.args) <= 3:
-            continue
-        stop = call.arg("stop", 0 if len(call.node.args) == 1 else 1)
-        if is_number(stop) and (found is None or loop.lineno < found[0].lineno):
-            found = (loop, int(stop))
-    return found
-
-
 def _torch_loop_without_checkpoint(source: SourceFacts, options: dict) -> Iterator[Violation]:
     """A PyTorch loop stepping a torch.optim optimizer inside ``for epoch in range(N)``
     (N at least min-epochs) that saves nothing inside that loop: no call whose name says
     save or checkpoint (torch.save, save_checkpoint, save_state, save_pretrained)."""
     for step in source.torch_optimizer_steps:
-        found = _epoch_loop(source, step)
+        found = torch_epoch_loop(source, step)
         if found is None or found[1] < options["min-epochs"]:
             continue
         loop, epochs = found
         inside = {id(node) for node in ast.walk(loop)}
-        if any(
-            id(call.node) in inside and any(word in call.text().lower() for word in SAVING)
-            for call in source.calls
-        ):
+        if any(id(call.node) in inside and saves(call) for call in source.calls):
             return
         range_call = next(c for c in source.calls if c.node is loop.iter)
         yield at(
