@@ -639,10 +639,21 @@ def saves(call: CallSite) -> bool:
 
 
 def torch_epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int] | None:
-    """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N."""
+    """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N,
+    when another loop inside it (over the batches) holds the step: N counts epochs. A
+    ``range`` loop that steps directly counts steps (a full-batch loop), not epochs."""
     found = None
     for loop in ast.walk(source.tree):
         if not isinstance(loop, ast.For) or not any(n is step.node for n in ast.walk(loop)):
+            continue
+        inner = [
+            node
+            for node in ast.walk(loop)
+            if node is not loop
+            and isinstance(node, ast.For | ast.While)
+            and any(n is step.node for n in ast.walk(node))
+        ]
+        if not inner:
             continue
         call = next((c for c in source.calls if c.node is loop.iter), None)
         if call is None or call.text() != "range" or not 1 <= len(call.node.args) <= 3:

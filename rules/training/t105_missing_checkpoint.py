@@ -5,8 +5,9 @@ Flags a `fit()` of at least 20 epochs (a literal count) when the script creates 
 the fit's callbacks are all visible. A Lightning `Trainer` checkpoints every epoch by
 default: it fires there only for `enable_checkpointing=False` with no `ModelCheckpoint`,
 nothing else that may save, and no `torch.save` / `save_checkpoint` in the script. A plain
-PyTorch loop is judged from the source: an optimizer step inside `for epoch in range(N)`
-with N at least 20, and no call that saves (`torch.save`, `save_checkpoint`,
+PyTorch loop is judged from the source: an optimizer step inside a loop over the batches
+inside `for epoch in range(N)`, N at least 20 (a `range` loop that steps directly counts
+steps of a full-batch fit, not epochs), and no call that saves (`torch.save`, `save_checkpoint`,
 `save_state`, `save_pretrained`) inside that loop; a save after the loop is too late.
 
 ## Why is this bad?
