@@ -664,6 +664,29 @@ def torch_epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int]
     return found
 
 
+class EpochLoop(NamedTuple):
+    """A PyTorch training loop over epochs: its ``range`` call, its epoch count and the
+    calls inside it that save."""
+
+    range_call: CallSite
+    epochs: int
+    saves: list[CallSite]
+
+
+def torch_epoch_loop_of(source: SourceFacts, min_epochs: int) -> EpochLoop | None:
+    """The first loop of at least ``min_epochs`` epochs around a torch.optim step."""
+    for step in source.torch_optimizer_steps:
+        found = torch_epoch_loop(source, step)
+        if found is None or found[1] < min_epochs:
+            continue
+        loop, epochs = found
+        inside = {id(node) for node in ast.walk(loop)}
+        range_call = next(c for c in source.calls if c.node is loop.iter)
+        saved = [c for c in source.calls if id(c.node) in inside and saves(c)]
+        return EpochLoop(range_call, epochs, saved)
+    return None
+
+
 def initial_learning_rate(source: SourceFacts, value: Any) -> Any:
     """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
     if is_number(value):

@@ -35,7 +35,6 @@ model.fit(x, y, epochs=100, validation_split=0.2, callbacks=callbacks)
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from nncheck.facts.live import TrainFacts
@@ -51,8 +50,7 @@ from ..common import (
     callbacks_known,
     fmt_number,
     is_number,
-    saves,
-    torch_epoch_loop,
+    torch_epoch_loop_of,
 )
 
 CHECKPOINTS = {
@@ -104,24 +102,17 @@ def _torch_loop_without_checkpoint(source: SourceFacts, options: dict) -> Iterat
     """A PyTorch loop stepping a torch.optim optimizer inside ``for epoch in range(N)``
     (N at least min-epochs) that saves nothing inside that loop: no call whose name says
     save or checkpoint (torch.save, save_checkpoint, save_state, save_pretrained)."""
-    for step in source.torch_optimizer_steps:
-        found = torch_epoch_loop(source, step)
-        if found is None or found[1] < options["min-epochs"]:
-            continue
-        loop, epochs = found
-        inside = {id(node) for node in ast.walk(loop)}
-        if any(id(call.node) in inside and saves(call) for call in source.calls):
-            return
-        range_call = next(c for c in source.calls if c.node is loop.iter)
-        yield at(
-            range_call,
-            f"the training loop runs {epochs} epochs and saves nothing inside it: a crash "
-            "loses the whole run, and the best epoch's weights are never kept",
-            "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
-            "'epoch': epoch}, 'checkpoint.pt') at the end of each epoch",
-            epochs=epochs,
-        )
+    loop = torch_epoch_loop_of(source, options["min-epochs"])
+    if loop is None or loop.saves:
         return
+    yield at(
+        loop.range_call,
+        f"the training loop runs {loop.epochs} epochs and saves nothing inside it: a crash "
+        "loses the whole run, and the best epoch's weights are never kept",
+        "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
+        "'epoch': epoch}, 'checkpoint.pt') at the end of each epoch",
+        epochs=loop.epochs,
+    )
 
 
 def _lightning_without_checkpoint(

@@ -56,7 +56,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at, at_site, is_number, saves, torch_epoch_loop
+from ..common import at, at_site, is_number, torch_epoch_loop_of
 
 
 def checkpoint_not_resumable(
@@ -84,24 +84,18 @@ def checkpoint_not_resumable_source(source: SourceFacts, options: dict) -> Itera
     """PyTorch loops: every save inside the epoch loop keeps the weights alone."""
     if "pytorch" not in source.frameworks or source.uses_keras:
         return
-    for step in source.torch_optimizer_steps:
-        found = torch_epoch_loop(source, step)
-        if found is None or found[1] < options["min-epochs"]:
-            continue
-        loop, epochs = found
-        inside = {id(node) for node in ast.walk(loop)}
-        saved = [c for c in source.calls if id(c.node) in inside and saves(c)]
-        if saved and all(_weights_only(c) for c in saved):
-            yield at(
-                saved[0],
-                f"the training loop runs {epochs} epochs and its checkpoint keeps the weights "
-                "only: after a crash the optimizer state (Adam's moments), the epoch and the "
-                "learning-rate schedule are lost",
-                "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
-                "'epoch': epoch}, path)",
-                epochs=epochs,
-            )
+    loop = torch_epoch_loop_of(source, options["min-epochs"])
+    if loop is None or not loop.saves or not all(_weights_only(c) for c in loop.saves):
         return
+    yield at(
+        loop.saves[0],
+        f"the training loop runs {loop.epochs} epochs and its checkpoint keeps the weights "
+        "only: after a crash the optimizer state (Adam's moments), the epoch and the "
+        "learning-rate schedule are lost",
+        "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
+        "'epoch': epoch}, path)",
+        epochs=loop.epochs,
+    )
 
 
 def _weights_only(call: CallSite) -> bool:
