@@ -178,7 +178,16 @@ def main() -> None:
         for name, seconds in static.items():
             print(f"  {name:<18} {seconds * 1000:7.0f} ms  {seconds / base:5.2f}x")
     print(f"probes against one real epoch (seconds; medians of {runs} runs):")
-    names = ["loss_at_init", "gradients", "overfit", "lr_range", "throughput", "checkpoint"]
+    names = [
+        "loss_at_init",
+        "gradients",
+        "dead_units",
+        "memory",
+        "overfit",
+        "lr_range",
+        "throughput",
+        "checkpoint",
+    ]
     print(f"{'fixture':<28} {'epoch':>6} " + " ".join(f"{n[:10]:>10}" for n in names))
     for path in paths:
         epoch = statistics.median(one_epoch_s(path) for _ in range(runs))
