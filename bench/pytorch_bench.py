@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,14 +71,16 @@ ONE_EPOCH = (
 
 
 def one_epoch_s(path: Path) -> float:
-    """Seconds of one epoch of the script's own training (after its first step)."""
-    done = subprocess.run(
-        [sys.executable, "-c", ONE_EPOCH, str(path)],
-        cwd=path.parent,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    """Seconds of one epoch of the script's own training (after its first step), run in a
+    temporary folder: what the script writes there (checkpoints, logs) goes with it."""
+    with tempfile.TemporaryDirectory(prefix="nncheck-bench-") as folder:
+        done = subprocess.run(
+            [sys.executable, "-c", ONE_EPOCH, str(path)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return float(done.stdout.split()[-1])
 
 
