@@ -1,12 +1,15 @@
 """Framework-free arithmetic of the probes: the expected initial loss, the LR range test's
-reading. Shared by the Keras and the PyTorch probes (NumPy only)."""
+loop and its reading. Shared by the Keras and the PyTorch probes (NumPy only)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from nncheck.adapters.probe_limits import Budget
+from nncheck.facts import probe_results as measured
 from nncheck.facts.live import ModelFacts
 
 # Work sizes by the model's multiply-adds per sample (a count, so the same on any machine):
@@ -61,6 +64,38 @@ def diverged(loss: float, best: float, first: float) -> bool:
     if not math.isfinite(loss):
         return True
     return loss > 4 * best and loss - best > (first - best) / 2
+
+
+def sweep_learning_rates(
+    low: float,
+    high: float,
+    points: int,
+    loss_after_step: Callable[[int, float], float],
+    budget: Budget,
+) -> measured.LrRange:
+    """The LR range test's loop: ``points`` rates from ``low`` to ``high``, geometrically;
+    ``loss_after_step(step, rate)`` trains one step at the rate and returns the loss then.
+    It stops where the loss diverges (see ``diverged``)."""
+    factor = (high / low) ** (1 / (points - 1))
+    rates: list[float] = []
+    losses: list[float] = []
+    best = math.inf
+    for step in range(points):
+        rate = low * factor**step
+        loss = loss_after_step(step, rate)
+        rates.append(rate)
+        losses.append(loss)
+        if diverged(loss, best, losses[0]):
+            break
+        best = min(best, loss)
+        budget.check(
+            f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
+            (step + 1) / points,
+        )
+    suggested, diverged_at = lr_range_summary(rates, losses)
+    return measured.LrRange(
+        rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
+    )
 
 
 def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:

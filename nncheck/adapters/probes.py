@@ -38,7 +38,7 @@ from nncheck.adapters.probe_limits import (
     time_interleaved,
     users_step,
 )
-from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
+from nncheck.adapters.probe_math import SIZES, expected_initial_loss, sweep_learning_rates
 from nncheck.adapters.probe_measures import (
     loss_floor,
     measure_tensor_core_changes,
@@ -404,35 +404,20 @@ class Probes:
 
     def lr_range(self, budget: Budget) -> measured.LrRange:
         low, high = LR_SWEEP
-        points = self.sweep_points
-        rates, losses = [], []
-        factor = (high / low) ** (1 / (points - 1))
-        best = math.inf
         # Each step trains on the next batch; the loss is read on one fixed batch drawn at
         # random: the losses of successive batches differ by their samples (a batch with
         # no rare-class sample has almost no loss), which is not the rate's doing.
         x_eval, y_eval = self._first_batch(self.batch_size)
         with self.trainable_copy(learning_rate=low) as copy:
-            for step in range(points):
-                rate = low * factor**step
+
+            def loss_after_step(step: int, rate: float) -> float:
                 copy.optimizer.learning_rate.assign(rate)
                 x, y = self.batch(self.batch_size, step * self.batch_size)
                 with users_step():
                     copy.train_on_batch(x, y)
-                    loss = float(copy.test_on_batch(x_eval, y_eval, return_dict=True)["loss"])
-                rates.append(rate)
-                losses.append(loss)
-                if diverged(loss, best, losses[0]):
-                    break
-                best = min(best, loss)
-                budget.check(
-                    f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
-                    (step + 1) / points,
-                )
-        suggested, diverged_at = lr_range_summary(rates, losses)
-        return measured.LrRange(
-            rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
-        )
+                    return float(copy.test_on_batch(x_eval, y_eval, return_dict=True)["loss"])
+
+            return sweep_learning_rates(low, high, self.sweep_points, loss_after_step, budget)
 
     # -- X110: checkpoint round trip ------------------------------------------------------------
 

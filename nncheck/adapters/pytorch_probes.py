@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn import functional
 
 from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, time_interleaved
-from nncheck.adapters.probe_math import SIZES, diverged, expected_initial_loss, lr_range_summary
+from nncheck.adapters.probe_math import SIZES, expected_initial_loss, sweep_learning_rates
 from nncheck.adapters.pytorch import (
     ACTIVATION_NODES,
     FUNCTIONAL_LOSSES,
@@ -422,30 +422,17 @@ class TorchProbes:
         # batch (successive batches differ by their samples, which is not the rate's doing)
         x_eval, y_eval = self._sample(size)
         low, high = LR_SWEEP
-        factor = (high / low) ** (1 / (points - 1))
         model, optimizer = self._copy(learning_rate=low)
-        rates, losses, best = [], [], math.inf
-        for step in range(points):
-            rate = low * factor**step
+
+        def loss_after_step(step: int, rate: float) -> float:
             for group in optimizer.param_groups:
                 group["lr"] = rate
             x, y = self._sample(size, (step + 1) * size)
             _step(model, optimizer, loss_fn, x, y)
             with torch.no_grad():
-                loss = float(loss_fn(model(x_eval), y_eval))
-            rates.append(rate)
-            losses.append(loss)
-            if diverged(loss, best, losses[0]):
-                break
-            best = min(best, loss)
-            budget.check(
-                f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
-                (step + 1) / points,
-            )
-        suggested, diverged_at = lr_range_summary(rates, losses)
-        return measured.LrRange(
-            rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
-        )
+                return float(loss_fn(model(x_eval), y_eval))
+
+        return sweep_learning_rates(low, high, points, loss_after_step, budget)
 
     def memory(self, budget: Budget) -> measured.StepMemory:
         """About how much memory one step needs, from the first step's tensors: weights,
