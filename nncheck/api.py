@@ -270,7 +270,6 @@ def _check_torch(
         torch_probes = pytorch_probes.TorchProbes(
             recorder, captured, ProbeOptions(budget=probe_budget, seed=seed)
         )
-        torch_probes.out.device = pytorch_probes.device_name()
         with pytorch_live.untouched(model), redeliver_termination():
             probed = torch_probes.run()
     return report_on(captured, probed, select, ignore)

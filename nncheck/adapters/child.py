@@ -385,7 +385,6 @@ def _probe(result: CaptureResult, recorder: Any) -> None:
 
         pytorch.uninstall()  # the copies train without the capture's hooks
         torch_probes = pytorch_probes.TorchProbes(recorder, result, ProbeOptions.from_env())
-        torch_probes.out.device = pytorch_probes.device_name()
         torch_probes.out.fingerprint = pytorch_probes.fingerprint(recorder.model)
         if not os.environ.get("NNCHECK_FINGERPRINT_ONLY"):
             torch_probes.run()

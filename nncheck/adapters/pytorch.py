@@ -515,7 +515,8 @@ def train_facts(site: Any, loader: Any, call: Any, model: Any, optimizer: Any) -
     if loader is not None:
         facts.pin_memory = bool(getattr(loader, "pin_memory", False))
         facts.workers = getattr(loader, "num_workers", None)
-        facts.dataset_device = item_device(getattr(loader, "dataset", None))
+        if facts.device == "cuda":  # where pinning matters (P109); it reads one item
+            facts.dataset_device = item_device(getattr(loader, "dataset", None))
         facts.batch_size = loader.batch_size
         sampler = getattr(loader, "sampler", None)
         sampler_kind = type(sampler).__name__

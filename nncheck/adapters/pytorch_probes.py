@@ -41,6 +41,7 @@ from nncheck.adapters.probe_math import SIZES, expected_initial_loss, sweep_lear
 from nncheck.adapters.pytorch import (
     ACTIVATION_NODES,
     FUNCTIONAL_LOSSES,
+    HALF_DTYPES,
     SHAPE_NODES,
     Recorder,
     numpy_of,
@@ -75,7 +76,6 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "relu": torch.relu,
 }
-HALF = (torch.float16, torch.bfloat16)
 # optimizer state tensors per weight (SGD: 1 with momentum, else 0)
 OPTIMIZER_SLOTS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "SGD": 1}
 CHANNELS_LAST = torch.channels_last
@@ -122,7 +122,9 @@ class TorchProbes:
         self.model, self.optimizer = recorder.model, recorder.optimizer
         self.facts = result.model
         self.options = options
-        self.out = ProbeFacts(backend="pytorch", budget=options.budget, seed=options.seed)
+        self.out = ProbeFacts(
+            backend="pytorch", budget=options.budget, seed=options.seed, device=device_name()
+        )
         self.loss_call = recorder.loss_call
         self.x: Any = None
         self.y: Any = None
@@ -486,7 +488,7 @@ class TorchProbes:
             variants[name] = (step, [])
 
         add("as_is")
-        already = isinstance(self.output, torch.Tensor) and self.output.dtype in HALF
+        already = isinstance(self.output, torch.Tensor) and self.output.dtype in HALF_DTYPES
         if not already:
             add("autocast", autocast=True)
         convolutional = any(isinstance(m, nn.Conv2d) for m in self.model.modules())

@@ -143,7 +143,7 @@ class TrainFacts:
     # what Keras' own step raised on the first training rows ("ValueError: ..."), if it did
     first_step_error: str | None = None
     # PyTorch: the device type the batch reached the model on ("cpu", "cuda"), and the
-    # DataLoader's pin_memory and num_workers, and where its dataset's items live
+    # DataLoader's pin_memory and num_workers, and (batch on CUDA) where its items live
     device: str | None = None
     pin_memory: bool | None = None
     workers: int | None = None
