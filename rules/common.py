@@ -509,7 +509,6 @@ def broken_numerics(probes: ProbeFacts) -> bool:
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 
 
-# Keras' own callbacks: anything else may stop training or save the model by itself.
 # Lightning's own callbacks that neither stop training nor save the model
 LIGHTNING_PASSIVE_CALLBACKS = {
     "ModelSummary",
@@ -522,6 +521,7 @@ LIGHTNING_PASSIVE_CALLBACKS = {
     "StochasticWeightAveraging",
 }
 
+# Keras' own callbacks: anything else may stop training or save the model by itself.
 KNOWN_CALLBACKS = {
     "EarlyStopping",
     "ModelCheckpoint",
@@ -638,11 +638,20 @@ def saves(call: CallSite) -> bool:
     return any(word in call.text().lower() for word in SAVING)
 
 
-def torch_epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int] | None:
+class EpochLoop(NamedTuple):
+    """A PyTorch training loop over epochs: its ``range`` call, its epoch count and the
+    calls inside it that save."""
+
+    range_call: CallSite
+    epochs: int
+    saves: list[CallSite]
+
+
+def torch_epoch_loop(source: SourceFacts, step: CallSite) -> EpochLoop | None:
     """The outermost ``for ... in range(N)`` around ``step`` with a literal or constant N,
     when another loop inside it (over the batches) holds the step: N counts epochs. A
     ``range`` loop that steps directly counts steps (a full-batch loop), not epochs."""
-    found = None
+    found: tuple[ast.For, CallSite, int] | None = None
     for loop in ast.walk(source.tree):
         if not isinstance(loop, ast.For) or not any(n is step.node for n in ast.walk(loop)):
             continue
@@ -660,30 +669,21 @@ def torch_epoch_loop(source: SourceFacts, step: CallSite) -> tuple[ast.For, int]
             continue
         stop = call.arg("stop", 0 if len(call.node.args) == 1 else 1)
         if is_number(stop) and (found is None or loop.lineno < found[0].lineno):
-            found = (loop, int(stop))
-    return found
-
-
-class EpochLoop(NamedTuple):
-    """A PyTorch training loop over epochs: its ``range`` call, its epoch count and the
-    calls inside it that save."""
-
-    range_call: CallSite
-    epochs: int
-    saves: list[CallSite]
+            found = (loop, call, int(stop))
+    if found is None:
+        return None
+    loop, range_call, epochs = found
+    inside = {id(node) for node in ast.walk(loop)}
+    saved = [c for c in source.calls if id(c.node) in inside and saves(c)]
+    return EpochLoop(range_call, epochs, saved)
 
 
 def torch_epoch_loop_of(source: SourceFacts, min_epochs: int) -> EpochLoop | None:
     """The first loop of at least ``min_epochs`` epochs around a torch.optim step."""
     for step in source.torch_optimizer_steps:
-        found = torch_epoch_loop(source, step)
-        if found is None or found[1] < min_epochs:
-            continue
-        loop, epochs = found
-        inside = {id(node) for node in ast.walk(loop)}
-        range_call = next(c for c in source.calls if c.node is loop.iter)
-        saved = [c for c in source.calls if id(c.node) in inside and saves(c)]
-        return EpochLoop(range_call, epochs, saved)
+        loop = torch_epoch_loop(source, step)
+        if loop is not None and loop.epochs >= min_epochs:
+            return loop
     return None
 
 
