@@ -84,12 +84,9 @@ ACTIVATION_MODULES = {
 }
 LIGHTNING_MODULES = ("lightning", "pytorch_lightning")
 HALF_DTYPES = (torch.float16, torch.bfloat16)
-WRAPPERS = ("module", "_orig_mod")
-PARALLEL_WRAPPERS = {
-    "DistributedDataParallel",
-    "DataParallel",
-    "FullyShardedDataParallel",
-}  # DataParallel / DDP, torch.compile
+WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
+# the wrappers that spread training over devices (T110: several GPUs, one used)
+PARALLEL_WRAPPERS = {"DistributedDataParallel", "DataParallel", "FullyShardedDataParallel"}
 MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
 
 
