@@ -16,6 +16,7 @@ from nncheck.facts.live import (
     ModelFacts,
     OutputFacts,
     Site,
+    StepGradients,
     TargetStats,
     TrainFacts,
 )
@@ -540,3 +541,42 @@ def test_a103_preprocessing_of_another_scaling_and_a_base_never_frozen() -> None
     assert a103(freeze=partial) == []
     assert a103(optimizer="keras.optimizers.Adam(1e-5)") == []  # fine-tuning at a low rate
     assert a103(optimizer="keras.optimizers.SGD()")  # SGD's default is 0.01
+
+
+def step(**kwargs) -> TrainFacts:
+    """A PyTorch loop whose first step finds the gradients ``kwargs`` describe (none, by
+    default, after a backward() at line 18)."""
+    gradients = {"parameters": 4, "with_gradient": 0, "without": 4, "frozen": 0}
+    gradients.update(backward=Site("train.py", 18), backward_seen=True)
+    gradients.update(kwargs)
+    return TrainFacts("custom_loop", site=SITE, step_gradients=StepGradients(**gradients))
+
+
+def t121(**kwargs) -> list[str]:
+    return [f"{v.message} | {v.fix}" for v in judge("T121", train=step(**kwargs))]
+
+
+def test_t121_names_the_certain_cause_of_a_step_without_gradients() -> None:
+    cleared = t121(cleared=Site("train.py", 19), cleared_seen=True)
+    assert cleared == [
+        "the first optimizer.step() finds no gradient on any of the 4 parameter tensors it "
+        "updates (zero_grad() at line 19 runs after backward() at line 18 and clears what it "
+        "computed): this step and every one after it change nothing, and the model never "
+        "learns | call optimizer.zero_grad() before the forward pass (or right after step()), "
+        "never between backward() and step()"
+    ]
+    elsewhere = t121(cleared=Site("helpers.py", 7), cleared_seen=True, without=0)
+    assert "zero_grad() at line 7 of helpers.py runs after backward() at line 18" in elsewhere[0]
+    assert "(no backward() runs before it)" in t121(backward=None, backward_seen=False)[0]
+    assert "every one of them has requires_grad=False" in t121(frozen=4)[0]
+    assert "the optimizer was built on another model's parameters" in t121(owner_called=False)[0]
+    assert "does not reach them, or something sets their .grad to None" in t121()[0]
+
+
+def test_t121_is_quiet_while_any_gradient_reaches_the_step_or_the_cause_is_unsure() -> None:
+    assert t121(with_gradient=1, without=0, cleared_seen=True) == []
+    # zeros computed by backward() with no clear after it: a loss with no gradient (M102)
+    assert t121(without=0) == []
+    assert t121(without=2) == []
+    assert t121(parameters=0, without=0) == []
+    assert judge("T121", train=TrainFacts("custom_loop", site=SITE)) == []  # not measured

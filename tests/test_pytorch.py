@@ -109,6 +109,14 @@ def test_a_sequential_model_loss_loader_and_data_are_captured(tmp_path: Path) ->
         "true",
     )
     assert train.site is not None and train.site.line == line_of(body, "optimizer.step()")
+    gradients = train.step_gradients
+    assert gradients is not None and gradients.backward is not None
+    # the loop clears before its forward pass: every one of the 4 tensors has its gradient
+    assert (gradients.parameters, gradients.with_gradient, gradients.without) == (4, 4, 0)
+    assert (gradients.backward.line, gradients.cleared_seen) == (
+        line_of(body, ".backward()"),
+        False,
+    )
     data = result.data
     assert data is not None and (data.samples, data.length, data.truncated) == (400, 600, True)
     assert data.targets[0].kind == "binary" and sum(data.targets[0].classes.values()) == 400
@@ -294,6 +302,32 @@ def test_the_probes_measure_the_same_on_every_run() -> None:
     assert measured[0] == measured[1]
 
 
+@pytest.mark.parametrize(
+    ("after_backward", "expected"),
+    [
+        # (with a gradient, None, a clear of these parameters after the backward)
+        ("model.zero_grad(set_to_none=False)", (0, 0, True)),
+        ("[setattr(p, 'grad', None) for p in model.parameters()]", (0, 4, False)),
+        ("other.zero_grad()", (4, 0, False)),  # another optimizer's parameters
+    ],
+)
+def test_the_step_sees_what_backward_and_zero_grad_left(
+    tmp_path: Path, after_backward: str, expected: tuple[int, int, bool]
+) -> None:
+    """T121's facts: the gradients at the step and the zero_grad() calls after the last
+    backward() that touch the stepped parameters (a GAN's other optimizer does not)."""
+    body = script(
+        "model = nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        "other = torch.optim.SGD(nn.Linear(3, 1).parameters(), lr=0.1)\n",
+        "nn.CrossEntropyLoss()",
+        f"loss_fn(out, yb).backward(); {after_backward}",
+    )
+    gradients = capture(tmp_path, body).train.step_gradients
+    assert gradients is not None and gradients.parameters == 4
+    assert (gradients.with_gradient, gradients.without, gradients.cleared_seen) == expected
+    assert gradients.cleared is None or gradients.cleared.line == line_of(body, after_backward)
+
+
 def test_a_closure_step_is_captured_with_its_forward_pass(tmp_path: Path) -> None:
     """LBFGS runs the forward and backward inside the closure it gives step(): the capture
     evaluates the closure once (it changes no parameter) to see the model and the loss."""
@@ -314,6 +348,8 @@ def test_a_closure_step_is_captured_with_its_forward_pass(tmp_path: Path) -> Non
     assert result.model is not None and result.model.optimizer == "LBFGS"
     assert [(o.layer, o.units, o.activation) for o in result.model.outputs] == [("2", 2, "linear")]
     assert [loss.name for loss in result.model.losses] == ["sparse_categorical_crossentropy"]
+    gradients = result.train.step_gradients  # the closure's backward() ran: none is missing
+    assert gradients is not None and (gradients.with_gradient, gradients.without) == (4, 0)
 
 
 def test_t117_stays_quiet_when_a_logged_name_is_built_at_run_time(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ from nncheck.facts.live import (
     LossFacts,
     ModelFacts,
     OutputFacts,
+    Site,
+    StepGradients,
     TargetStats,
     TrainFacts,
     describe_internal_error,
@@ -88,6 +90,7 @@ WRAPPERS = ("module", "_orig_mod")  # DataParallel / DDP, torch.compile
 # the wrappers that spread training over devices (T110: several GPUs, one used)
 PARALLEL_WRAPPERS = {"DistributedDataParallel", "DataParallel", "FullyShardedDataParallel"}
 MAX_SAMPLE_SECONDS = 10.0  # reading the dataset's items, at most
+KEPT_CLEARS = 8  # the zero_grad() calls remembered before the first step, the latest ones
 
 
 class LossCall:
@@ -127,6 +130,11 @@ class Recorder(SiteTracker):
         self.samples: tuple[np.ndarray, np.ndarray] | None = None  # the dataset's sample
         # the script's module while it ran: where pickle finds the classes it defines
         self.main_module: Any = None
+        # backward() and zero_grad() calls before the first step, numbered in their order:
+        # the last backward (number, site) and the latest clears (number, site, parameters)
+        self.calls = 0
+        self.last_backward: tuple[int, Site | None] | None = None
+        self.clears: list[tuple[int, Site | None, frozenset[int]]] = []
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -170,6 +178,23 @@ class Recorder(SiteTracker):
 
         loss.__wrapped__ = original  # type: ignore[attr-defined]
         return loss
+
+    def backward_called(self) -> None:
+        if self.result is None:
+            self.calls += 1
+            self.last_backward = (self.calls, self.user_site())
+
+    def gradients_cleared(self, owner: Any) -> None:
+        """A zero_grad() of an optimizer or a module: which parameters it clears."""
+        if self.result is not None:
+            return
+        if isinstance(owner, nn.Module):
+            cleared = frozenset(id(p) for p in owner.parameters())
+        else:
+            groups = getattr(owner, "param_groups", [])
+            cleared = frozenset(id(p) for group in groups for p in group.get("params", []))
+        self.calls += 1
+        self.clears = [*self.clears[-(KEPT_CLEARS - 1) :], (self.calls, self.user_site(), cleared)]
 
     def before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if self.result is None:
@@ -219,6 +244,7 @@ class Recorder(SiteTracker):
             self.model_output = output
             self.model_call_id = id(module)
         result.train = train_facts(site, loader, call, self.model, optimizer)
+        result.train.step_gradients = self.step_gradients(optimizer, call)
         trainer = lightning_trainer()
         if trainer is not None:
             lightning_facts(trainer, result.train)
@@ -229,6 +255,28 @@ class Recorder(SiteTracker):
         result.timings["facts_s"] = time.perf_counter() - start
         self.result = result
 
+    def step_gradients(self, optimizer: Any, call: Any) -> StepGradients:
+        """What the step would apply: which of its parameters carry a gradient, and the
+        backward() and zero_grad() calls that left them so."""
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        facts = StepGradients(
+            parameters=len(params),
+            with_gradient=sum(1 for p in params if _has_gradient(p)),
+            without=sum(1 for p in params if p.grad is None),
+            frozen=sum(1 for p in params if not p.requires_grad),
+            owner_called=call is not None,
+        )
+        if self.last_backward is not None:
+            facts.backward_seen = True
+            facts.backward = self.last_backward[1]
+        since = self.last_backward[0] if self.last_backward is not None else 0
+        held = {id(p) for p in params}
+        later = [(n, site) for n, site, ids in self.clears if n > since and ids & held]
+        if later:
+            facts.cleared_seen = True
+            facts.cleared = later[-1][1]
+        return facts
+
     def _model_call(self, optimizer: Any) -> tuple[Any, Any, Any, Any] | None:
         """The top-level module call whose parameters the optimizer updates most."""
         wanted = {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -238,6 +286,19 @@ class Recorder(SiteTracker):
             if shared > overlap:
                 best, overlap = call, shared
         return best
+
+
+def _has_gradient(parameter: Any) -> bool:
+    """True when ``parameter.grad`` holds a nonzero value (or one that cannot be read: the
+    doubt goes to the script)."""
+    grad = parameter.grad
+    if grad is None:
+        return False
+    try:
+        values = grad.coalesce().values() if grad.is_sparse else grad
+        return bool(values.detach().any())
+    except Exception:
+        return True
 
 
 _HANDLES: list[Any] = []  # the hooks install() registered
@@ -279,6 +340,32 @@ def install(recorder: Recorder, stop_at_step: bool = True) -> None:
 
     _ORIGINALS.append((torch.utils.data.DataLoader, "__iter__", loader_iter))
     torch.utils.data.DataLoader.__iter__ = iterate  # type: ignore[method-assign]
+    _watch_gradient_calls(recorder)
+
+
+def _watch_gradient_calls(recorder: Recorder) -> None:
+    """Wrap torch.autograd.backward (what ``Tensor.backward`` calls) and the optimizers' and
+    modules' zero_grad(): their order before the first step tells why it finds no gradient."""
+    backward = torch.autograd.backward
+
+    def traced_backward(*args: Any, **kwargs: Any) -> Any:
+        recorder.backward_called()
+        return backward(*args, **kwargs)
+
+    _ORIGINALS.append((torch.autograd, "backward", backward))
+    torch.autograd.backward = traced_backward
+    for owner in (torch.optim.Optimizer, nn.Module):
+        _ORIGINALS.append((owner, "zero_grad", owner.zero_grad))
+        owner.zero_grad = _traced_zero_grad(owner.zero_grad, recorder)  # type: ignore[method-assign]
+
+
+def _traced_zero_grad(original: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
+    def zero_grad(self: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder.gradients_cleared(self)
+        return original(self, *args, **kwargs)
+
+    zero_grad.__wrapped__ = original  # type: ignore[attr-defined]
+    return zero_grad
 
 
 def uninstall() -> None:

@@ -120,6 +120,8 @@ def capture_objects(
             output = model(x)
             _recorded_loss(loss_fn)(output, y)
         recorder.capture(optimizer)
+    if recorder.result is not None and recorder.result.train is not None:
+        recorder.result.train.step_gradients = None  # no backward() ran: no step to judge (T121)
     return recorder
 
 

@@ -119,6 +119,23 @@ class CallbackFacts:
 
 
 @dataclass
+class StepGradients:
+    """PyTorch: the gradients the first ``optimizer.step()`` found on the parameters it
+    updates, and the calls before it that decide them (T121)."""
+
+    parameters: int
+    with_gradient: int  # parameters whose gradient has a nonzero value
+    without: int  # parameters whose ``.grad`` is None
+    frozen: int  # parameters with requires_grad=False
+    backward: Site | None = None  # the last backward() before the step, where seen
+    backward_seen: bool = False
+    # a zero_grad() of these parameters after that backward() (or with none before it)
+    cleared: Site | None = None
+    cleared_seen: bool = False
+    owner_called: bool = True  # a module holding these parameters ran before the step
+
+
+@dataclass
 class TrainFacts:
     """How training is configured: the fit() arguments or the custom loop."""
 
@@ -149,6 +166,7 @@ class TrainFacts:
     workers: int | None = None
     dataset_device: str | None = None
     precision: str | None = None  # Lightning's Trainer(precision=...), e.g. "32-true"
+    step_gradients: StepGradients | None = None  # PyTorch loops: measured at the first step
 
 
 @dataclass
