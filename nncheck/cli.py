@@ -196,7 +196,13 @@ def check(
     Arguments after `--` are passed to the script: nncheck train.py -- --epochs 3
     """
     from nncheck.config import ConfigError, command_line_options, load_settings
-    from nncheck.engine import TargetError, apply_overrides, collect_targets, select_rules
+    from nncheck.engine import (
+        TargetError,
+        apply_overrides,
+        collect_targets,
+        select_rules,
+        select_source_rules,
+    )
     from nncheck.registry import UnknownRuleError
 
     if not paths:
@@ -228,14 +234,17 @@ def check(
         if rule_options:
             merged = command_line_options(rule_options, settings.options)
             settings.override("options", merged, "--option")
-        rules = select_rules(settings.select, settings.ignore)
         script_args = click.get_current_context().find_root().meta.get("script_args", ())
         options = settings.run_options(script_args=script_args, probes=probes, progress=not quiet)
         targets = collect_targets(list(paths), static, options, data_path, label)
+        if all(target.static for target in targets):  # only the source rules' modules load
+            rules, unloaded = select_source_rules(settings.select, settings.ignore)
+        else:
+            rules, unloaded = select_rules(settings.select, settings.ignore), []
         known = _load_baseline(baseline_path) if baseline_path else None
     except (ConfigError, UnknownRuleError, TargetError) as error:
         _fail(str(error))
-    result = _check_interruptibly(targets, rules, settings.options)
+    result = _check_interruptibly(targets, rules, settings.options, unloaded)
     root = settings.config_path.parent if settings.config_path else None
     apply_overrides(result, settings.per_file_ignores, settings.severity, root)
     if write_baseline_path is not None:
@@ -298,7 +307,7 @@ def _apply_fixes(result: RunResult, unsafe: bool) -> None:
         result.notes.append(f"{path} not fixed: {why}")
 
 
-def _check_interruptibly(targets: list, rules: list, options: dict) -> RunResult:
+def _check_interruptibly(targets: list, rules: list, options: dict, unloaded: list) -> RunResult:
     """Run the check; Ctrl-C or SIGTERM stops it with every child process killed and every
     temporary directory removed, and exits 130 / 143 as shells and CI runners expect."""
     from nncheck.engine import check_targets
@@ -306,7 +315,7 @@ def _check_interruptibly(targets: list, rules: list, options: dict) -> RunResult
 
     try:
         with signals_unwind():
-            return check_targets(targets, rules, options)
+            return check_targets(targets, rules, options, unloaded)
     except KeyboardInterrupt:
         click.echo("nncheck: interrupted; stopped the script and removed its files", err=True)
         sys.exit(EXIT_INTERRUPTED)

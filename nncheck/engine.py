@@ -31,11 +31,14 @@ from nncheck.options import DEFAULTS, RunOptions
 from nncheck.overview import overview
 from nncheck.registry import (
     OPTIONS_PARAMETER,
+    IndexEntry,
     Rule,
     RuleFunction,
     all_rules,
     get_rule,
+    load_rule,
     resolve_selectors,
+    rule_index,
 )
 from nncheck.results import RunResult, Skip, text_digest
 from nncheck.suppression import is_suppressed
@@ -67,9 +70,25 @@ class TargetError(ValueError):
 
 def select_rules(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Rule]:
     """The runnable rules after --select / --ignore (codes, names or prefixes)."""
-    chosen = resolve_selectors(select) if select is not None else {r.code for r in all_rules()}
-    chosen -= resolve_selectors(ignore)
+    chosen = _chosen(select, ignore)
     return [r for r in all_rules() if r.code in chosen and r.runnable]
+
+
+def select_source_rules(
+    select: Iterable[str] | None, ignore: Iterable[str]
+) -> tuple[list[Rule], list[IndexEntry]]:
+    """:func:`select_rules` for a run that reads every target as source (--static): the
+    rules that can judge the source alone, and the index entries of the others, whose
+    modules are not imported (they could only be skipped; importing them all was a fifth
+    of --static's start-up)."""
+    index = rule_index()
+    chosen = [index[code] for code in sorted(_chosen(select, ignore)) if index[code].needs]
+    return [load_rule(e) for e in chosen if e.static], [e for e in chosen if not e.static]
+
+
+def _chosen(select: Iterable[str] | None, ignore: Iterable[str]) -> set[str]:
+    chosen = resolve_selectors(select) if select is not None else set(rule_index())
+    return chosen - resolve_selectors(ignore)
 
 
 DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".pq", ".npz"}
@@ -189,11 +208,14 @@ def check_targets(
     targets: Sequence[Target],
     rules: Sequence[Rule],
     options: dict[str, dict[str, float | int]] | None = None,
+    unloaded: Sequence[IndexEntry] = (),
 ) -> RunResult:
-    """Run ``rules`` on every target; ``options`` override rule thresholds by rule code."""
+    """Run ``rules`` on every target; ``options`` override rule thresholds by rule code.
+    ``unloaded``: selected rules that cannot run on these targets, skipped with the reason
+    (:func:`select_source_rules`)."""
     result = RunResult(files=len(targets))
     for target in targets:
-        _check_target(target, rules, result, options or {})
+        _check_target(target, rules, result, options or {}, unloaded=unloaded)
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
@@ -218,8 +240,10 @@ def _check_target(
     result: RunResult,
     options: dict[str, dict[str, float | int]],
     store: FactStore | None = None,
+    unloaded: Sequence[IndexEntry] = (),
 ) -> None:
     store = store or FactStore(target)
+    first_skip = len(result.skips)
     failures: dict[str, RunFailure] = {}
     findings: list[Finding] = []
     if target.primary_kind is not None:  # a full check always runs: E002-E004, E006 surface
@@ -243,6 +267,9 @@ def _check_target(
         except Exception as error:  # a rule's bug must not hide the other rules' findings
             crash = _crashed(f"rule {rule.code} ({rule.name})", f"{type(error).__name__}: {error}")
             findings.append(_stamp(get_rule("E005"), crash, target))
+    for entry in unloaded:
+        result.skips.append(Skip(entry.code, target.display_path, _unavailable(entry, store)))
+    result.skips[first_skip:] = sorted(result.skips[first_skip:], key=lambda skip: skip.code)
     findings.extend(_stamp(get_rule(code), f.violation, target) for code, f in failures.items())
     findings.extend(_collect_probes(store, target, result))
     found = overview(store)
@@ -436,6 +463,20 @@ def _facts_for(
             reason = reason or str(failure)
     result.skips.append(Skip(rule.code, target.display_path, reason))
     return None
+
+
+def _unavailable(entry: IndexEntry, store: FactStore) -> str:
+    """Why none of an unloaded rule's implementations has its facts: the reason
+    :func:`_facts_for` would give."""
+    for needs in entry.needs:
+        for kind in needs:
+            try:
+                store.get(kind)
+            except FactUnavailable as unavailable:
+                return unavailable.reason
+            except RunFailure as failure:
+                return str(failure)
+    return "its facts are not read in this mode"
 
 
 FRAMEWORK_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}

@@ -18,10 +18,11 @@ import inspect
 import pkgutil
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import NamedTuple
 
 from nncheck.facts import STATIC_KINDS
 from nncheck.findings import Severity, Violation
@@ -261,26 +262,69 @@ class Registry:
 
     def resolve(self, selectors: Iterable[str]) -> set[str]:
         """Expand codes, names and code prefixes (``T``, ``T1``, ``T102``) to a set of codes."""
-        codes: set[str] = set()
-        for raw in selectors:
-            selector = raw.strip()
-            if not selector:
-                continue
-            if selector.upper() == "ALL":
-                codes.update(self._rules)
-                continue
-            if selector.lower() in self._by_name:
-                codes.add(self._by_name[selector.lower()])
-                continue
-            prefix = selector.upper()
-            matched = {code for code in self._rules if code.startswith(prefix)}
-            if not matched or not re.fullmatch(r"[A-Z]\d{0,3}", prefix):
-                raise UnknownRuleError(
-                    f"Unknown rule selector {raw!r}: expected a code (T102), a prefix (T1) "
-                    "or a name (missing-early-stopping); `nncheck rules` lists them"
-                )
-            codes.update(matched)
-        return codes
+        return _resolve(selectors, self._rules, self._by_name)
+
+
+def _resolve(
+    selectors: Iterable[str], codes: Collection[str], by_name: Mapping[str, str]
+) -> set[str]:
+    chosen: set[str] = set()
+    for raw in selectors:
+        selector = raw.strip()
+        if not selector:
+            continue
+        if selector.upper() == "ALL":
+            chosen.update(codes)
+            continue
+        if selector.lower() in by_name:
+            chosen.add(by_name[selector.lower()])
+            continue
+        prefix = selector.upper()
+        matched = {code for code in codes if code.startswith(prefix)}
+        if not matched or not re.fullmatch(r"[A-Z]\d{0,3}", prefix):
+            raise UnknownRuleError(
+                f"Unknown rule selector {raw!r}: expected a code (T102), a prefix (T1) "
+                "or a name (missing-early-stopping); `nncheck rules` lists them"
+            )
+        chosen.update(matched)
+    return chosen
+
+
+class IndexEntry(NamedTuple):
+    """A built-in rule as the pack's index lists it: enough to select it, and to say why it
+    cannot run on a target, without importing its module."""
+
+    code: str
+    name: str
+    module: str  # under the rule pack, e.g. "training.t102_missing_early_stopping"
+    needs: tuple[tuple[str, ...], ...]  # each implementation's fact kinds, preferred first
+
+    @property
+    def static(self) -> bool:
+        """True when an implementation judges the source alone (--static runs it)."""
+        return any(set(needs) <= STATIC_KINDS for needs in self.needs)
+
+
+def index_entry(declared: Rule, module: str) -> IndexEntry:
+    """What the index says of ``declared``, found in ``module`` (its name in the pack)."""
+    return IndexEntry(
+        declared.code, declared.name, module, tuple(needs for needs, _ in declared.implementations)
+    )
+
+
+def rule_index() -> dict[str, IndexEntry]:
+    """The built-in rules by code, from the pack's generated index (tests keep it current)."""
+    from nncheck.rules.index import RULES
+
+    return {entry[0]: IndexEntry(*entry) for entry in RULES}
+
+
+def load_rule(entry: IndexEntry) -> Rule:
+    """The declaration of an indexed rule: its module is imported now."""
+    declared = importlib.import_module(f"{RULE_PACK}.{entry.module}").RULE
+    if not isinstance(declared, Rule) or declared.code != entry.code:
+        raise ValueError(f"{entry.module} no longer declares {entry.code}: regenerate the index")
+    return declared
 
 
 _builtin: Registry | None = None
@@ -302,10 +346,20 @@ def all_rules() -> list[Rule]:
 
 
 def get_rule(code_or_name: str) -> Rule:
-    """The built-in rule with this code (``T102``) or name (``missing-early-stopping``)."""
-    return builtin_registry().get(code_or_name)
+    """The built-in rule with this code (``T102``) or name (``missing-early-stopping``); only
+    its module is imported."""
+    if _builtin is not None:
+        return _builtin.get(code_or_name)
+    index = rule_index()
+    key = code_or_name.strip()
+    code = next((e.code for e in index.values() if e.name == key.lower()), key.upper())
+    if code not in index:
+        raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
+    return load_rule(index[code])
 
 
 def resolve_selectors(selectors: Iterable[str]) -> set[str]:
-    """Expand selectors against the built-in rules (see :meth:`Registry.resolve`)."""
-    return builtin_registry().resolve(selectors)
+    """Expand selectors against the built-in rules (see :meth:`Registry.resolve`), by their
+    index: no rule module is imported."""
+    index = rule_index()
+    return _resolve(selectors, index, {entry.name: code for code, entry in index.items()})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -215,7 +216,9 @@ def main() -> None:
     for path in (module, fixture, twin):
         print(f"created {path.relative_to(ROOT)}")
     print("edited  README.md (rule table)" + (", docs/tips.md" if args.tip else ""))
-    print("next: CONTRIBUTING.md, 'Add a rule' (write the rule, plant the bug, fill the TODOs)")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "index_rules.py")], check=True)
+    print("next: CONTRIBUTING.md, 'Add a rule' (write the rule, plant the bug, fill the TODOs,")
+    print("      then index it again: python scripts/index_rules.py)")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 
+from nncheck.engine import check_targets, collect_targets, select_rules, select_source_rules
 from nncheck.findings import Severity
-from nncheck.registry import Registry, Rule, all_rules, get_rule
+from nncheck.registry import (
+    Registry,
+    Rule,
+    UnknownRuleError,
+    all_rules,
+    builtin_registry,
+    get_rule,
+    resolve_selectors,
+)
 from nncheck.registry import rule as declare
+from nncheck.rules.index import RULES
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
 
@@ -85,3 +99,38 @@ def test_superseding_an_unknown_rule_fails() -> None:
 def test_every_option_is_documented_in_its_rule(rule: Rule) -> None:
     for name in rule.options:
         assert f"`{name}`" in rule.doc, f"{rule.code}'s doc does not explain option {name}"
+
+
+def test_the_rule_index_is_current() -> None:
+    """rules/index.py lists what the rule modules declare (scripts/index_rules.py writes
+    it): a stale index would leave a rule out of --static runs and of lookups by code."""
+    spec = importlib.util.spec_from_file_location("index_rules", ROOT / "scripts/index_rules.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert list(RULES) == script.indexed(), "run: python scripts/index_rules.py"
+    assert [entry[0] for entry in RULES] == [r.code for r in all_rules()]
+
+
+def test_selectors_resolve_by_the_index_as_by_the_registry() -> None:
+    registry = builtin_registry()
+    for selectors in (["ALL"], ["T1", "missing-early-stopping"], ["x"], ["M30", "D101"]):
+        assert resolve_selectors(selectors) == registry.resolve(selectors)
+    with pytest.raises(UnknownRuleError, match="Unknown rule selector 'T9'"):
+        resolve_selectors(["T9"])
+
+
+def test_a_source_only_run_judges_and_skips_as_a_run_with_every_rule(tmp_path: Path) -> None:
+    """--static imports only the rules that can read the source; the others are skipped
+    with the reason they always had, in the same order."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch\nfor x in :\n", encoding="utf-8")
+    paths = [ROOT / "fixtures/demo/train.py", ROOT / "fixtures/demo/train_torch.py", broken]
+    targets = collect_targets(paths, static=True)
+    for select, ignore in ((None, []), (["T1", "X"], ["T109"])):
+        every = check_targets(targets, select_rules(select, ignore))
+        rules, unloaded = select_source_rules(select, ignore)
+        assert unloaded and all(not entry.static for entry in unloaded)
+        source_only = check_targets(targets, rules, unloaded=unloaded)
+        assert source_only.findings == every.findings
+        assert source_only.skips == every.skips
