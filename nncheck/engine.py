@@ -15,10 +15,9 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nncheck.facts import STATIC_KINDS, FactStore, FactUnavailable, RunFailure, Target
-from nncheck.facts.live import ProbeFacts
-from nncheck.facts.probe_results import PROBE_LABELS, Stopped
 from nncheck.findings import Finding, Severity, Violation, display_path
 from nncheck.notebook import (
     NOTEBOOK_SUFFIX,
@@ -42,6 +41,9 @@ from nncheck.registry import (
 )
 from nncheck.results import RunResult, Skip, text_digest
 from nncheck.suppression import is_suppressed
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts
 
 # Directories never searched when a folder is given (as ruff and pre-commit users expect).
 EXCLUDED_DIRS = {
@@ -403,6 +405,8 @@ def _crashed(what: str, error: str) -> Violation:
 def _probe_failures(probes: ProbeFacts) -> list[tuple[str, Violation]]:
     """E007 for a probe the budget stopped (how far it got, and a budget that would do),
     E005 for a probe that raised: a probe's failure is never a silent skip."""
+    from nncheck.facts.probe_results import PROBE_LABELS, Stopped  # full checks only
+
     failures: list[tuple[str, Violation]] = [
         ("E005", _crashed(f"probe '{PROBE_LABELS.get(r.name, r.name)}'", r.reason))
         for r in probes.results

@@ -7,10 +7,14 @@ compares the head with.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nncheck.facts import FactStore
-from nncheck.facts.live import DataFacts, ModelFacts
 from nncheck.facts.prior import prior_bias
 from nncheck.results import LabelCounts, OutputPrior, Overview
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts
 
 CLASS_LABELS = {"binary", "sparse", "one_hot", "multi_hot"}
 

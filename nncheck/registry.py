@@ -198,17 +198,18 @@ def described(
     )
 
 
-def stand_in(func: RuleFunction, **fixed: object) -> RuleFunction:
+def stand_in(func: RuleFunction, **fixed: Callable[[], object]) -> RuleFunction:
     """``func`` where some facts cannot exist, with stand-ins for them.
 
     A saved model has no training script, a data file neither a script nor a model: their
     rules get stand-ins (an empty source, a training configuration that sets nothing), so
-    only the facts that exist decide.
+    only the facts that exist decide. Each stand-in is given by the function that makes it,
+    called when the rule judges: declaring a rule builds no facts.
     """
     parameters = [p for name, p in inspect.signature(func).parameters.items() if name not in fixed]
 
     def judge(**facts: object) -> Iterable[Violation]:
-        return func(**facts, **fixed)
+        return func(**facts, **{kind: make() for kind, make in fixed.items()})
 
     judge.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     judge.__name__ = judge.__qualname__ = f"{func.__name__}_without_{'_'.join(fixed)}"
@@ -314,9 +315,8 @@ def index_entry(declared: Rule, module: str) -> IndexEntry:
 
 def rule_index() -> dict[str, IndexEntry]:
     """The built-in rules by code, from the pack's generated index (tests keep it current)."""
-    from nncheck.rules.index import RULES
-
-    return {entry[0]: IndexEntry(*entry) for entry in RULES}
+    entries = importlib.import_module(f"{RULE_PACK}.index").RULES
+    return {entry[0]: IndexEntry(*entry) for entry in entries}
 
 
 def load_rule(entry: IndexEntry) -> Rule:

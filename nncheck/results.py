@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts
 from nncheck.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts
 
 
 @dataclass(frozen=True)

@@ -11,26 +11,29 @@ import ast
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, UNKNOWN, CallSite, LocalFunction, Symbol
-from nncheck.facts.live import (
-    DataFacts,
-    InputStats,
-    LayerFacts,
-    ModelFacts,
-    OutputFacts,
-    ProbeFacts,
-    Site,
-    TargetStats,
-    TrainFacts,
-)
-from nncheck.facts.probe_results import Checkpoint, Gradients, LayerGradient, Overfit, batch_learned
 from nncheck.facts.source import FitSite, LayerSite, SourceFacts
 from nncheck.findings import Edit, Violation
 from nncheck.formatting import fmt_number, fmt_sci
+
+if TYPE_CHECKING:  # the live facts' classes: --static imports no facts module it does not use
+    from nncheck.facts.live import (
+        DataFacts,
+        InputStats,
+        LayerFacts,
+        ModelFacts,
+        OutputFacts,
+        ProbeFacts,
+        Site,
+        TargetStats,
+        TrainFacts,
+    )
+    from nncheck.facts.probe_results import Checkpoint, LayerGradient, Overfit
 
 CLASSIFICATION_LOSSES = {
     "binary_crossentropy",
@@ -153,15 +156,34 @@ def aligned_choices(value: int, multiple: int) -> tuple[int, int]:
     return lower, upper
 
 
-# The training configuration of a data file checked on its own: nothing is known, so the
-# data rules' fallbacks pass this and their findings point at the file itself.
-DATA_FILE_TRAINING = TrainFacts(entry="data_file")
-# A saved model has no training script: the rules that read the source for a location (or for
-# what the script does about a problem) see an empty one.
-NO_SOURCE = SourceFacts.from_text("", "<saved model>")
-# A data file checked without its model: a model that preprocesses nothing, so only the data
-# decides (D201).
-NO_MODEL = ModelFacts("", "")
+# Stand-ins for facts a target cannot have (registry.stand_in), made when a rule first
+# judges such a target: declaring a rule imports no facts module (--static loads none).
+
+
+@cache
+def data_file_training() -> TrainFacts:
+    """The training configuration of a data file checked on its own: nothing is known, so
+    the data rules' fallbacks pass this and their findings point at the file itself."""
+    from nncheck.facts.live import TrainFacts
+
+    return TrainFacts(entry="data_file")
+
+
+@cache
+def no_source() -> SourceFacts:
+    """A saved model has no training script: the rules that read the source for a location
+    (or for what the script does about a problem) see an empty one."""
+    return SourceFacts.from_text("", "<saved model>")
+
+
+@cache
+def no_model() -> ModelFacts:
+    """A data file checked without its model: a model that preprocesses nothing, so only
+    the data decides (D201)."""
+    from nncheck.facts.live import ModelFacts
+
+    return ModelFacts("", "")
+
 
 __all__ = ["fmt_number", "fmt_sci"]
 
@@ -486,6 +508,8 @@ def vanishing_gradient(
 
 def overfit_learned(overfit: Overfit, factor: float) -> bool:
     """The configured optimizer learned the single batch."""
+    from nncheck.facts.probe_results import batch_learned
+
     return batch_learned(overfit.losses, overfit.accuracy, overfit.classes, factor, overfit.floor)
 
 
@@ -495,6 +519,8 @@ def reference_learned(overfit: Overfit | None, factor: float) -> bool:
     reference = overfit.reference if overfit is not None else None
     if overfit is None or reference is None:
         return False
+    from nncheck.facts.probe_results import batch_learned
+
     return batch_learned(
         reference.losses, reference.accuracy, overfit.classes, factor, overfit.floor
     )
@@ -502,6 +528,8 @@ def reference_learned(overfit: Overfit | None, factor: float) -> bool:
 
 def broken_numerics(probes: ProbeFacts) -> bool:
     """Non-finite gradients (X103): other gradient and activation measures mean nothing."""
+    from nncheck.facts.probe_results import Gradients
+
     gradients = probes.measured(Gradients)
     return bool(gradients and gradients.non_finite)
 
@@ -687,15 +715,22 @@ def torch_epoch_loop_of(source: SourceFacts, min_epochs: int) -> EpochLoop | Non
     return None
 
 
-def initial_learning_rate(source: SourceFacts, value: Any) -> Any:
-    """A literal rate, or the initial rate of a Keras schedule; UNKNOWN otherwise."""
+def peak_learning_rate(source: SourceFacts, value: Any) -> Any:
+    """The rate training runs at: a literal rate, or a Keras schedule's peak (a warm-up's
+    ``warmup_target``, which its start at ``initial_learning_rate`` only leads to; the
+    highest of a piecewise schedule's values; else its initial rate); UNKNOWN otherwise."""
     if is_number(value):
         return value
     qualname = value.qualname or "" if isinstance(value, CallSite) else ""
     if isinstance(value, CallSite) and qualname.startswith("keras.optimizers.schedules."):
         if qualname.endswith("PiecewiseConstantDecay"):
             values = source.call_arg(value, "values")
-            return values[0] if isinstance(values, list | tuple) and values else UNKNOWN
+            if isinstance(values, list | tuple) and values and all(map(is_number, values)):
+                return max(values)
+            return UNKNOWN
+        target = source.call_arg(value, "warmup_target")
+        if target is not MISSING and target is not None:
+            return target
         return source.call_arg(value, "initial_learning_rate")
     return UNKNOWN
 
@@ -714,7 +749,7 @@ def compiled_learning_rate(source: SourceFacts, compile_call: CallSite) -> float
         name = (value.qualname or "").rpartition(".")[2].lower()
         rate = value.arg("learning_rate", 0)
         if rate is not MISSING:
-            rate = initial_learning_rate(source, rate)
+            rate = peak_learning_rate(source, rate)
             return float(rate) if is_number(rate) else None
     else:
         return None

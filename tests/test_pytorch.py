@@ -328,6 +328,24 @@ def test_the_step_sees_what_backward_and_zero_grad_left(
     assert gradients.cleared is None or gradients.cleared.line == line_of(body, after_backward)
 
 
+def test_under_a_scheduler_the_rate_is_its_peak(tmp_path: Path) -> None:
+    """OneCycleLR starts at max_lr / 25: T101 judges the max_lr it trains at."""
+    body = (
+        DATA
+        + "model = nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        + "optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)\n"
+        + "scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.3, total_steps=99)\n"
+        + "for xb, yb in loader:\n"
+        + "    optimizer.zero_grad()\n"
+        + "    F.cross_entropy(model(xb), yb).backward()\n"
+        + "    optimizer.step()\n"
+        + "    scheduler.step()\n"
+    )
+    model = capture(tmp_path, body).model
+    assert model is not None
+    assert (model.learning_rate, model.schedule) == (pytest.approx(0.3), "OneCycleLR")
+
+
 def test_a_closure_step_is_captured_with_its_forward_pass(tmp_path: Path) -> None:
     """LBFGS runs the forward and backward inside the closure it gives step(): the capture
     evaluates the closure once (it changes no parameter) to see the model and the loss."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from nncheck.engine import check_targets, collect_targets, select_rules, select_source_rules
 from nncheck.findings import Severity
 from nncheck.registry import (
+    IndexEntry,
     Registry,
     Rule,
     UnknownRuleError,
@@ -134,3 +137,23 @@ def test_a_source_only_run_judges_and_skips_as_a_run_with_every_rule(tmp_path: P
         source_only = check_targets(targets, rules, unloaded=unloaded)
         assert source_only.findings == every.findings
         assert source_only.skips == every.skips
+
+
+def test_static_imports_only_the_source_rules_and_no_live_facts() -> None:
+    """--static's start-up is the imports it makes: the source rules' modules, none of the
+    live facts' or the probes' (a rule module imports those for its annotations only)."""
+    code = (
+        "import sys\n"
+        "from nncheck.cli import main\n"
+        "sys.argv = ['nncheck', '--static', '-q', 'fixtures/demo/train_torch.py']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(done.stdout.split())
+    rule_modules = {m.removeprefix("nncheck.rules.") for m in loaded if m.count(".") == 3}
+    source_rules = {entry[2] for entry in RULES if IndexEntry(*entry).static}
+    assert rule_modules == source_rules
+    assert not loaded & {"nncheck.facts.live", "nncheck.facts.probe_results", "numpy"}

@@ -677,12 +677,25 @@ def _metric_names(model: Any, outputs: int) -> list[str] | None:
     return names
 
 
+# The steps a schedule's rate is read at, with the end of its warm-up where it says: its
+# peak among them is the rate it trains at (a warm-up starts far below, often at 0; a decay
+# peaks at step 0)
+SCHEDULE_STEPS = (0, 10, 100, 1_000, 10_000)
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as a step number, None when it is not one."""
+    return int(value) if isinstance(value, int | float) and value > 0 else None
+
+
 def _learning_rate(optimizer: Any) -> tuple[float | None, str | None]:
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     schedule = getattr(inner, "_learning_rate", None)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         try:
-            return float(keras.ops.convert_to_numpy(schedule(0))), type(schedule).__name__
+            steps = [*SCHEDULE_STEPS, _whole(getattr(schedule, "warmup_steps", None))]
+            rates = [float(keras.ops.convert_to_numpy(schedule(s))) for s in steps if s is not None]
+            return max(rates, default=None), type(schedule).__name__
         except Exception:
             return None, type(schedule).__name__
     try:

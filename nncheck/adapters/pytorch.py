@@ -135,6 +135,7 @@ class Recorder(SiteTracker):
         self.calls = 0
         self.last_backward: tuple[int, Site | None] | None = None
         self.clears: list[tuple[int, Site | None, frozenset[int]]] = []
+        self.schedulers: list[Any] = []  # the LR schedulers built, in order
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -341,6 +342,14 @@ def install(recorder: Recorder, stop_at_step: bool = True) -> None:
     _ORIGINALS.append((torch.utils.data.DataLoader, "__iter__", loader_iter))
     torch.utils.data.DataLoader.__iter__ = iterate  # type: ignore[method-assign]
     _watch_gradient_calls(recorder)
+    scheduler_init = torch.optim.lr_scheduler.LRScheduler.__init__
+
+    def scheduler(scheduler: Any, *args: Any, **kwargs: Any) -> None:
+        scheduler_init(scheduler, *args, **kwargs)
+        recorder.schedulers.append(scheduler)
+
+    _ORIGINALS.append((torch.optim.lr_scheduler.LRScheduler, "__init__", scheduler_init))
+    torch.optim.lr_scheduler.LRScheduler.__init__ = scheduler  # type: ignore[method-assign,assignment]
 
 
 def _watch_gradient_calls(recorder: Recorder) -> None:
@@ -553,8 +562,7 @@ def model_facts(
     facts.graph_visible = bool(facts.outputs)
     facts.losses = loss_facts(loss, output)
     facts.optimizer = type(optimizer).__name__
-    groups = optimizer.param_groups
-    facts.learning_rate = float(groups[0]["lr"]) if groups and "lr" in groups[0] else None
+    facts.learning_rate, facts.schedule = scheduled_rate(optimizer, recorder.schedulers)
     facts.params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     facts.embeds_tokens = any(isinstance(m, nn.Embedding) for m in model.modules())
     parameter = next(model.parameters(), None)
@@ -563,6 +571,19 @@ def model_facts(
     facts.metric_names = None
     decayed_parameters(model, optimizer, facts)
     return facts
+
+
+def scheduled_rate(optimizer: Any, schedulers: list[Any]) -> tuple[float | None, str | None]:
+    """The rate the script trains at, and its scheduler's class: under a scheduler, the peak
+    (OneCycleLR's max_lr) or the base rate it was built on (a warmup's first steps run far
+    below it); otherwise the optimizer's rate."""
+    groups = optimizer.param_groups
+    if not groups or "lr" not in groups[0]:
+        return None, None
+    group = groups[0]
+    rate = group.get("max_lr", group.get("initial_lr", group["lr"]))
+    own = [type(s).__name__ for s in schedulers if getattr(s, "optimizer", None) is optimizer]
+    return float(rate), own[-1] if own else None  # the last built: SequentialLR, not its parts
 
 
 def decayed_parameters(model: Any, optimizer: Any, facts: ModelFacts) -> None:

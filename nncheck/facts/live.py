@@ -79,7 +79,8 @@ class ModelFacts:
     losses: list[LossFacts] = field(default_factory=list)  # one per output, or one for all
     metric_names: list[str] | None = None  # names fit() logs, None when not certain
     optimizer: str | None = None
-    learning_rate: float | None = None  # the initial rate (a schedule's rate at step 0)
+    # the rate training runs at: a schedule's peak (a warm-up's target, a decay's start)
+    learning_rate: float | None = None
     schedule: str | None = None
     global_policy: str = "float32"
     params: int = 0
@@ -99,10 +100,10 @@ class ModelFacts:
     # PyTorch: what the first weighted layer (Linear, Conv) was given on the first step's
     # batch, after anything the dataset, the loop or forward() did; None when not one tensor
     first_layer_input: InputStats | None = None
-    # PyTorch: the parameters that param groups with weight_decay > 0 decay, of the kinds
-    # decay should spare: normalisation-layer weights and biases (names), and that decay
     # PyTorch: the targets the loss was given on the first step's batch, after the loop
     loss_target: TargetStats | None = None
+    # PyTorch: the parameters that param groups with weight_decay > 0 decay, of the kinds
+    # decay should spare: normalisation-layer weights and biases (names), and that decay
     decayed_norms: list[str] = field(default_factory=list)
     decayed_biases: list[str] = field(default_factory=list)
     weight_decay: float | None = None

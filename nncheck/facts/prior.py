@@ -8,9 +8,10 @@ frequencies, starts at the loss of always predicting the prior instead of a conf
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from nncheck.facts.live import OutputFacts, TargetStats
+if TYPE_CHECKING:
+    from nncheck.facts.live import OutputFacts, TargetStats
 
 
 class PriorBias(NamedTuple):

@@ -8,10 +8,13 @@ why a probe fired (or that it did not). The JSON report carries the raw series.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from nncheck.facts import probe_results as measured
-from nncheck.facts.live import ProbeFacts, ProbeResult
 from nncheck.formatting import fmt_sci
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, ProbeResult
 
 Segment = tuple[str, str]
 Line = list[Segment]

@@ -12,7 +12,6 @@ from typing import TextIO
 
 from nncheck.findings import Finding, Severity
 from nncheck.reports import ReportContext
-from nncheck.reports.probe_lines import probe_lines
 from nncheck.results import RunResult
 
 Segment = tuple[str, str]
@@ -32,8 +31,11 @@ def lines(result: RunResult, context: ReportContext) -> list[Line]:
         for finding in group:
             out.extend(_finding_lines(finding))
         out.append([])
-    for path, probes in result.probes.items():
-        out.extend(probe_lines(path, probes))
+    if result.probes:  # a full check's: --static imports no probe module
+        from nncheck.reports.probe_lines import probe_lines
+
+        for path, probes in result.probes.items():
+            out.extend(probe_lines(path, probes))
     if context.verbose and result.skips:
         out.extend(_skip_lines(result))
     out.extend([(f"note: {note}", "dim")] for note in result.notes)

@@ -32,12 +32,15 @@ Tip 11 of the training tips (embeddings from other models); tip 17 (transfer lea
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import CLASS_LABEL_KINDS, DATA_FILE_TRAINING, at_site, embeds_tokens, is_image
+from ..common import CLASS_LABEL_KINDS, at_site, data_file_training, embeds_tokens, is_image
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def small_data_from_scratch(
@@ -78,6 +81,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         small_data_from_scratch,
-        stand_in(small_data_from_scratch, train=DATA_FILE_TRAINING),
+        stand_in(small_data_from_scratch, train=data_file_training),
     ),
 )

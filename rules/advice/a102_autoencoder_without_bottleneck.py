@@ -39,12 +39,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_layer, hidden_user_layers
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 NOISE_LAYERS = {"GaussianNoise", "GaussianDropout", "Dropout", "AlphaDropout"}
 # layers without weights that may sit in a dense autoencoder

@@ -34,21 +34,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TargetStats, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
-    NO_SOURCE,
     argument_edit,
     at_site,
+    data_file_training,
     fmt_number,
     is_classification,
+    no_source,
     single_target,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TargetStats, TrainFacts
 
 RESAMPLING = {"rejection_resample", "sample_from_datasets", "choose_from_datasets", "fit_resample"}
 
@@ -142,7 +145,7 @@ def class_imbalance_in_file(data: DataFacts, options: dict) -> Iterator[Violatio
     target = single_target(data)
     if target is None or target.kind not in {"binary", "sparse"} or len(target.classes) < 2:
         return
-    yield from _imbalance(target, DATA_FILE_TRAINING, options)
+    yield from _imbalance(target, data_file_training(), options)
 
 
 RULE = rule(
@@ -157,7 +160,7 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         class_imbalance,
-        stand_in(class_imbalance, train=DATA_FILE_TRAINING, source=NO_SOURCE),
+        stand_in(class_imbalance, train=data_file_training, source=no_source),
         class_imbalance_in_file,
     ),
 )

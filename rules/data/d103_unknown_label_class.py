@@ -28,12 +28,15 @@ Tip 5 of the training tips (use a neutral class).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, has_unknown_label, single_target
+from ..common import at_site, data_file_training, has_unknown_label, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, TrainFacts
 
 
 def unknown_label_class(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -60,6 +63,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         unknown_label_class,
-        stand_in(unknown_label_class, train=DATA_FILE_TRAINING),
+        stand_in(unknown_label_class, train=data_file_training),
     ),
 )

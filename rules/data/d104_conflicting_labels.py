@@ -28,12 +28,15 @@ Tip 5 of the training tips (use a neutral class).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import CATEGORICAL_MAX_DISTINCT, DATA_FILE_TRAINING, at_site
+from ..common import CATEGORICAL_MAX_DISTINCT, at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, TrainFacts
 
 
 def conflicting_labels(data: DataFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
@@ -71,6 +74,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         conflicting_labels,
-        stand_in(conflicting_labels, train=DATA_FILE_TRAINING),
+        stand_in(conflicting_labels, train=data_file_training),
     ),
 )

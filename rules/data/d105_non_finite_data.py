@@ -22,12 +22,15 @@ or drop the rows, or add a missing-value indicator feature.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, TrainFacts
 
 
 def non_finite_data(data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -54,6 +57,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         non_finite_data,
-        stand_in(non_finite_data, train=DATA_FILE_TRAINING),
+        stand_in(non_finite_data, train=data_file_training),
     ),
 )

@@ -23,12 +23,15 @@ y = df["rating"] - 1  # 0..4
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, fmt_number, has_unknown_label, single_target
+from ..common import at_site, data_file_training, fmt_number, has_unknown_label, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def labels_out_of_range(
@@ -71,6 +74,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         labels_out_of_range,
-        stand_in(labels_out_of_range, train=DATA_FILE_TRAINING),
+        stand_in(labels_out_of_range, train=data_file_training),
     ),
 )

@@ -26,12 +26,15 @@ inputs (genuine duplicates) without a finding.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, TrainFacts
 
 
 def train_validation_overlap(

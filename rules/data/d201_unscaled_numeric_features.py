@@ -38,19 +38,22 @@ normalisation enough.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, FeatureStats, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
     CATEGORICAL_MAX_DISTINCT,
-    DATA_FILE_TRAINING,
-    NO_MODEL,
     at_site,
+    data_file_training,
     fmt_number,
+    no_model,
     tabular_inputs,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, FeatureStats, ModelFacts, TrainFacts
 
 UNCENTERED_RATIO = 10  # |mean| above this many standard deviations: not centered
 
@@ -141,7 +144,7 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         unscaled_numeric_features,
-        stand_in(unscaled_numeric_features, train=DATA_FILE_TRAINING),
-        stand_in(unscaled_numeric_features, model=NO_MODEL, train=DATA_FILE_TRAINING),
+        stand_in(unscaled_numeric_features, train=data_file_training),
+        stand_in(unscaled_numeric_features, model=no_model, train=data_file_training),
     ),
 )

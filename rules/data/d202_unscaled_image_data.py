@@ -28,12 +28,15 @@ model = keras.Sequential([keras.Input((32, 32, 3)), layers.Rescaling(1 / 255),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, fmt_number, is_image
+from ..common import at_site, data_file_training, fmt_number, is_image
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def unscaled_image_data(
@@ -91,6 +94,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         unscaled_image_data,
-        stand_in(unscaled_image_data, train=DATA_FILE_TRAINING),
+        stand_in(unscaled_image_data, train=data_file_training),
     ),
 )

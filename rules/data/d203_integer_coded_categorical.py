@@ -31,20 +31,23 @@ Tip 20 of the training tips (one-hot encode categorical data).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
     CATEGORICAL_MAX_DISTINCT,
-    DATA_FILE_TRAINING,
-    NO_SOURCE,
     at_site,
+    data_file_training,
     fmt_number,
+    no_source,
     tabular_inputs,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 CODE_MIN_DISTINCT = 3
 
@@ -109,6 +112,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         integer_coded_categorical,
-        stand_in(integer_coded_categorical, train=DATA_FILE_TRAINING, source=NO_SOURCE),
+        stand_in(integer_coded_categorical, train=data_file_training, source=no_source),
     ),
 )

@@ -31,12 +31,15 @@ Tip 12 of the training tips (embeddings to shrink data).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def high_cardinality_one_hot(
@@ -70,6 +73,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         high_cardinality_one_hot,
-        stand_in(high_cardinality_one_hot, train=DATA_FILE_TRAINING),
+        stand_in(high_cardinality_one_hot, train=data_file_training),
     ),
 )

@@ -30,12 +30,15 @@ scaled.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, REGRESSION_LOSSES, at_site, fmt_number, single_target
+from ..common import REGRESSION_LOSSES, at_site, data_file_training, fmt_number, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 # the canonical loss names -> PyTorch's loss classes, for the message
 TORCH_LOSS_NAMES = {
@@ -82,6 +85,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         unscaled_regression_targets,
-        stand_in(unscaled_regression_targets, train=DATA_FILE_TRAINING),
+        stand_in(unscaled_regression_targets, train=data_file_training),
     ),
 )

@@ -22,12 +22,15 @@ constant.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, NO_MODEL, at_site, fmt_number, token_ids
+from ..common import at_site, data_file_training, fmt_number, no_model, token_ids
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def constant_data(model: ModelFacts, data: DataFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -63,7 +66,7 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         constant_data,
-        stand_in(constant_data, train=DATA_FILE_TRAINING),
-        stand_in(constant_data, model=NO_MODEL, train=DATA_FILE_TRAINING),
+        stand_in(constant_data, train=data_file_training),
+        stand_in(constant_data, model=no_model, train=data_file_training),
     ),
 )

@@ -29,13 +29,16 @@ Tip 19 of the training tips (sigmoid for multi-label).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, output_location, single_output, single_target
+from ..common import at_site, data_file_training, output_location, single_output, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, OutputFacts, TargetStats, TrainFacts
 
 
 def softmax_on_multi_label(
@@ -94,6 +97,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         softmax_on_multi_label,
-        stand_in(softmax_on_multi_label, train=DATA_FILE_TRAINING),
+        stand_in(softmax_on_multi_label, train=data_file_training),
     ),
 )

@@ -34,21 +34,23 @@ Tip 19 of the training tips (sigmoid for multi-label).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import ModelFacts, OutputFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     at_site,
     compiled_output_problems,
+    data_file_training,
     output_location,
     single_output,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, OutputFacts, TrainFacts
 
 
 def activation_loss_mismatch(source: SourceFacts) -> Iterator[Violation]:
@@ -145,6 +147,6 @@ RULE = rule(
     implementations=(
         activation_loss_mismatch_live,
         activation_loss_mismatch,
-        stand_in(activation_loss_mismatch_live, train=DATA_FILE_TRAINING),
+        stand_in(activation_loss_mismatch_live, train=data_file_training),
     ),
 )

@@ -26,25 +26,27 @@ model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     CompiledOutput,
     argument_edit,
     at_site,
     compiled_output_problems,
+    data_file_training,
     keras_name,
     output_location,
     single_output,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 
 def from_logits_mismatch(source: SourceFacts) -> Iterator[Violation]:
@@ -120,6 +122,6 @@ RULE = rule(
     implementations=(
         from_logits_mismatch_live,
         from_logits_mismatch,
-        stand_in(from_logits_mismatch_live, train=DATA_FILE_TRAINING),
+        stand_in(from_logits_mismatch_live, train=data_file_training),
     ),
 )

@@ -22,12 +22,15 @@ model.compile(loss="sparse_categorical_crossentropy")
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, single_output, single_target
+from ..common import at_site, data_file_training, single_output, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def label_format_loss_mismatch(
@@ -65,6 +68,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         label_format_loss_mismatch,
-        stand_in(label_format_loss_mismatch, train=DATA_FILE_TRAINING),
+        stand_in(label_format_loss_mismatch, train=data_file_training),
     ),
 )

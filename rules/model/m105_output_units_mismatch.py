@@ -22,12 +22,15 @@ outputs = layers.Dense(y.shape[1], activation="softmax")(x)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, output_location, single_output, single_target
+from ..common import at_site, data_file_training, output_location, single_output, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def output_units_mismatch(
@@ -60,6 +63,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         output_units_mismatch,
-        stand_in(output_units_mismatch, train=DATA_FILE_TRAINING),
+        stand_in(output_units_mismatch, train=data_file_training),
     ),
 )

@@ -27,18 +27,21 @@ model.compile(loss="mse")
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     at_site,
+    data_file_training,
     fmt_number,
     is_classification,
     single_output_and_target,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 PROBABILITY_SLACK = 1e-6  # float round-off around [0, 1]
 
@@ -82,6 +85,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         loss_target_mismatch,
-        stand_in(loss_target_mismatch, train=DATA_FILE_TRAINING),
+        stand_in(loss_target_mismatch, train=data_file_training),
     ),
 )

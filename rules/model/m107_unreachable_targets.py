@@ -24,19 +24,22 @@ layers.Dense(1)  # linear, or scale the targets into the activation's range
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     REGRESSION_LOSSES,
     at_site,
+    data_file_training,
     fmt_number,
     single_output,
     single_output_and_target,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 BOUNDS = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, None)}
 
@@ -89,6 +92,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         unreachable_targets,
-        stand_in(unreachable_targets, train=DATA_FILE_TRAINING),
+        stand_in(unreachable_targets, train=data_file_training),
     ),
 )

@@ -31,12 +31,15 @@ model.compile(loss="binary_crossentropy")
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, REGRESSION_LOSSES, at_site, single_output_and_target
+from ..common import REGRESSION_LOSSES, at_site, data_file_training, single_output_and_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 ACCURACY_NAMES = {"accuracy", "acc"}
 
@@ -113,6 +116,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         classification_trained_as_regression,
-        stand_in(classification_trained_as_regression, train=DATA_FILE_TRAINING),
+        stand_in(classification_trained_as_regression, train=data_file_training),
     ),
 )

@@ -32,15 +32,17 @@ loss_fn = nn.CrossEntropyLoss()  # torch.softmax(model(x), dim=1) when you need 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, at_site, output_location, single_output
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 # the loss (by canonical name) that applies an activation itself -> the PyTorch names
 APPLIES_ITS_OWN = {

@@ -27,12 +27,15 @@ loss_fn = nn.NLLLoss()  # or drop the LogSoftmax and use nn.CrossEntropyLoss()
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site, output_location, single_output
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 
 def nll_loss_without_log_softmax(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:

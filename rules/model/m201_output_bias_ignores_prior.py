@@ -35,21 +35,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.facts.prior import prior_bias
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     at_site,
+    data_file_training,
     is_classification,
     module_expression,
     output_location,
     single_output,
     single_target,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def output_bias_ignores_prior(
@@ -114,6 +117,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         output_bias_ignores_prior,
-        stand_in(output_bias_ignores_prior, train=DATA_FILE_TRAINING),
+        stand_in(output_bias_ignores_prior, train=data_file_training),
     ),
 )

@@ -17,14 +17,17 @@ layers.LSTM(52)  # or 48
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import TENSOR_CORE_ALIGNMENT_DOC, live_misaligned_widths, static_misaligned_widths
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def rnn_units_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:

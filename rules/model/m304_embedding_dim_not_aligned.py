@@ -31,12 +31,15 @@ NVIDIA Deep Learning Performance Guide, "Matrix Multiplication Background", Tabl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import LayerFacts, ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import live_misaligned_widths
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import LayerFacts, ModelFacts
 
 # layers whose inner dimension is the embedding dimension of what they receive
 MATMUL_CONSUMERS = {

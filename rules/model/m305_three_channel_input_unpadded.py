@@ -29,12 +29,15 @@ NVIDIA Deep Learning Performance Guide, "Convolutional Layers": channels in mult
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_layer
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def three_channel_input_unpadded(model: ModelFacts) -> Iterator[Violation]:

@@ -25,12 +25,15 @@ NVIDIA Deep Learning Performance Guide, "Tensor Layouts in Memory: NCHW vs NHWC"
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_layer
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def channels_first_layout(model: ModelFacts) -> Iterator[Violation]:

@@ -27,12 +27,15 @@ https://keras.io/api/mixed_precision/
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site, output_location
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 
 def float16_output_layer(model: ModelFacts, train: TrainFacts) -> Iterator[Violation]:

@@ -24,8 +24,8 @@ layers.Dense(64, activation="relu"),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -40,6 +40,9 @@ from ..common import (
     static_activation,
     static_kind,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def collapsing_linear_layers(model: ModelFacts) -> Iterator[Violation]:

@@ -35,8 +35,8 @@ layers.Dense(10, activation="softmax"),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import LayerFacts, ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -51,6 +51,9 @@ from ..common import (
     static_activation,
     static_kind,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import LayerFacts, ModelFacts
 
 
 def hidden_softmax(model: ModelFacts, options: dict) -> Iterator[Violation]:

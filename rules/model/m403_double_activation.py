@@ -24,10 +24,10 @@ layers.Activation("softmax"),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import UNKNOWN
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -41,6 +41,9 @@ from ..common import (
     static_kind,
     user_layers,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def double_activation(model: ModelFacts) -> Iterator[Violation]:

@@ -23,12 +23,15 @@ layers.Conv2D(32, 3), layers.GlobalAveragePooling2D(), layers.Dense(1)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, single_output_and_target
+from ..common import at_site, data_file_training, single_output_and_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def dense_on_unflattened_input(
@@ -60,6 +63,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         dense_on_unflattened_input,
-        stand_in(dense_on_unflattened_input, train=DATA_FILE_TRAINING),
+        stand_in(dense_on_unflattened_input, train=data_file_training),
     ),
 )

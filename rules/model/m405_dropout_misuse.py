@@ -26,8 +26,8 @@ layers.Dropout(0.2)  # and put dropout after the last BatchNormalization
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -42,6 +42,9 @@ from ..common import (
     static_kind,
     user_layers,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def dropout_misuse(model: ModelFacts, options: dict) -> Iterator[Violation]:

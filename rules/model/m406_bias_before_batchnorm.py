@@ -24,15 +24,18 @@ layers.BatchNormalization(),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, at_layer, consumers_of, sequential_pairs, static_kind, user_layers
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def bias_before_batchnorm(model: ModelFacts) -> Iterator[Violation]:

@@ -21,14 +21,17 @@ layers.Dense(64, activation="relu", kernel_initializer="he_normal")
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, at_layer, static_kind, user_layers
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 CONSTANT_INITIALIZERS = {"Zeros", "Ones", "Constant"}
 

@@ -31,13 +31,16 @@ He et al., "Delving Deep into Rectifiers" (2015); Glorot & Bengio (2010).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import SATURATING, at, at_layer, user_layers
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 HE = {"HeNormal", "HeUniform"}
 

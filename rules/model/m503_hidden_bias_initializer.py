@@ -23,12 +23,15 @@ layers.Dense(64, activation="relu")  # bias_initializer="zeros"
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_layer, hidden_user_layers
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts
 
 
 def hidden_bias_initializer(model: ModelFacts) -> Iterator[Violation]:

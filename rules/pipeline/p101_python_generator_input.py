@@ -46,14 +46,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ProbeFacts, TrainFacts, ValueStats
 from nncheck.facts.probe_results import Throughput
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site, checked_fit
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ProbeFacts, TrainFacts, ValueStats
 
 NUMERIC_KINDS = ("float", "int", "uint", "bool")
 

@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import CLASS_LABEL_KINDS, at_site, is_image
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 # names in the code (not in strings or comments) that augment: Keras' old generator,
 # tf.image's random ops, albumentations, anything the user named "augment..."

@@ -40,14 +40,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import DataFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, checked_fit, map_function_call
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, TrainFacts
 
 FILE_READING_SOURCES = {
     "keras.utils.image_dataset_from_directory",

@@ -25,12 +25,15 @@ train_loader = DataLoader(train_set, batch_size=64, shuffle=True)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import CLASS_LABEL_KINDS, at_site, is_classification, single_target
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def loader_without_shuffle(

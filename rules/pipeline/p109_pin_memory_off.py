@@ -29,12 +29,15 @@ for x, y in loader:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 
 def pin_memory_off(train: TrainFacts) -> Iterator[Violation]:

@@ -43,22 +43,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import DeadUnits, Gradients, LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     at_site,
     broken_numerics,
+    data_file_training,
     fmt_number,
     fmt_sci,
     overfit_learned,
     reference_learned,
     vanishing_gradient,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 
 
 def _stalled(losses: list[float]) -> bool:
@@ -142,6 +145,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         cannot_overfit_one_batch,
-        stand_in(cannot_overfit_one_batch, train=DATA_FILE_TRAINING),
+        stand_in(cannot_overfit_one_batch, train=data_file_training),
     ),
 )

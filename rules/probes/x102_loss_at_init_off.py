@@ -29,13 +29,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import LossAtInit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, fmt_number
+from ..common import at_site, data_file_training, fmt_number
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def loss_at_init_off(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
@@ -73,6 +76,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         loss_at_init_off,
-        stand_in(loss_at_init_off, train=DATA_FILE_TRAINING),
+        stand_in(loss_at_init_off, train=data_file_training),
     ),
 )

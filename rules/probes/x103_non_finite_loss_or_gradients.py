@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Gradients, LossAtInit, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def non_finite_loss_or_gradients(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -68,6 +71,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         non_finite_loss_or_gradients,
-        stand_in(non_finite_loss_or_gradients, train=DATA_FILE_TRAINING),
+        stand_in(non_finite_loss_or_gradients, train=data_file_training),
     ),
 )

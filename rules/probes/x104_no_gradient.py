@@ -21,13 +21,16 @@ and connect every trainable layer to the loss.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import DeadUnits, Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
@@ -68,6 +71,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         no_gradient,
-        stand_in(no_gradient, train=DATA_FILE_TRAINING),
+        stand_in(no_gradient, train=data_file_training),
     ),
 )

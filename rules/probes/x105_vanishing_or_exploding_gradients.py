@@ -31,13 +31,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, broken_numerics, fmt_sci, vanishing_gradient
+from ..common import at_site, broken_numerics, data_file_training, fmt_sci, vanishing_gradient
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def vanishing_or_exploding_gradients(
@@ -91,6 +94,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         vanishing_or_exploding_gradients,
-        stand_in(vanishing_or_exploding_gradients, train=DATA_FILE_TRAINING),
+        stand_in(vanishing_or_exploding_gradients, train=data_file_training),
     ),
 )

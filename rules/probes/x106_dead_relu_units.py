@@ -25,13 +25,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import DeadUnits
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site, broken_numerics
+from ..common import at_site, broken_numerics, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def dead_relu_units(probes: ProbeFacts, train: TrainFacts, options: dict) -> Iterator[Violation]:
@@ -65,6 +68,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         dead_relu_units,
-        stand_in(dead_relu_units, train=DATA_FILE_TRAINING),
+        stand_in(dead_relu_units, train=data_file_training),
     ),
 )

@@ -36,20 +36,23 @@ Training Neural Networks" (2017).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import LrRange, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     at_site,
+    data_file_training,
     fmt_number,
     fmt_sci,
     overfit_learned,
     reference_learned,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, ProbeFacts, TrainFacts
 
 
 def _overfit_succeeded(probes: ProbeFacts) -> bool:
@@ -126,6 +129,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         learning_rate_off_measured,
-        stand_in(learning_rate_off_measured, train=DATA_FILE_TRAINING),
+        stand_in(learning_rate_off_measured, train=data_file_training),
     ),
 )

@@ -38,21 +38,24 @@ write a small custom layer; load with `safe_mode=False` only files you trust.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Checkpoint
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
-    NO_SOURCE,
     at_site,
+    data_file_training,
+    no_source,
     round_trip_fix,
     saves_the_model,
     saves_torch_module,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def checkpoint_round_trip_fails(
@@ -89,6 +92,6 @@ RULE = rule(
     doc=__doc__,
     implementations=(
         checkpoint_round_trip_fails,
-        stand_in(checkpoint_round_trip_fails, train=DATA_FILE_TRAINING, source=NO_SOURCE),
+        stand_in(checkpoint_round_trip_fails, train=data_file_training, source=no_source),
     ),
 )

@@ -27,13 +27,16 @@ and the widths the M3xx rules propose.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import MixedPrecision
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def tensor_core_speedup_measured(
@@ -93,6 +96,6 @@ RULE = rule(
     frameworks=("keras", "pytorch"),
     implementations=(
         tensor_core_speedup_measured,
-        stand_in(tensor_core_speedup_measured, train=DATA_FILE_TRAINING),
+        stand_in(tensor_core_speedup_measured, train=data_file_training),
     ),
 )

@@ -21,13 +21,16 @@ activations), or gradient checkpointing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import HardwareFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import StepMemory
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import DATA_FILE_TRAINING, at_site
+from ..common import at_site, data_file_training
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import HardwareFacts, ProbeFacts, TrainFacts
 
 
 def batch_exceeds_gpu_memory(
@@ -60,6 +63,6 @@ RULE = rule(
     frameworks=("keras", "pytorch"),
     implementations=(
         batch_exceeds_gpu_memory,
-        stand_in(batch_exceeds_gpu_memory, train=DATA_FILE_TRAINING),
+        stand_in(batch_exceeds_gpu_memory, train=data_file_training),
     ),
 )

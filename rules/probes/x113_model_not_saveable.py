@@ -27,14 +27,17 @@ layers.Lambda(double)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import Checkpoint
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site, round_trip_fix, saves_the_model
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ProbeFacts, TrainFacts
 
 
 def model_not_saveable(

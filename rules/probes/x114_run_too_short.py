@@ -34,13 +34,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ProbeFacts, TrainFacts
 from nncheck.facts.probe_results import ACCURACY_CHECK_EVERY, Overfit
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ProbeFacts, TrainFacts
 
 
 def _learned_at(overfit: Overfit, factor: float) -> int | None:

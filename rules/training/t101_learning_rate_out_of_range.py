@@ -1,7 +1,10 @@
 """
 ## What it does
-Checks a literal learning rate (or a schedule's initial rate) given to a Keras optimizer,
-or the `lr` of a `torch.optim` optimizer, against the range that works for its family:
+Checks the rate training runs at against the range that works for the optimizer's family:
+a literal learning rate given to a Keras optimizer, or the `lr` of a `torch.optim`
+optimizer. Under a schedule it is the schedule's peak: a warm-up's target (its first steps
+run far below it, often at 0), a decay's starting rate, OneCycleLR's `max_lr`, and the
+base `lr` a PyTorch scheduler scales.
 
 | optimizers | range |
 |---|---|
@@ -45,24 +48,26 @@ Zeiler 2012, Adadelta 1.0), fine-tuning practice down to 1e-6, Lion's paper (Che
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts import keras_api as api
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
 from ..common import (
-    DATA_FILE_TRAINING,
     DEFAULT_LEARNING_RATES,
-    NO_SOURCE,
     at,
     at_site,
+    data_file_training,
     fmt_number,
-    initial_learning_rate,
     is_number,
+    no_source,
+    peak_learning_rate,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 
 def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[Violation]:
@@ -70,7 +75,7 @@ def learning_rate_out_of_range(source: SourceFacts, options: dict) -> Iterator[V
         qualname = call.qualname or ""
         optimizer = qualname.rpartition(".")[2]
         if qualname.startswith("keras.optimizers."):
-            rate = initial_learning_rate(source, call.arg("learning_rate", 0))
+            rate = peak_learning_rate(source, call.arg("learning_rate", 0))
             problem = _learning_rate_problem(optimizer, rate, options)
         elif qualname.startswith("torch.optim.") and ".lr_scheduler." not in qualname:
             rate = call.arg("lr", 1)
@@ -92,7 +97,7 @@ def learning_rate_out_of_range_live(
     built = [c for c in source.calls if (c.qualname or "").endswith(f".{model.optimizer}")]
     message, fix = problem
     if model.schedule:
-        message = f"{message} (the initial rate of its {model.schedule})"
+        message = f"{message} (the peak of its {model.schedule})"
     if len(built) == 1:
         yield at(built[0], message, fix, learning_rate=model.learning_rate)
     else:
@@ -133,6 +138,6 @@ RULE = rule(
     implementations=(
         learning_rate_out_of_range_live,
         learning_rate_out_of_range,
-        stand_in(learning_rate_out_of_range_live, train=DATA_FILE_TRAINING, source=NO_SOURCE),
+        stand_in(learning_rate_out_of_range_live, train=data_file_training, source=no_source),
     ),
 )

@@ -34,8 +34,8 @@ model.fit(x, y, validation_split=0.2, epochs=200, callbacks=[stop])
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -51,6 +51,9 @@ from ..common import (
     has_validation,
     is_number,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 
 def missing_early_stopping(source: SourceFacts, options: dict) -> Iterator[Violation]:

@@ -28,15 +28,17 @@ keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weig
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts.evaluate import MISSING
-from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import EARLY_STOPPING, at, at_site, fmt_number, is_number
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 REDUCE_LR = "keras.callbacks.ReduceLROnPlateau"
 PLATEAU_DEFAULT_PATIENCE = 10

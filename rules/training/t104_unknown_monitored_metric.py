@@ -35,16 +35,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts import keras_api as api
 from nncheck.facts.evaluate import MISSING, CallSite, Symbol
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import FitSite, SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import EARLY_STOPPING, argument_edit, at, at_site, has_validation
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 MONITORING_CALLBACKS = {
     EARLY_STOPPING: "EarlyStopping",

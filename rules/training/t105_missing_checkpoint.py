@@ -36,8 +36,8 @@ model.fit(x, y, epochs=100, validation_split=0.2, callbacks=callbacks)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
@@ -52,6 +52,9 @@ from ..common import (
     is_number,
     torch_epoch_loop_of,
 )
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 CHECKPOINTS = {
     "keras.callbacks.ModelCheckpoint",

@@ -49,14 +49,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, at_site, is_number, torch_epoch_loop_of
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 
 def checkpoint_not_resumable(

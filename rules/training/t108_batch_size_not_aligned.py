@@ -29,15 +29,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nncheck.facts.evaluate import CallSite
-from nncheck.facts.live import TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Edit, Severity, Violation
 from nncheck.registry import rule
 
 from ..common import ALIGNMENT, aligned_choices, argument_edit, at, at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 
 def batch_size_not_aligned(source: SourceFacts, options: dict) -> Iterator[Violation]:

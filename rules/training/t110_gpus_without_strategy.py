@@ -28,12 +28,15 @@ or restrict the run to one GPU with CUDA_VISIBLE_DEVICES.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import HardwareFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import HardwareFacts, ModelFacts, TrainFacts
 
 
 def gpus_without_strategy(

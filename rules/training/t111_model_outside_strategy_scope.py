@@ -37,13 +37,16 @@ Tip 18 of the training tips; https://www.tensorflow.org/guide/distributed_traini
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at, at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 STRATEGIES = {
     f"tensorflow.distribute.{name}"

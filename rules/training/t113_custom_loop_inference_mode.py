@@ -31,12 +31,15 @@ with tf.GradientTape() as tape:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 # Layers whose call() depends on training: what a forgotten training=True switches off.
 TRAINING_DEPENDENT = {

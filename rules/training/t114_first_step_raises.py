@@ -27,12 +27,15 @@ model.fit(x, [y_scores, y_boxes])  # one target per output, in order (or a dict 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import TrainFacts
 
 
 def first_step_raises(train: TrainFacts) -> Iterator[Violation]:

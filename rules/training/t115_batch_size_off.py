@@ -31,12 +31,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import DataFacts, ModelFacts, TrainFacts
 
 
 def batch_size_off(

@@ -34,12 +34,15 @@ for epoch in range(epochs):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import ModelFacts, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import ModelFacts, TrainFacts
 
 MODE_DEPENDENT = ("Dropout", "AlphaDropout", "BatchNorm", "SyncBatchNorm", "InstanceNorm")
 

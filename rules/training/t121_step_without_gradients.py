@@ -37,12 +37,15 @@ for x, y in loader:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from nncheck.facts.live import Site, StepGradients, TrainFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
 from ..common import at_site
+
+if TYPE_CHECKING:
+    from nncheck.facts.live import Site, StepGradients, TrainFacts
 
 
 def _where(site: Site | None, step: Site | None) -> str:
