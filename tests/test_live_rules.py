@@ -580,3 +580,27 @@ def test_t121_is_quiet_while_any_gradient_reaches_the_step_or_the_cause_is_unsur
     assert t121(without=2) == []
     assert t121(parameters=0, without=0) == []
     assert judge("T121", train=TrainFacts("custom_loop", site=SITE)) == []  # not measured
+
+
+def test_t115_on_pytorch_judges_a_loader_that_samples_the_whole_dataset() -> None:
+    torch_model = ModelFacts(name="Net", class_name="Net", framework="pytorch")
+    rows = DataFacts("dataset", 200, [InputStats("x", [4], "float32")], [], length=200)
+
+    def loader(**kwargs) -> TrainFacts:
+        return TrainFacts(
+            "custom_loop", site=SITE, **{"batch_size": 256, "shuffle": True, **kwargs}
+        )
+
+    (found,) = judge("T115", model=torch_model, data=rows, train=loader())
+    assert found.message == (
+        "batch_size=256 is larger than the 200 training rows: every epoch is one optimizer "
+        "step on all of them"
+    )
+    assert found.fix == "DataLoader(..., batch_size=32) (or another size well under 200)"
+    assert (
+        "so epochs=3 means 3 updates"
+        in judge("T115", model=torch_model, data=rows, train=loader(epochs=3))[0].message
+    )
+    # a subset or weighted sampler: how many rows an epoch draws is not the dataset's length
+    assert not judge("T115", model=torch_model, data=rows, train=loader(shuffle=None))
+    assert not judge("T115", model=torch_model, data=rows, train=loader(batch_size=200))

@@ -3,7 +3,9 @@
 Compares `fit()`'s batch size with the number of training rows (array data, after
 `validation_split` holds its share out): fires when the batch is larger than the whole
 training set, and when it is 1 on 10,000 rows or more (or 1 with `BatchNormalization` in
-the model, at any size).
+the model, at any size). In PyTorch, the training `DataLoader`'s `batch_size` against its
+dataset, when its sampler draws from the whole of it (shuffled or in order; a subset
+sampler is left alone).
 
 ## Why is this bad?
 A batch larger than the data means every epoch is a single step on all of it: `epochs`
@@ -24,6 +26,7 @@ model.fit(x_train, y_train, batch_size=1)  # 60,000 rows
 ## Use instead
 ```python
 model.fit(x_train, y_train, batch_size=32)
+DataLoader(train_set, batch_size=32, shuffle=True)  # PyTorch
 ```
 """
 
@@ -45,25 +48,35 @@ if TYPE_CHECKING:
 def batch_size_off(
     model: ModelFacts, data: DataFacts, train: TrainFacts, options: dict
 ) -> Iterator[Violation]:
-    if train.entry != "fit" or data.length is None or train.batch_size is None:
+    pytorch = model.framework == "pytorch"
+    # PyTorch: the DataLoader's batches, when its sampler covers the whole dataset
+    judged = train.shuffle is not None if pytorch else train.entry == "fit"
+    if not judged or data.length is None or train.batch_size is None:
         return
     rows = math.floor(data.length * (1 - train.validation_split))
     batch = train.batch_size
+    fix = "DataLoader(..., batch_size=32)" if pytorch else "batch_size=32"
     if rows <= 0:
         return
     if batch > rows:
-        epochs = train.epochs or 1
+        epochs = train.epochs
+        updates = (
+            f", so epochs={epochs} means {epochs} update{'' if epochs == 1 else 's'}"
+            if epochs
+            else ""
+        )
         yield at_site(
             train.site,
             f"batch_size={batch:,} is larger than the {rows:,} training rows: every epoch is "
-            f"one optimizer step on all of them, so epochs={epochs} means {epochs} "
-            f"update{'' if epochs == 1 else 's'}",
-            f"batch_size=32 (or another size well under {rows:,})",
+            f"one optimizer step on all of them{updates}",
+            f"{fix} (or another size well under {rows:,})",
             batch_size=batch,
             rows=rows,
         )
     elif batch == 1:
-        norm = any(layer.kind == "BatchNormalization" for layer in model.layers)
+        # PyTorch's BatchNorm1d refuses a batch of one in training (the script fails first),
+        # and BatchNorm2d still has the image's positions to average over
+        norm = not pytorch and any(layer.kind == "BatchNormalization" for layer in model.layers)
         if rows < options["min-rows-for-batch-1"] and not norm:
             return
         why = (
@@ -74,7 +87,7 @@ def batch_size_off(
         yield at_site(
             train.site,
             f"batch_size=1 on {rows:,} training rows: an epoch is {rows:,} optimizer steps; {why}",
-            "batch_size=32",
+            fix,
             batch_size=batch,
             rows=rows,
         )
@@ -86,6 +99,7 @@ RULE = rule(
     severity=Severity.WARNING,
     summary="A batch size absurd for the data: larger than the training set, or 1 on a large one",
     options={"min-rows-for-batch-1": 10_000},
+    frameworks=("keras", "pytorch"),
     doc=__doc__,
     implementations=(batch_size_off,),
 )
