@@ -55,8 +55,12 @@ class NNCheckCallback(TrainingCallbackOptions, Callback):
         with pytorch_live.untouched(pl_module):  # the dataset sample draws no training batch
             recorder.capture(getattr(optimizer, "optimizer", optimizer))
         captured = pytorch_live.captured(recorder)
-        if captured.train is not None and trainer.max_epochs is not None:
-            captured.train.epochs = trainer.max_epochs
+        if captured.train is not None:
+            # the Trainer built its GradScaler before the callback watched: known from it
+            plugin = getattr(trainer, "precision_plugin", None)
+            captured.train.grad_scaler = getattr(plugin, "scaler", None) is not None
+            if trainer.max_epochs is not None:
+                captured.train.epochs = trainer.max_epochs
         self.publish(report_on(captured, None, self.select, self.ignore))
 
     def on_train_end(self, trainer: Any, pl_module: Any) -> None:

@@ -328,6 +328,12 @@ RULES: tuple[tuple[str, str, str, tuple[tuple[str, ...], ...]], ...] = (
     ("T120", "weight-decay-on-norms", "training.t120_weight_decay_on_norms", (("model", "train"),)),
     ("T121", "step-without-gradients", "training.t121_step_without_gradients", (("train",),)),
     (
+        "T122",
+        "float16-without-grad-scaler",
+        "training.t122_float16_without_grad_scaler",
+        (("model", "train"),),
+    ),
+    (
         "X101",
         "cannot-overfit-one-batch",
         "probes.x101_cannot_overfit_one_batch",

@@ -604,3 +604,30 @@ def test_t115_on_pytorch_judges_a_loader_that_samples_the_whole_dataset() -> Non
     # a subset or weighted sampler: how many rows an epoch draws is not the dataset's length
     assert not judge("T115", model=torch_model, data=rows, train=loader(shuffle=None))
     assert not judge("T115", model=torch_model, data=rows, train=loader(batch_size=200))
+
+
+def test_t122_float16_layers_need_an_enabled_grad_scaler() -> None:
+    def net(dtype: str) -> ModelFacts:
+        layers = [
+            LayerFacts("fc1", "Linear", 64, weighted=True, compute_dtype=dtype),
+            LayerFacts("act", "ReLU", compute_dtype=dtype),
+            LayerFacts("fc2", "Linear", 2, weighted=True, compute_dtype=dtype),
+        ]
+        return ModelFacts(name="Net", class_name="Net", layers=layers, framework="pytorch")
+
+    loop = TrainFacts("custom_loop", site=SITE, grad_scaler=False)
+    (found,) = judge("T122", model=net("float16"), train=loop)
+    assert found.message.startswith("2 layers ('fc1', 'fc2') compute in float16 and no enabled")
+    assert found.fix is not None and found.fix.startswith("scaler = torch.amp.GradScaler()")
+    lightning = TrainFacts("lightning", site=SITE, grad_scaler=False)
+    (trainer,) = judge("T122", model=net("float16"), train=lightning)
+    assert (
+        trainer.fix
+        == "Trainer(precision='16-mixed') scales the loss (or 'bf16-mixed' needs no scaling)"
+    )
+    assert not judge("T122", model=net("bfloat16"), train=loop)  # float32's range: no scaling
+    assert not judge("T122", model=net("float32"), train=loop)
+    assert not judge(
+        "T122", model=net("float16"), train=TrainFacts("custom_loop", grad_scaler=True)
+    )
+    assert not judge("T122", model=net("float16"), train=TrainFacts("custom_loop"))  # not known

@@ -136,6 +136,7 @@ class Recorder(SiteTracker):
         self.last_backward: tuple[int, Site | None] | None = None
         self.clears: list[tuple[int, Site | None, frozenset[int]]] = []
         self.schedulers: list[Any] = []  # the LR schedulers built, in order
+        self.scalers: list[Any] = []  # the GradScalers built (torch.amp, torch.cuda.amp)
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -246,6 +247,7 @@ class Recorder(SiteTracker):
             self.model_call_id = id(module)
         result.train = train_facts(site, loader, call, self.model, optimizer)
         result.train.step_gradients = self.step_gradients(optimizer, call)
+        result.train.grad_scaler = any(_enabled(scaler) for scaler in self.scalers)
         trainer = lightning_trainer()
         if trainer is not None:
             lightning_facts(trainer, result.train)
@@ -302,6 +304,14 @@ def _has_gradient(parameter: Any) -> bool:
         return True
 
 
+def _enabled(scaler: Any) -> bool:
+    """A GradScaler that scales (``enabled=False``, often ``enabled=use_amp``, does not)."""
+    try:
+        return bool(scaler.is_enabled())
+    except Exception:
+        return True
+
+
 _HANDLES: list[Any] = []  # the hooks install() registered
 _ORIGINALS: list[tuple[Any, str, Any]] = []  # what install() replaced
 
@@ -350,6 +360,14 @@ def install(recorder: Recorder, stop_at_step: bool = True) -> None:
 
     _ORIGINALS.append((torch.optim.lr_scheduler.LRScheduler, "__init__", scheduler_init))
     torch.optim.lr_scheduler.LRScheduler.__init__ = scheduler  # type: ignore[method-assign,assignment]
+    scaler_init = torch.amp.GradScaler.__init__
+
+    def scaler(scaler: Any, *args: Any, **kwargs: Any) -> None:
+        scaler_init(scaler, *args, **kwargs)
+        recorder.scalers.append(scaler)
+
+    _ORIGINALS.append((torch.amp.GradScaler, "__init__", scaler_init))
+    torch.amp.GradScaler.__init__ = scaler  # type: ignore[method-assign,assignment]
 
 
 def _watch_gradient_calls(recorder: Recorder) -> None:

@@ -122,6 +122,7 @@ def capture_objects(
         recorder.capture(optimizer)
     if recorder.result is not None and recorder.result.train is not None:
         recorder.result.train.step_gradients = None  # no backward() ran: no step to judge (T121)
+        recorder.result.train.grad_scaler = None  # the loop's GradScaler is not seen (T122)
     return recorder
 
 

@@ -168,6 +168,7 @@ class TrainFacts:
     dataset_device: str | None = None
     precision: str | None = None  # Lightning's Trainer(precision=...), e.g. "32-true"
     step_gradients: StepGradients | None = None  # PyTorch loops: measured at the first step
+    grad_scaler: bool | None = None  # PyTorch: an enabled GradScaler was built (None: unknown)
 
 
 @dataclass
