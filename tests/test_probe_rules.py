@@ -288,7 +288,9 @@ def test_x108_names_the_dataloaders_workers_and_ignores_a_cheap_pipeline() -> No
 
 def test_x110_on_pytorch_only_when_the_script_saves_the_whole_module() -> None:
     checkpoint = measured.Checkpoint(
-        ok=False, how="torch.save of the whole module", error="AttributeError: Can't pickle"
+        ok=False,
+        how="the whole module through torch.save and torch.load",
+        error="AttributeError: Can't pickle",
     )
     failed = probes(ProbeResult("checkpoint", values=checkpoint), backend="pytorch")
     head = "import torch\nfrom torch import nn\nmodel = nn.Linear(2, 1).to('cpu')\n"
@@ -297,7 +299,7 @@ def test_x110_on_pytorch_only_when_the_script_saves_the_whole_module() -> None:
     bundle = SourceFacts.from_text(head + "torch.save({'model': model.state_dict()}, 'c.pt')\n")
     (found,) = judge("X110", probes=failed, train=fit(), source=module)
     assert found.fix.startswith("torch.save(model.state_dict(), path)")
-    assert "(torch.save of the whole module): AttributeError" in found.message
+    assert "(the whole module through torch.save and torch.load): AttributeError" in found.message
     for source in (weights, bundle, NO_SOURCE):
         assert not judge("X110", probes=failed, train=fit(), source=source)
 
@@ -590,6 +592,18 @@ def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
     assert suggested is not None and diverged_at is not None
     assert 1e-4 / 10 < suggested < 1e-2 / 10
     assert 1e-2 <= diverged_at < 2e-2
+
+
+def test_a_flat_sweep_suggests_no_rate() -> None:
+    """Adadelta below its usual rate of 1.0: the loss moves by noise until it diverges, and
+    the lowest point of noise is no suggestion (it read 1e-8 on a public MNIST example)."""
+    from nncheck.adapters.probe_math import lr_range_summary
+
+    rates = [10 ** (-7 + i * 0.4) for i in range(21)]
+    losses = [2.30 + 0.01 * ((i * 7) % 3) for i in range(20)] + [80.0]
+    assert lr_range_summary(rates, losses) == (None, rates[-1])
+    falling = [2.3 - 0.05 * i for i in range(20)] + [80.0]  # a loss that does fall: 43% down
+    assert lr_range_summary(rates, falling)[0] is not None
 
 
 def test_a_loss_near_zero_that_rises_a_little_has_not_diverged() -> None:

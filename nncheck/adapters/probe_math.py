@@ -98,9 +98,15 @@ def sweep_learning_rates(
     )
 
 
+# The smoothed loss must fall at least this share below its start for the sweep to suggest
+# a rate: on a flat curve the lowest point is noise (Adadelta below its usual lr of 1.0)
+MIN_SWEEP_DROP = 0.1
+
+
 def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
-    """The suggested rate (a tenth of the rate at the lowest smoothed loss) and the rate at
-    which the loss diverges (see ``diverged``); None where not reached."""
+    """The suggested rate (a tenth of the rate at the lowest smoothed loss, when that is
+    at least MIN_SWEEP_DROP below the start) and the rate at which the loss diverges (see
+    ``diverged``); None where not reached."""
     finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
     if len(finite) < 5:
         return None, None
@@ -118,4 +124,6 @@ def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | N
         diverged_at = rates[len(finite)]  # the first non-finite loss
     if diverged_at is None and losses and diverged(losses[-1], min(losses), losses[0]):
         diverged_at = rates[-1]
-    return finite[best][0] / 10, diverged_at
+    start = smoothed[0]
+    lowered = smoothed[best] < start and start - smoothed[best] >= MIN_SWEEP_DROP * abs(start)
+    return (finite[best][0] / 10 if lowered else None), diverged_at

@@ -257,17 +257,20 @@ class TorchProbes:
         return measured.LossAtInit(loss=loss, expected=expected, samples=len(x))
 
     def _loss_at_bias(self, loss_fn: Callable, y: torch.Tensor) -> float | None:
-        """The captured loss of outputs equal to the output layer's bias: what an untrained
-        model with small weights scores, with the loss's own weighting (pos_weight, class
-        weights, label smoothing) included. None when the head is not a plain Linear."""
+        """The captured loss of outputs equal to the output layer's bias, through the head's
+        activation (a log_softmax in forward()): what an untrained model with small weights
+        scores, with the loss's own weighting (pos_weight, class weights, label smoothing)
+        included. None when the head is not a plain Linear with a known activation."""
         outputs = self.facts.outputs if self.facts else []
         bias = outputs[0].bias if len(outputs) == 1 else None
+        head = outputs[0].activation if outputs else None
+        activation = (lambda t: t) if head == "linear" else ACTIVATIONS.get(head or "")
         shape = tuple(self.output.shape) if isinstance(self.output, torch.Tensor) else ()
-        if bias is None or len(shape) != 2 or shape[1] != len(bias):
+        if bias is None or activation is None or len(shape) != 2 or shape[1] != len(bias):
             return None
         constant = torch.tensor(bias, dtype=self.output.dtype, device=self.output.device)
         with torch.no_grad():
-            value = float(loss_fn(constant.expand(len(y), -1), y))
+            value = float(loss_fn(activation(constant.expand(len(y), -1)), y))
         return value if math.isfinite(value) else None
 
     def gradients(self, budget: Budget) -> measured.Gradients:
@@ -536,7 +539,7 @@ class TorchProbes:
         """``torch.save(model)`` of a copy, loaded back, predicting what the copy predicts:
         a module that holds a lambda, a local class or an open resource cannot be pickled,
         and the script's save then raises at the end of training."""
-        how = "torch.save of the whole module"
+        how = "the whole module through torch.save and torch.load"
         model, _ = self._copy()
         model.eval()
         buffer = io.BytesIO()

@@ -98,7 +98,11 @@ def _describe(result: ProbeResult) -> Line:
         return [(f"dead share per layer: {shown}", "")]
     if isinstance(v, measured.LrRange):
         return [
-            (f"suggested {fmt_sci(v.suggested)}, diverges at {fmt_sci(v.diverged_at)}  ", ""),
+            (
+                f"suggested {fmt_sci(v.suggested)}" if v.suggested else "no rate lowered the loss",
+                "",
+            ),
+            (f", diverges at {fmt_sci(v.diverged_at)}  ", ""),
             (sparkline(v.losses), "cyan"),
         ]
     if isinstance(v, measured.Checkpoint):
