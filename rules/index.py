@@ -152,6 +152,12 @@ RULES: tuple[tuple[str, str, str, tuple[tuple[str, ...], ...]], ...] = (
         (("model", "train"),),
     ),
     (
+        "M111",
+        "bce-loss-on-logits",
+        "model.m111_bce_loss_on_logits",
+        (("model", "train"), ("source",)),
+    ),
+    (
         "M201",
         "output-bias-ignores-prior",
         "model.m201_output_bias_ignores_prior",

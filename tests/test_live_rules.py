@@ -631,3 +631,39 @@ def test_t122_float16_layers_need_an_enabled_grad_scaler() -> None:
         "T122", model=net("float16"), train=TrainFacts("custom_loop", grad_scaler=True)
     )
     assert not judge("T122", model=net("float16"), train=TrainFacts("custom_loop"))  # not known
+
+
+def test_m111_bce_loss_needs_a_sigmoid_before_it() -> None:
+    def net(activation: str, from_logits: bool = False) -> ModelFacts:
+        output = OutputFacts("2", 1, activation, [0.0], site=Site("train.py", 9))
+        loss = LossFacts("binary_crossentropy", from_logits=from_logits)
+        return ModelFacts("Net", "Net", outputs=[output], losses=[loss], framework="pytorch")
+
+    loop = TrainFacts("custom_loop", site=SITE)
+    (found,) = judge("M111", model=net("linear"), train=loop)
+    assert found.message == (
+        "nn.BCELoss needs probabilities in [0, 1], but the output layer '2' (line 9) gives it "
+        "raw logits (no activation): it raises at the first step whose output leaves [0, 1]"
+    )
+    assert "relu: it raises" in judge("M111", model=net("relu"), train=loop)[0].message
+    assert not judge("M111", model=net("sigmoid"), train=loop)
+    assert not judge("M111", model=net("unknown"), train=loop)  # a head the graph hides
+    assert not judge("M111", model=net("linear", from_logits=True), train=loop)  # WithLogits
+
+
+def test_m111_in_the_source_only_for_a_sequential_that_ends_in_a_layer() -> None:
+    def source(last: str, loss: str = "nn.BCELoss()") -> list[Violation]:
+        text = (
+            "import torch\nfrom torch import nn\n"
+            f"model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), {last})\n"
+            f"loss_fn = {loss}\n"
+            "x, y = torch.randn(4, 8), torch.ones(4, 1)\n"
+            "loss_fn(model(x), y).backward()\n"
+        )
+        return judge("M111", source=SourceFacts.from_text(text))
+
+    (found,) = source("nn.Linear(4, 1)")
+    assert found.line == 6 and "is given the raw output of nn.Linear (line 3)" in found.message
+    assert not source("nn.Linear(4, 1), nn.Sigmoid()")
+    assert not source("nn.Linear(4, 1)", loss="nn.BCEWithLogitsLoss()")
+    assert not source("nn.Linear(4, 1)", loss="nn.MSELoss()")
