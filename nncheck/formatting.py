@@ -18,3 +18,11 @@ def fmt_sci(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.1e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def fmt_bytes(count: float) -> str:
+    """A memory size in the largest binary unit it fills: 21568 -> "21.1 KiB"."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size:
+            return f"{count / size:,.1f} {unit}"
+    return f"{int(count)} bytes"

@@ -186,3 +186,23 @@ def test_the_step_memory_is_counted_from_the_first_steps_tensors() -> None:
     assert (memory.parameter_bytes, memory.activation_bytes_per_sample) == (parameters, per_sample)
     # weights, gradients and Adam's two moments; activations kept for the backward pass
     assert memory.step_bytes == parameters * 4 + per_sample * 64 * 2
+
+
+def test_a_model_too_large_to_copy_beside_itself_skips_the_training_probes(monkeypatch) -> None:
+    """The probes train copies; a copy that would not fit in the free memory is not made
+    (swapping, or the OOM killer, would be the user's cost): the probes say why they skip."""
+    from nncheck.adapters import pytorch_probes
+
+    monkeypatch.setattr(pytorch_probes, "available_bytes", lambda device: 16 * 2**10)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 4))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    report = nncheck.check(model, _loader(), loss_fn=nn.CrossEntropyLoss(), optimizer=optimizer)
+    results = {r.name: r for r in report.result.probes["<model>"].results}
+    # 1,348 weights of 4 bytes, four times: the copy, its gradients and Adam's two moments
+    assert results["overfit"].status == "skipped"
+    assert results["overfit"].reason == (
+        "a copy of the model with its gradients and Adam's state needs about 21.1 KiB and "
+        "16.0 KiB of CPU memory is free"
+    )
+    assert results["memory"].status == "ok"  # counted from the step's tensors, no copy

@@ -48,6 +48,7 @@ from nncheck.adapters.pytorch import (
 )
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import CaptureResult, ProbeFacts
+from nncheck.formatting import fmt_bytes
 
 PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.LossAtInit,
@@ -78,6 +79,7 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 # optimizer state tensors per weight (SGD: 1 with momentum, else 0)
 OPTIMIZER_SLOTS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "SGD": 1}
+COPY_SHARE = 0.5  # the most of the free memory a probe's copy may take (activations, margin)
 CHANNELS_LAST = torch.channels_last
 WEIGHTED = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase)
 
@@ -171,7 +173,10 @@ class TorchProbes:
 
     def _copy(self, learning_rate: float | None = None, reference: bool = False) -> tuple:
         """A deep copy of the model in the script's mode, and a fresh optimizer for it: the
-        script's class and param groups (or the reference optimizer)."""
+        script's class and param groups (or the reference optimizer). Skip when the copy,
+        its gradients and its optimizer's state would not fit in the device's free memory
+        (a model too large to probe beside itself is not swapped or killed for it)."""
+        self._check_room()
         model = copy.deepcopy(self.model)
         model.train(self.model.training)
         originals = dict(self.model.named_parameters())
@@ -196,6 +201,19 @@ class TorchProbes:
             defaults = {k: v for k, v in self.optimizer.defaults.items() if k in accepted}
             optimizer = kind(groups, **defaults)
         return model, optimizer
+
+    def _check_room(self) -> None:
+        tensors = [*self.model.parameters(), *self.model.buffers()]
+        weights = sum(t.numel() * t.element_size() for t in tensors)
+        slots = OPTIMIZER_SLOTS.get(type(self.optimizer).__name__, 2)
+        needed = weights * (2 + slots)  # the copy, its gradients, the optimizer's state
+        free = available_bytes(self.device)
+        if free is not None and needed > COPY_SHARE * free:
+            raise Skip(
+                f"a copy of the model with its gradients and {type(self.optimizer).__name__}'s "
+                f"state needs about {fmt_bytes(needed)} and {fmt_bytes(free)} of "
+                f"{'GPU' if self.device == 'cuda' else 'CPU'} memory is free"
+            )
 
     def _as_batches(self, samples: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The dataset's sample as the step's tensors (the batch's dtypes, the loss target's
@@ -574,6 +592,21 @@ def _as_main(module: Any) -> Iterator[None]:
     finally:
         if saved is not None:
             sys.modules["__main__"] = saved
+
+
+def available_bytes(device: str) -> int | None:
+    """Memory free for the probes on ``device``: the GPU's free memory, or what Linux says
+    is available without swapping; None where it cannot be read."""
+    try:
+        if device == "cuda":
+            return int(torch.cuda.mem_get_info()[0])
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return None
 
 
 def _first_line(error: BaseException) -> str:
