@@ -604,6 +604,9 @@ def test_a_flat_sweep_suggests_no_rate() -> None:
     assert lr_range_summary(rates, losses) == (None, rates[-1])
     falling = [2.3 - 0.05 * i for i in range(20)] + [80.0]  # a loss that does fall: 43% down
     assert lr_range_summary(rates, falling)[0] is not None
+    # still falling at the last rate, never diverged: the sweep ended, not the descent (a
+    # GAN critic's constant targets suggested Adam at 1.0)
+    assert lr_range_summary(rates[:20], falling[:20]) == (None, None)
 
 
 def test_a_loss_near_zero_that_rises_a_little_has_not_diverged() -> None:

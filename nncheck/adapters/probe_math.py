@@ -105,8 +105,8 @@ MIN_SWEEP_DROP = 0.1
 
 def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
     """The suggested rate (a tenth of the rate at the lowest smoothed loss, when that is
-    at least MIN_SWEEP_DROP below the start) and the rate at which the loss diverges (see
-    ``diverged``); None where not reached."""
+    at least MIN_SWEEP_DROP below the start and before the sweep's end) and the rate at
+    which the loss diverges (see ``diverged``); None where not reached."""
     finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
     if len(finite) < 5:
         return None, None
@@ -126,4 +126,8 @@ def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | N
         diverged_at = rates[-1]
     start = smoothed[0]
     lowered = smoothed[best] < start and start - smoothed[best] >= MIN_SWEEP_DROP * abs(start)
-    return (finite[best][0] / 10 if lowered else None), diverged_at
+    # a minimum at the sweep's last rate, with no divergence, is where the sweep stopped,
+    # not where the loss stops falling (a batch any bias learns: a GAN critic's constant
+    # targets): a tenth of it would suggest Adam at 1.0
+    at_the_end = best == len(finite) - 1 and diverged_at is None
+    return (finite[best][0] / 10 if lowered and not at_the_end else None), diverged_at

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 from nncheck.facts import probe_results as measured
-from nncheck.formatting import fmt_sci
+from nncheck.formatting import fmt_bytes, fmt_sci
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ProbeFacts, ProbeResult
@@ -98,10 +98,7 @@ def _describe(result: ProbeResult) -> Line:
         return [(f"dead share per layer: {shown}", "")]
     if isinstance(v, measured.LrRange):
         return [
-            (
-                f"suggested {fmt_sci(v.suggested)}" if v.suggested else "no rate lowered the loss",
-                "",
-            ),
+            (f"suggested {fmt_sci(v.suggested)}" if v.suggested else _no_suggestion(v), ""),
             (f", diverges at {fmt_sci(v.diverged_at)}  ", ""),
             (sparkline(v.losses), "cyan"),
         ]
@@ -109,7 +106,7 @@ def _describe(result: ProbeResult) -> Line:
         state = "ok" if v.ok else f"FAILS: {v.error}"
         return [(f"{v.how}: {state}", "")]
     if isinstance(v, measured.StepMemory):
-        return [(f"~{v.step_bytes / 2**20:,.1f} MiB per step (batch {v.batch_size})", "")]
+        return [(f"~{fmt_bytes(v.step_bytes)} per step (batch {v.batch_size})", "")]
     if isinstance(v, measured.MixedPrecision):
         parts = [f"{name.replace('_', ' ')} {gain:.2f}x" for name, gain in v.speedups().items()]
         return [(f"step {v.as_is * 1e3:.1f} ms as is; " + ", ".join(parts), "")]
@@ -151,3 +148,11 @@ def probe_lines(path: str, facts: ProbeFacts) -> list[Line]:
         out.append([(f"  {'reproducibility':<16} ", ""), (text, "")])
     out.append([])
     return out
+
+
+def _no_suggestion(sweep: measured.LrRange) -> str:
+    """Why a sweep suggests no rate: its loss never fell, or still falls at its last rate."""
+    finite = [loss for loss in sweep.losses if math.isfinite(loss)]
+    if finite and sweep.rates and min(finite) < finite[0] and finite[-1] == min(finite):
+        return f"the loss still falls at the sweep's last rate ({fmt_sci(sweep.rates[-1])})"
+    return "no rate lowered the loss"
