@@ -74,6 +74,24 @@ def test_probes_run_on_clones_and_leave_the_random_generators_as_they_were() -> 
     assert "Probes on <model>" in str(report)
 
 
+def test_a_model_too_large_to_copy_beside_itself_skips_the_training_probes(monkeypatch) -> None:
+    from nncheck.adapters import probes
+
+    monkeypatch.setattr(probes, "available_memory", lambda: 8 * 2**10)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    report = nncheck.check(_model(), x, y, epochs=5, probe_budget=600)
+    results = {r.name: r for r in report.result.probes["<model>"].results}
+    # 481 weights of 4 bytes, four times: the copy, its gradients and Adam's two moments
+    assert results["overfit"].status == "skipped"
+    assert results["overfit"].reason == (
+        "a copy of the model with its gradients and Adam's state needs about 7.5 KiB and "
+        "8.0 KiB of CPU memory is free"
+    )
+    assert results["memory"].status == results["dead_units"].status == "ok"  # no copy trained
+
+
 class _NoConfig(keras.Model):
     """A subclassed model whose constructor takes no keyword arguments: it cannot be copied."""
 

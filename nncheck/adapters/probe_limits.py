@@ -15,9 +15,11 @@ from typing import Any
 
 from nncheck.facts.live import ProbeResult, describe_internal_error
 from nncheck.facts.probe_results import ProbeValues, Stopped
+from nncheck.formatting import fmt_bytes
 from nncheck.options import DEFAULTS
 
 THROUGHPUT_STEPS = 20  # timed rounds of the throughput probe (after two warm-up rounds)
+COPY_SHARE = 0.5  # the most of the free memory a probe's copy may take (activations, margin)
 
 
 class Skip(Exception):
@@ -27,6 +29,34 @@ class Skip(Exception):
 class UsersStepFails(Skip):
     """The script's own model raises in Keras' step on this data: the first training step
     would fail the same way (the model and data rules name why); not nncheck's failure."""
+
+
+def available_memory() -> int | None:
+    """Host memory free for the probes: what Linux says is available without swapping;
+    None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def check_room(
+    weight_bytes: float, optimizer: str, slots: int, free: int | None, where: str
+) -> None:
+    """Skip, with both numbers, when a trained copy of the model (its weights, gradients and
+    ``slots`` optimizer tensors per weight) would take more than COPY_SHARE of the ``free``
+    memory of ``where`` ("CPU", "GPU"): a model too large to probe beside itself is not
+    swapped, or killed, for it."""
+    needed = weight_bytes * (2 + slots)
+    if free is not None and needed > COPY_SHARE * free:
+        raise Skip(
+            f"a copy of the model with its gradients and {optimizer}'s state needs about "
+            f"{fmt_bytes(needed)} and {fmt_bytes(free)} of {where} memory is free"
+        )
 
 
 @contextlib.contextmanager

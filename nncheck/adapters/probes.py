@@ -34,6 +34,8 @@ from nncheck.adapters.probe_limits import (
     Budget,
     ProbeOptions,
     Skip,
+    available_memory,
+    check_room,
     run_plan,
     time_interleaved,
     users_step,
@@ -174,9 +176,13 @@ class Probes:
 
         Normally a copy. A model that cannot be copied (a custom layer whose config cannot
         rebuild it) is used itself, its weights and compilation restored afterwards,
-        whatever happens: the probes never skip a model for being hard to copy.
+        whatever happens: the probes never skip a model for being hard to copy. They skip
+        one too large to train beside itself in the free memory (check_room).
         """
         fresh = optimizer if optimizer is not None else self._optimizer(learning_rate)
+        if self.out.device == "CPU":  # on a GPU the copy lives in its memory, unread here
+            size = sum(int(np.prod(w.shape)) * _itemsize(w.dtype) for w in self.model.weights)
+            check_room(size, type(fresh).__name__, _slots(fresh), available_memory(), "CPU")
         copy = self._copy()
         if copy is not None:
             copy.compile(optimizer=fresh, loss=self.loss)
@@ -490,7 +496,7 @@ class Probes:
             )
         params = sum(int(np.prod(v.shape)) * 4 for v in self.model.weights)
         optimizer = self.optimizer
-        optimizer_slots = 2 if "adam" in type(optimizer).__name__.lower() else 1
+        optimizer_slots = _slots(optimizer)
         return measured.StepMemory(
             activation_bytes_per_sample=activations,
             batch_size=self.batch_size,
@@ -578,6 +584,20 @@ def _load_like_a_fresh_process(path: Path) -> Any:
     finally:
         if script is not None:
             sys.modules["__main__"] = script
+
+
+def _itemsize(dtype: Any) -> int:
+    """Bytes per value of a Keras variable's dtype ("bfloat16" is not a NumPy dtype)."""
+    try:
+        return int(np.dtype(str(dtype)).itemsize)
+    except TypeError:
+        return 2 if "16" in str(dtype) else 4
+
+
+def _slots(optimizer: Any) -> int:
+    """Optimizer state tensors per weight: Adam's two moments, one for the others' momentum
+    or accumulator."""
+    return 2 if "adam" in type(optimizer).__name__.lower() else 1
 
 
 def _device() -> str:

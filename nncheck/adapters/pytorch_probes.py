@@ -36,7 +36,15 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from nncheck.adapters.probe_limits import Budget, ProbeOptions, Skip, run_plan, time_interleaved
+from nncheck.adapters.probe_limits import (
+    Budget,
+    ProbeOptions,
+    Skip,
+    available_memory,
+    check_room,
+    run_plan,
+    time_interleaved,
+)
 from nncheck.adapters.probe_math import SIZES, expected_initial_loss, sweep_learning_rates
 from nncheck.adapters.pytorch import (
     ACTIVATION_NODES,
@@ -48,7 +56,6 @@ from nncheck.adapters.pytorch import (
 )
 from nncheck.facts import probe_results as measured
 from nncheck.facts.live import CaptureResult, ProbeFacts
-from nncheck.formatting import fmt_bytes
 
 PROBED: tuple[type[measured.ProbeValues], ...] = (
     measured.LossAtInit,
@@ -79,7 +86,6 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 # optimizer state tensors per weight (SGD: 1 with momentum, else 0)
 OPTIMIZER_SLOTS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "SGD": 1}
-COPY_SHARE = 0.5  # the most of the free memory a probe's copy may take (activations, margin)
 CHANNELS_LAST = torch.channels_last
 WEIGHTED = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase)
 
@@ -204,16 +210,14 @@ class TorchProbes:
 
     def _check_room(self) -> None:
         tensors = [*self.model.parameters(), *self.model.buffers()]
-        weights = sum(t.numel() * t.element_size() for t in tensors)
-        slots = OPTIMIZER_SLOTS.get(type(self.optimizer).__name__, 2)
-        needed = weights * (2 + slots)  # the copy, its gradients, the optimizer's state
-        free = available_bytes(self.device)
-        if free is not None and needed > COPY_SHARE * free:
-            raise Skip(
-                f"a copy of the model with its gradients and {type(self.optimizer).__name__}'s "
-                f"state needs about {fmt_bytes(needed)} and {fmt_bytes(free)} of "
-                f"{'GPU' if self.device == 'cuda' else 'CPU'} memory is free"
-            )
+        kind = type(self.optimizer).__name__
+        check_room(
+            sum(t.numel() * t.element_size() for t in tensors),
+            kind,
+            OPTIMIZER_SLOTS.get(kind, 2),
+            available_bytes(self.device),
+            "GPU" if self.device == "cuda" else "CPU",
+        )
 
     def _as_batches(self, samples: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The dataset's sample as the step's tensors (the batch's dtypes, the loss target's
@@ -595,18 +599,13 @@ def _as_main(module: Any) -> Iterator[None]:
 
 
 def available_bytes(device: str) -> int | None:
-    """Memory free for the probes on ``device``: the GPU's free memory, or what Linux says
-    is available without swapping; None where it cannot be read."""
+    """Memory free for the probes on ``device``: the GPU's free memory, or the host's."""
+    if device != "cuda":
+        return available_memory()
     try:
-        if device == "cuda":
-            return int(torch.cuda.mem_get_info()[0])
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, RuntimeError, ValueError):
+        return int(torch.cuda.mem_get_info()[0])
+    except RuntimeError:
         return None
-    return None
 
 
 def _first_line(error: BaseException) -> str:
