@@ -334,14 +334,9 @@ def install(recorder: Recorder, stop_at_step: bool = True) -> None:
         original = getattr(functional, name)
         _ORIGINALS.append((functional, name, original))
         setattr(functional, name, recorder.functional_loss(name, original))
-    module_init = nn.Module.__init__
-
-    def init(module: Any, *args: Any, **kwargs: Any) -> None:
-        module_init(module, *args, **kwargs)
-        recorder.remember(module)
-
-    _ORIGINALS.append((nn.Module, "__init__", module_init))
-    nn.Module.__init__ = init  # type: ignore[method-assign,assignment]
+    _after_init(nn.Module, recorder.remember)
+    _after_init(torch.optim.lr_scheduler.LRScheduler, recorder.schedulers.append)
+    _after_init(torch.amp.GradScaler, recorder.scalers.append)
     loader_iter = torch.utils.data.DataLoader.__iter__
 
     def iterate(loader: Any) -> Any:
@@ -352,22 +347,20 @@ def install(recorder: Recorder, stop_at_step: bool = True) -> None:
     _ORIGINALS.append((torch.utils.data.DataLoader, "__iter__", loader_iter))
     torch.utils.data.DataLoader.__iter__ = iterate  # type: ignore[method-assign]
     _watch_gradient_calls(recorder)
-    scheduler_init = torch.optim.lr_scheduler.LRScheduler.__init__
 
-    def scheduler(scheduler: Any, *args: Any, **kwargs: Any) -> None:
-        scheduler_init(scheduler, *args, **kwargs)
-        recorder.schedulers.append(scheduler)
 
-    _ORIGINALS.append((torch.optim.lr_scheduler.LRScheduler, "__init__", scheduler_init))
-    torch.optim.lr_scheduler.LRScheduler.__init__ = scheduler  # type: ignore[method-assign,assignment]
-    scaler_init = torch.amp.GradScaler.__init__
+def _after_init(owner: type, record: Callable[[Any], None]) -> None:
+    """Wrap ``owner.__init__`` so that ``record`` gets each instance once it is built (the
+    subclasses' ``super().__init__`` calls included): where a module was constructed, the
+    LR schedulers and GradScalers the script builds."""
+    original = owner.__init__  # type: ignore[misc]
 
-    def scaler(scaler: Any, *args: Any, **kwargs: Any) -> None:
-        scaler_init(scaler, *args, **kwargs)
-        recorder.scalers.append(scaler)
+    def init(instance: Any, *args: Any, **kwargs: Any) -> None:
+        original(instance, *args, **kwargs)
+        record(instance)
 
-    _ORIGINALS.append((torch.amp.GradScaler, "__init__", scaler_init))
-    torch.amp.GradScaler.__init__ = scaler  # type: ignore[method-assign,assignment]
+    _ORIGINALS.append((owner, "__init__", original))
+    owner.__init__ = init  # type: ignore[misc]
 
 
 def _watch_gradient_calls(recorder: Recorder) -> None:
