@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -255,15 +255,20 @@ class Registry:
 
     def get(self, code_or_name: str) -> Rule:
         """The rule with this code (``T102``) or name (``missing-early-stopping``)."""
-        key = code_or_name.strip()
-        code = self._by_name.get(key.lower(), key.upper())
-        if code not in self._rules:
-            raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
-        return self._rules[code]
+        return self._rules[_code_of(code_or_name, self._rules, self._by_name)]
 
     def resolve(self, selectors: Iterable[str]) -> set[str]:
         """Expand codes, names and code prefixes (``T``, ``T1``, ``T102``) to a set of codes."""
         return _resolve(selectors, self._rules, self._by_name)
+
+
+def _code_of(code_or_name: str, codes: Collection[str], by_name: Mapping[str, str]) -> str:
+    """The code a code (any case) or a name stands for; UnknownRuleError for neither."""
+    key = code_or_name.strip()
+    code = by_name.get(key.lower(), key.upper())
+    if code not in codes:
+        raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
+    return code
 
 
 def _resolve(
@@ -313,10 +318,18 @@ def index_entry(declared: Rule, module: str) -> IndexEntry:
     )
 
 
-def rule_index() -> dict[str, IndexEntry]:
-    """The built-in rules by code, from the pack's generated index (tests keep it current)."""
+@cache
+def rule_index() -> Mapping[str, IndexEntry]:
+    """The built-in rules by code, from the pack's generated index (tests keep it current);
+    read once."""
     entries = importlib.import_module(f"{RULE_PACK}.index").RULES
-    return {entry[0]: IndexEntry(*entry) for entry in entries}
+    return MappingProxyType({entry[0]: IndexEntry(*entry) for entry in entries})
+
+
+@cache
+def _index_names() -> Mapping[str, str]:
+    """The built-in rules' codes by name, from the index."""
+    return MappingProxyType({entry.name: code for code, entry in rule_index().items()})
 
 
 def load_rule(entry: IndexEntry) -> Rule:
@@ -351,15 +364,10 @@ def get_rule(code_or_name: str) -> Rule:
     if _builtin is not None:
         return _builtin.get(code_or_name)
     index = rule_index()
-    key = code_or_name.strip()
-    code = next((e.code for e in index.values() if e.name == key.lower()), key.upper())
-    if code not in index:
-        raise UnknownRuleError(f"Unknown rule {code_or_name!r}; `nncheck rules` lists them")
-    return load_rule(index[code])
+    return load_rule(index[_code_of(code_or_name, index, _index_names())])
 
 
 def resolve_selectors(selectors: Iterable[str]) -> set[str]:
     """Expand selectors against the built-in rules (see :meth:`Registry.resolve`), by their
     index: no rule module is imported."""
-    index = rule_index()
-    return _resolve(selectors, index, {entry.name: code for code, entry in index.items()})
+    return _resolve(selectors, rule_index(), _index_names())
