@@ -439,6 +439,12 @@ def module_expression(path: str, root: str = "model") -> str:
     return root + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in parts)
 
 
+def listed(items: list[str], shown: int = 3) -> str:
+    """The first ``shown`` items, and how many more there are: "a, b, c and 2 more"."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
 def output_location(output: OutputFacts) -> str:
     line = f" (line {output.site.line})" if output.site and output.site.line else ""
     if not output.layer:  # a PyTorch model that is its own output layer (nn.Linear)

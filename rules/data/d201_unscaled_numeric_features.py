@@ -48,6 +48,7 @@ from ..common import (
     at_site,
     data_file_training,
     fmt_number,
+    listed,
     no_model,
     tabular_inputs,
 )
@@ -102,13 +103,14 @@ def unscaled_numeric_features(
 
 
 def _shown(offenders: list[FeatureStats]) -> str:
-    shown = ", ".join(
-        f"{_feature_name(f)} (mean {fmt_number(round(f.mean, 1))}, std "
-        f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
-        f"{fmt_number(round(f.max, 2))})"
-        for f in offenders[:3]
+    return listed(
+        [
+            f"{_feature_name(f)} (mean {fmt_number(round(f.mean, 1))}, std "
+            f"{fmt_number(round(f.std, 1))}, range {fmt_number(round(f.min, 2))} to "
+            f"{fmt_number(round(f.max, 2))})"
+            for f in offenders
+        ]
     )
-    return shown + (f" and {len(offenders) - 3} more" if len(offenders) > 3 else "")
 
 
 def _unscaled_first_layer_input(

@@ -27,7 +27,7 @@ from nncheck.facts.probe_results import DeadUnits, Gradients
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule, stand_in
 
-from ..common import at_site, data_file_training
+from ..common import at_site, data_file_training, listed
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ProbeFacts, TrainFacts
@@ -45,7 +45,7 @@ def no_gradient(probes: ProbeFacts, train: TrainFacts) -> Iterator[Violation]:
         names += result.zero
     if not names:
         return
-    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    shown = listed(names, 4)
     yield at_site(
         train.site,
         f"{len(names)} of {result.variables} trainable weights get no gradient "

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at_site
+from ..common import at_site, listed
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ModelFacts, TrainFacts
@@ -60,11 +60,10 @@ def custom_loop_inference_mode(model: ModelFacts, train: TrainFacts) -> Iterator
     layers = [layer for layer in model.layers if layer.kind in TRAINING_DEPENDENT]
     if not layers:
         return
-    shown = ", ".join(f"{layer.kind} '{layer.name}'" for layer in layers[:3])
-    more = f" and {len(layers) - 3} more" if len(layers) > 3 else ""
+    shown = listed([f"{layer.kind} '{layer.name}'" for layer in layers])
     yield at_site(
         train.loop_call_site or train.site,
-        f"the custom training loop calls the model without training=True: {shown}{more} run "
+        f"the custom training loop calls the model without training=True: {shown} run "
         "in inference mode (Dropout never drops; BatchNormalization uses and never updates "
         "its moving statistics)",
         "model(x, training=True) in the training step (training=False when evaluating)",

@@ -44,14 +44,10 @@ from typing import TYPE_CHECKING
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at_site, fmt_number
+from ..common import at_site, fmt_number, listed
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ModelFacts, TrainFacts
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def weight_decay_on_norms(
@@ -65,7 +61,7 @@ def weight_decay_on_norms(
     yield at_site(
         train.site,
         f"{model.optimizer} applies weight_decay={fmt_number(model.weight_decay)} to "
-        f"{len(model.decayed_norms)} normalisation-layer weights ({_listed(model.decayed_norms)})"
+        f"{len(model.decayed_norms)} normalisation-layer weights ({listed(model.decayed_norms)})"
         f" and {len(model.decayed_biases)} biases: decay pulls them toward 0, and they "
         "multiply no input it could regularise",
         f"two param groups: weight_decay=0.0 for the {spared} norm weights and biases, the "

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at_site
+from ..common import at_site, listed
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ModelFacts, TrainFacts
@@ -56,9 +56,7 @@ def float16_without_grad_scaler(model: ModelFacts, train: TrainFacts) -> Iterato
     ]
     if not half:
         return
-    named = ", ".join(f"'{name}'" for name in half[:3]) + (
-        f" and {len(half) - 3} more" if len(half) > 3 else ""
-    )
+    named = listed([f"'{name}'" for name in half])
     lightning = train.entry == "lightning"
     yield at_site(
         train.site,
