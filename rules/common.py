@@ -439,6 +439,15 @@ def module_expression(path: str, root: str = "model") -> str:
     return root + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in parts)
 
 
+def last_of_sequential(module: CallSite | None) -> CallSite | None:
+    """The last module built into an ``nn.Sequential(...)`` call, where the source shows it:
+    what the model's output comes out of."""
+    if module is None or module.qualname != "torch.nn.Sequential" or not module.node.args:
+        return None
+    last = module.arg("", len(module.node.args) - 1)
+    return last if isinstance(last, CallSite) else None
+
+
 def listed(items: list[str], shown: int = 3) -> str:
     """The first ``shown`` items, and how many more there are: "a, b, c and 2 more"."""
     more = f" and {len(items) - shown} more" if len(items) > shown else ""

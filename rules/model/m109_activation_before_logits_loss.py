@@ -39,7 +39,7 @@ from nncheck.facts.source import SourceFacts
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at, at_site, output_location, single_output
+from ..common import at, at_site, last_of_sequential, output_location, single_output
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ModelFacts, TrainFacts
@@ -115,10 +115,9 @@ def _activation_of(value: Any) -> tuple[str, CallSite] | None:
         return None
     if module.qualname in MODULE_ACTIVATIONS:
         return MODULE_ACTIVATIONS[module.qualname], module
-    if module.qualname == "torch.nn.Sequential" and module.node.args:
-        last = module.arg("", len(module.node.args) - 1)
-        if isinstance(last, CallSite) and last.qualname in MODULE_ACTIVATIONS:
-            return MODULE_ACTIVATIONS[last.qualname], last
+    last = last_of_sequential(module)
+    if last is not None and last.qualname in MODULE_ACTIVATIONS:
+        return MODULE_ACTIVATIONS[last.qualname], last
     return None
 
 

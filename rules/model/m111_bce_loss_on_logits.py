@@ -36,7 +36,7 @@ from nncheck.facts.evaluate import CallSite
 from nncheck.findings import Severity, Violation
 from nncheck.registry import rule
 
-from ..common import at, at_site, output_location, single_output
+from ..common import at, at_site, last_of_sequential, output_location, single_output
 
 if TYPE_CHECKING:
     from nncheck.facts.live import ModelFacts, TrainFacts
@@ -77,11 +77,8 @@ def bce_loss_on_logits(model: ModelFacts, train: TrainFacts) -> Iterator[Violati
 def _raw_sequential_end(value: Any) -> CallSite | None:
     """The last module of the ``nn.Sequential`` whose call produced ``value``, when it is a
     layer with raw outputs (``nn.Linear``...)."""
-    module = value.callee if isinstance(value, CallSite) else None
-    if module is None or module.qualname != "torch.nn.Sequential" or not module.node.args:
-        return None
-    last = module.arg("", len(module.node.args) - 1)
-    return last if isinstance(last, CallSite) and last.qualname in RAW_LAYERS else None
+    last = last_of_sequential(value.callee) if isinstance(value, CallSite) else None
+    return last if last is not None and last.qualname in RAW_LAYERS else None
 
 
 def bce_loss_on_logits_source(source: SourceFacts) -> Iterator[Violation]:
