@@ -588,7 +588,8 @@ def test_lr_range_summary_finds_the_minimum_and_the_divergence() -> None:
 
     rates = [10 ** (-7 + i * 0.1) for i in range(70)]
     losses = [1.0 if r < 1e-4 else (0.2 if r < 1e-2 else 50.0) for r in rates]
-    suggested, diverged_at = lr_range_summary(rates, losses)
+    suggested, diverged_at, still_falling = lr_range_summary(rates, losses)
+    assert not still_falling
     assert suggested is not None and diverged_at is not None
     assert 1e-4 / 10 < suggested < 1e-2 / 10
     assert 1e-2 <= diverged_at < 2e-2
@@ -601,12 +602,12 @@ def test_a_flat_sweep_suggests_no_rate() -> None:
 
     rates = [10 ** (-7 + i * 0.4) for i in range(21)]
     losses = [2.30 + 0.01 * ((i * 7) % 3) for i in range(20)] + [80.0]
-    assert lr_range_summary(rates, losses) == (None, rates[-1])
+    assert lr_range_summary(rates, losses) == (None, rates[-1], False)
     falling = [2.3 - 0.05 * i for i in range(20)] + [80.0]  # a loss that does fall: 43% down
     assert lr_range_summary(rates, falling)[0] is not None
     # still falling at the last rate, never diverged: the sweep ended, not the descent (a
     # GAN critic's constant targets suggested Adam at 1.0)
-    assert lr_range_summary(rates[:20], falling[:20]) == (None, None)
+    assert lr_range_summary(rates[:20], falling[:20]) == (None, None, True)
 
 
 def test_a_loss_near_zero_that_rises_a_little_has_not_diverged() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,9 +93,13 @@ def sweep_learning_rates(
             f"the learning-rate sweep reached {rate:.1e} (point {step + 1} of {points})",
             (step + 1) / points,
         )
-    suggested, diverged_at = lr_range_summary(rates, losses)
+    reading = lr_range_summary(rates, losses)
     return measured.LrRange(
-        rates=rates, losses=losses, suggested=suggested, diverged_at=diverged_at
+        rates=rates,
+        losses=losses,
+        suggested=reading.suggested,
+        diverged_at=reading.diverged_at,
+        still_falling=reading.still_falling,
     )
 
 
@@ -103,13 +108,23 @@ def sweep_learning_rates(
 MIN_SWEEP_DROP = 0.1
 
 
-def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | None, float | None]:
-    """The suggested rate (a tenth of the rate at the lowest smoothed loss, when that is
-    at least MIN_SWEEP_DROP below the start and before the sweep's end) and the rate at
-    which the loss diverges (see ``diverged``); None where not reached."""
+class SweepReading(NamedTuple):
+    """What an LR range sweep says: the suggested rate (a tenth of the rate at the lowest
+    smoothed loss, when that is at least MIN_SWEEP_DROP below the start and before the
+    sweep's end), the rate at which the loss diverges (see ``diverged``), None where not
+    reached, and whether the loss was still falling at the sweep's last rate (why a sweep
+    that lowered the loss suggests nothing)."""
+
+    suggested: float | None
+    diverged_at: float | None
+    still_falling: bool = False
+
+
+def lr_range_summary(rates: list[float], losses: list[float]) -> SweepReading:
+    """The reading of a sweep's ``losses`` at ``rates`` (see SweepReading)."""
     finite = [(r, v) for r, v in zip(rates, losses, strict=True) if math.isfinite(v)]
     if len(finite) < 5:
-        return None, None
+        return SweepReading(None, None)
     smoothed, value = [], finite[0][1]
     for _, loss in finite:
         value = 0.7 * value + 0.3 * loss
@@ -130,4 +145,5 @@ def lr_range_summary(rates: list[float], losses: list[float]) -> tuple[float | N
     # not where the loss stops falling (a batch any bias learns: a GAN critic's constant
     # targets): a tenth of it would suggest Adam at 1.0
     at_the_end = best == len(finite) - 1 and diverged_at is None
-    return (finite[best][0] / 10 if lowered and not at_the_end else None), diverged_at
+    suggested = finite[best][0] / 10 if lowered and not at_the_end else None
+    return SweepReading(suggested, diverged_at, still_falling=lowered and at_the_end)

@@ -121,6 +121,7 @@ class LrRange:
     losses: list[float]
     suggested: float | None  # a tenth of the rate at the lowest smoothed loss
     diverged_at: float | None  # where the loss passed 4x its minimum (or stopped being finite)
+    still_falling: bool = False  # no suggestion: the loss still fell at the sweep's last rate
 
 
 @dataclass

@@ -152,7 +152,6 @@ def probe_lines(path: str, facts: ProbeFacts) -> list[Line]:
 
 def _no_suggestion(sweep: measured.LrRange) -> str:
     """Why a sweep suggests no rate: its loss never fell, or still falls at its last rate."""
-    finite = [loss for loss in sweep.losses if math.isfinite(loss)]
-    if finite and sweep.rates and min(finite) < finite[0] and finite[-1] == min(finite):
+    if sweep.still_falling and sweep.rates:
         return f"the loss still falls at the sweep's last rate ({fmt_sci(sweep.rates[-1])})"
     return "no rate lowered the loss"
