@@ -37,6 +37,7 @@ for x, y in loader:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nncheck.findings import Severity, Violation
@@ -53,7 +54,7 @@ def _where(site: Site | None, step: Site | None) -> str:
     if site is None:
         return "in library code"
     if step is not None and site.path != step.path:
-        return f"at line {site.line} of {site.path.rsplit('/', 1)[-1]}"
+        return f"at line {site.line} of {Path(site.path).name}"
     return f"at line {site.line}"
 
 
